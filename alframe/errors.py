@@ -1,0 +1,195 @@
+"""Domain errors.
+
+Every error a user can cause is an :class:`AlframeError`. The command line prints its
+``render()`` text and exits with its ``exit_code``; it never shows a traceback for one (unless
+``--debug``). Errors carry where they happened (spec file:line:col, or data file/row/field) so
+the message can point at the exact place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class AlframeError(Exception):
+    """Base of every expected failure; ``render()`` is what the user reads."""
+
+    exit_code = 1
+    code = "E000"
+
+    def render(self) -> str:
+        return f"error[{self.code}]: {self}"
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A place in a spec file (1-based line and column)."""
+
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+class SpecError(AlframeError):
+    """A problem in a ``.al`` file, shown as ``path:line:col: error[CODE]: message``.
+
+    ``source`` is the text of the file (for the caret line); ``hint`` is e.g. "did you mean
+    'uncertainty'?".
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "E100",
+        path: str | Path | None = None,
+        pos: Pos | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+        expected: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.path = str(path) if path is not None else None
+        self.pos = pos
+        self.source = source
+        self.hint = hint
+        self.expected = expected
+
+    def with_context(self, path: str | Path, source: str) -> SpecError:
+        """Attach the file (errors raised deep in validation know only a position)."""
+        if self.path is None:
+            self.path = str(path)
+        if self.source is None:
+            self.source = source
+        return self
+
+    def render(self) -> str:
+        where = self.path or "<spec>"
+        if self.pos is not None:
+            where += f":{self.pos.line}:{self.pos.column}"
+        out = [f"{where}: error[{self.code}]: {self.message}"]
+        if self.pos is not None and self.source is not None:
+            lines = self.source.splitlines()
+            if 0 < self.pos.line <= len(lines):
+                text = lines[self.pos.line - 1]
+                width = 1
+                if self.pos.end_line == self.pos.line and self.pos.end_column:
+                    width = max(1, self.pos.end_column - self.pos.column)
+                gutter = f"{self.pos.line:>4} | "
+                shown = text if len(text) <= 200 else text[:200] + "…"
+                out.append(gutter + shown)
+                out.append(" " * (len(gutter) + self.pos.column - 1) + "^" * min(width, 80))
+        if self.expected:
+            out.append("  expected: " + ", ".join(self.expected))
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+class SpecErrors(AlframeError):
+    """Several errors of one file, reported together."""
+
+    exit_code = 2
+    code = "E100"
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.errors)
+
+
+class DataError(AlframeError):
+    """A problem in a data or answers file: names the file, row and field."""
+
+    exit_code = 3
+    code = "D100"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        code: str = "D100",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.row = row
+        self.field = field
+        self.code = code
+        self.hint = hint
+
+    def render(self) -> str:
+        where = []
+        if self.path:
+            where.append(self.path)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        prefix = (", ".join(where) + ": ") if where else ""
+        text = f"{prefix}error[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class PluginError(AlframeError):
+    """A plugin misbehaved: names the plugin (distribution) and the hook."""
+
+    exit_code = 4
+    code = "P100"
+
+    def __init__(self, message: str, *, plugin: str | None = None, hook: str | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.hook = hook
+
+    def render(self) -> str:
+        who = []
+        if self.plugin:
+            who.append(f"plugin '{self.plugin}'")
+        if self.hook:
+            who.append(f"hook '{self.hook}'")
+        prefix = (" in " + ", ".join(who)) if who else ""
+        return f"error[{self.code}]{prefix}: {self}"
+
+
+class RunError(AlframeError):
+    """The run folder or run state refuses an action (in use, changed spec, disk full)."""
+
+    exit_code = 5
+    code = "R100"
+
+    def __init__(self, message: str, *, code: str = "R100", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.hint = hint
+
+    def render(self) -> str:
+        text = f"error[{self.code}]: {self}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+def nearest(name: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    """The closest known name, for "did you mean …?" (None when nothing is close)."""
+    import difflib
+
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -1,0 +1,170 @@
+"""The plugin contract: every stage of the active-learning loop is a hook.
+
+The engine (:mod:`alframe.engine`) owns the order of the stages; implementations of these hooks
+own the work. Built-in behaviour lives in :mod:`alframe.builtin` and is registered exactly as a
+third-party plugin is, with ``trylast=True`` so that a plugin's first-result implementation wins
+whatever the registration order.
+
+Each stage hook receives the :class:`alframe.state.RunState` of the run: the plan, the data
+set, the model bundle, the answers so far, the round number and its seeded generator.
+
+Hooks marked *first result* stop at the first implementation that returns something other than
+``None``; returning ``None`` means "not mine, ask the next one".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from alframe.data.dataset import Dataset
+    from alframe.plan import Plan
+    from alframe.policies.base import PoolScores, Queries
+    from alframe.registry import Registry
+    from alframe.state import RoundRecord, RunState
+
+PROJECT = "alframe"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def alframe_register(registry: Registry) -> None:
+    """Add named components (encoders, trunks, heads, policies, oracles, imbalance methods,
+    metrics) with ``registry.register(kind, name, factory, params=[...])``.
+
+    Called once for every plugin when plugins load. A name registered twice is an error naming
+    both plugins.
+
+    :param registry: the registry to fill.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_load_data(plan: Plan) -> Dataset | None:
+    """Read the data set the plan names: items, texts, numeric fields, label matrix, split.
+
+    Stops at first non-None result.
+
+    :param plan: the compiled plan (``plan.data`` and ``plan.labels``).
+    :returns: a :class:`alframe.data.dataset.Dataset`, or ``None`` to leave it to the next.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_build_model(plan: Plan, dataset: Dataset) -> Any | None:
+    """Build the model: features for every item and the LightningModule (ensemble included).
+
+    Stops at first non-None result.
+
+    :returns: an :class:`alframe.models.bundle.ModelBundle`, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_select_seed(state: RunState) -> Queries | None:
+    """Choose the first labelled set (``plan.query.seed_size`` items or cells).
+
+    Stops at first non-None result. Seed queries have query probability 1.
+
+    :returns: :class:`alframe.policies.base.Queries`, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_train(state: RunState) -> dict[str, float] | None:
+    """Fit the model on the labelled set (warm start or fresh, as the plan says).
+
+    Stops at first non-None result.
+
+    :returns: training figures (e.g. ``{"epochs": 10, "loss": 0.12}``), or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_score_pool(state: RunState) -> PoolScores | None:
+    """Per-member probabilities for the unlabelled pool, in large batches without gradients.
+
+    Stops at first non-None result.
+
+    :returns: :class:`alframe.policies.base.PoolScores`, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_query(state: RunState, scores: PoolScores) -> Queries | None:
+    """Decide which items or cells to ask next, each with its query probability.
+
+    Stops at first non-None result. The engine checks the answer: no duplicate, no cell already
+    answered, no item outside the pool, probabilities in (0, 1].
+
+    :param scores: the output of ``alframe_score_pool``.
+    :returns: :class:`alframe.policies.base.Queries`, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """Answer the cells ``(items[i], labels[i])`` from the run's oracle.
+
+    Stops at first non-None result. The engine commits every answer to the run store before
+    anything uses it.
+
+    :returns: int8 array of 0/1 (or -1: no answer), one per cell, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_weight(state: RunState) -> np.ndarray | None:
+    """Per-cell loss weights for the labelled set (importance weights, clipping, normalising).
+
+    Stops at first non-None result. Imbalance correction happens in the loss, not here.
+
+    :returns: float32 array ``[n_items, n_labels]`` (0 where unknown), or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_evaluate(state: RunState) -> dict[str, Any] | None:
+    """Metrics on the test split (torchmetrics): scalar metrics and per-label figures.
+
+    Stops at first non-None result.
+
+    :returns: ``{"micro_f1": ..., "per_label": {...}}``, or ``None``.
+    """
+
+
+@hookspec
+def alframe_round_end(state: RunState, record: RoundRecord) -> None:
+    """Observe a finished round (progress display, logs, reports). Every implementation runs.
+
+    Called after the round is committed to the run store; an observer must not change state.
+    """
+
+
+@hookspec(firstresult=True)
+def alframe_should_stop(state: RunState) -> str | None:
+    """Decide whether the loop ends: budget spent, target reached, pool exhausted.
+
+    Stops at first non-None result.
+
+    :returns: a sentence saying why the run stops, or ``None`` to go on.
+    """
+
+
+#: The stage hooks in the order the engine calls them within a round (a test checks this).
+#: Round 0 calls ``alframe_select_seed`` in place of scoring and querying.
+STAGE_ORDER = (
+    "alframe_score_pool",
+    "alframe_query",
+    "alframe_annotate",
+    "alframe_weight",
+    "alframe_train",
+    "alframe_evaluate",
+    "alframe_round_end",
+    "alframe_should_stop",
+)

@@ -1,0 +1,64 @@
+"""The query-policy contract.
+
+A policy turns per-member probabilities for the unlabelled pool into the cells to ask. Measures
+(uncertainty, disagreement, mutual information) are separate from selection, as in modAL: a
+policy computes a per-cell score, aggregates it per item when the unit is ``item``, then
+selects. Every policy must:
+
+- return at most ``ctx.batch`` queries (fewer when the pool is smaller), none of them a cell
+  already answered, no duplicates;
+- be deterministic for a given ``ctx.rng`` seed and invariant to the order of the pool
+  (ties are broken by item index, which is item-id order, then by label index);
+- give each query its query probability ``p`` (1.0 for a deterministic choice), so the engine
+  can store it and give the answer the importance weight 1/p.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+
+@dataclass
+class PoolScores:
+    items: np.ndarray  # int64 [n] dataset indices of the candidate items, ascending
+    probs: torch.Tensor  # float32 [n, L, K] probabilities from K members (or MC-dropout samples)
+    known: np.ndarray  # bool [n, L] cells already answered (never to be asked again)
+    label_positives: np.ndarray  # int64 [L] positives among answered cells so far
+    label_answered: np.ndarray  # int64 [L] answered cells per label so far
+    thresholds: np.ndarray  # float32 [L] current decision thresholds
+
+
+@dataclass
+class QueryContext:
+    batch: int  # how many queries to return (items for unit "item", cells for unit "cell")
+    unit: str  # "item" | "cell"
+    rng: np.random.Generator  # seeded from the round seed: the only source of randomness
+    n_seen: int  # candidates seen so far (IWAL's k): answered items (or cells)
+    round: int
+
+
+@dataclass
+class Queries:
+    items: np.ndarray  # int64 [m] dataset indices
+    labels: np.ndarray  # int64 [m] label index, or -1 for "every unknown label of the item"
+    prob: np.ndarray  # float64 [m] query probability p in (0, 1]
+    score: np.ndarray  # float64 [m] the policy's score for each query (for logs)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @staticmethod
+    def empty() -> Queries:
+        z = np.zeros(0, dtype=np.int64)
+        return Queries(z, z.copy(), np.zeros(0), np.zeros(0))
+
+
+class Policy(Protocol):
+    #: MC-dropout samples wanted from the scorer (0: use the ensemble members as samples)
+    mc_samples: int
+
+    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries: ...

@@ -1,0 +1,147 @@
+"""The registry of named components: the only things a spec can name.
+
+A spec never imports or evaluates anything. Every name after ``encoder``, ``trunk``,
+``policy``, ``oracle``, ``imbalance``, ``metrics`` … is looked up here, and plugins fill the
+registry through the ``alframe_register`` hook, exactly as the built-ins do. A component declares
+its arguments once (:class:`Param`): the checker validates spec arguments against that
+declaration, ``alframe explain`` shows it, and the docs list it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from alframe.errors import PluginError
+
+#: The kinds of component a spec can name, with the statement that names them.
+KINDS: dict[str, str] = {
+    "encoder": "model { encoder NAME(...) }",
+    "trunk": "model { trunk NAME(...) }",
+    "heads": "model { heads NAME(...) }",
+    "policy": "query { policy NAME(...) } and the seed set's `seed N NAME`",
+    "oracle": "oracle NAME(...)",
+    "imbalance": "weighting { imbalance NAME(...) }",
+    "metric": "evaluate { metrics [NAME, ...] }",
+}
+
+#: Types a parameter may declare. "name" is a bare identifier (e.g. ``base=margin``);
+#: "range" is ``a..b`` (two ints); "list" a bracketed list of scalars.
+PARAM_TYPES = ("int", "float", "str", "bool", "name", "range", "list")
+
+REQUIRED: Any = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared argument of a component.
+
+    ``choices`` restricts a "name"/"str" value; ``low``/``high`` bound numbers (inclusive).
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"param {self.name!r}: unknown type {self.type!r}; one of {PARAM_TYPES}")
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named thing a spec can use.
+
+    ``factory(**args)`` builds it, with ``args`` already checked and defaults filled.
+    ``plugin`` is the distribution (or built-in module) that registered it.
+    """
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+    plugin: str = "alframe"
+    reference: str = ""
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params if not p.required}
+
+
+@dataclass
+class Registry:
+    """Components by kind and name. Filled once per process by :func:`alframe.plugins.load`."""
+
+    components: dict[str, dict[str, Component]] = field(
+        default_factory=lambda: {kind: {} for kind in KINDS}
+    )
+    #: which plugin is currently registering (set by the plugin manager around each call)
+    current_plugin: str = "alframe"
+
+    def register(
+        self,
+        kind: str,
+        name: str,
+        factory: Callable[..., Any],
+        *,
+        params: tuple[Param, ...] | list[Param] = (),
+        help: str = "",
+        reference: str = "",
+    ) -> None:
+        """Add a component; a second component of the same kind and name is an error."""
+        if kind not in self.components:
+            raise PluginError(
+                f"cannot register {name!r}: unknown kind {kind!r} (kinds: {', '.join(KINDS)})",
+                plugin=self.current_plugin,
+                hook="alframe_register",
+            )
+        if not name.isidentifier():
+            raise PluginError(
+                f"cannot register {kind} {name!r}: a name must be an identifier",
+                plugin=self.current_plugin,
+                hook="alframe_register",
+            )
+        existing = self.components[kind].get(name)
+        if existing is not None:
+            raise PluginError(
+                f"{kind} {name!r} is registered twice: by {existing.plugin!r} and by {self.current_plugin!r}",
+                plugin=self.current_plugin,
+                hook="alframe_register",
+            )
+        self.components[kind][name] = Component(
+            kind=kind,
+            name=name,
+            factory=factory,
+            params=tuple(params),
+            help=help,
+            plugin=self.current_plugin,
+            reference=reference,
+        )
+
+    def get(self, kind: str, name: str) -> Component | None:
+        return self.components.get(kind, {}).get(name)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.components.get(kind, {}))
+
+    def build(self, kind: str, name: str, args: Mapping[str, Any]) -> Any:
+        """Instantiate a component with already-validated arguments (defaults filled here too)."""
+        comp = self.components[kind][name]
+        full = comp.defaults()
+        full.update(args)
+        return comp.factory(**full)
