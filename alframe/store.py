@@ -1,0 +1,316 @@
+"""The run store: one SQLite database per run folder, the run's single source of truth.
+
+Human labels are the expensive part, so the store is written the way SQLite is trusted:
+WAL journal, ``synchronous=FULL``, ``BEGIN IMMEDIATE … COMMIT`` around every label event, a
+busy timeout, and never a connection carried across ``fork()`` (the store is opened by the
+engine process only; DataLoaders run with ``num_workers=0``).
+
+Tables
+------
+``meta``      key/value: plan fingerprint, data fingerprint, plugin versions, spec text.
+``answers``   append-only: one row per answer event (item, label, value, round, query
+              probability, weight, source, time, revision). A retry of the same answer is
+              ignored (idempotent); a different second answer for a cell is kept as a new
+              revision, never an overwrite. The current value of a cell is its last revision.
+``queries``   the questions of each round, committed before the oracle is asked, so that a
+              resumed round asks the same questions again instead of choosing new ones.
+``rounds``    one row per round: seed, status, counts, seconds per stage, metrics.
+``events``    what happened to the run itself (created, resumed, forced past a change).
+
+Everything else in the run folder (checkpoints, CSV, reports) can be rebuilt from this file,
+the spec and the seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alframe.errors import RunError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item TEXT NOT NULL,
+    label TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (0, 1)),
+    round INTEGER NOT NULL,
+    prob REAL NOT NULL CHECK (prob > 0 AND prob <= 1),
+    weight REAL NOT NULL,
+    source TEXT NOT NULL,
+    time REAL NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (item, label, revision)
+);
+CREATE TABLE IF NOT EXISTS queries (
+    round INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    label TEXT NOT NULL,
+    prob REAL NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (round, position)
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    round INTEGER PRIMARY KEY,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    labels INTEGER NOT NULL DEFAULT 0,
+    items INTEGER NOT NULL DEFAULT 0,
+    asked INTEGER NOT NULL DEFAULT 0,
+    timings TEXT NOT NULL DEFAULT '{}',
+    train TEXT NOT NULL DEFAULT '{}',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    checkpoint TEXT,
+    started REAL NOT NULL,
+    finished REAL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Answer:
+    item: str
+    label: str
+    value: int
+    round: int
+    prob: float
+    weight: float
+    source: str
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round: int
+    seed: int
+    status: str  # "started" | "queried" | "complete"
+    labels: int
+    items: int
+    asked: int
+    timings: dict[str, float]
+    train: dict[str, Any]
+    metrics: dict[str, Any]
+    checkpoint: str | None
+
+
+class RunStore:
+    """The SQLite store of one run. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.pid = os.getpid()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunStore:
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise RunError(
+                f"cannot open the run database {path}: {exc}",
+                code="R101",
+                hint="the file is not an alframe run database, or the folder is not writable",
+            ) from None
+        store = cls(path, conn)
+        if store.get_meta("schema_version") is None:
+            with store.transaction():
+                store._set_meta("schema_version", str(SCHEMA_VERSION))
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE … COMMIT``: the write lock is taken up front, so a concurrent
+        writer waits (busy_timeout) instead of failing half-way."""
+        if os.getpid() != self.pid:
+            raise RunError("the run database connection was carried across fork()", code="R102")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- meta and events -----------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.transaction():
+            for k, v in values.items():
+                self._set_meta(k, v)
+
+    def log_event(self, kind: str, detail: dict[str, Any] | str) -> None:
+        text = detail if isinstance(detail, str) else json.dumps(detail, sort_keys=True)
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO events (time, kind, detail) VALUES (?, ?, ?)", (time.time(), kind, text)
+            )
+
+    def events(self) -> list[tuple[float, str, str]]:
+        return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]  # type: ignore[misc]
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def add_answers(self, answers: list[Answer]) -> int:
+        """Commit answers; returns how many were new.
+
+        Idempotent: an answer equal to the cell's current value is not stored again (a retry).
+        A different value for an answered cell becomes a new revision.
+        """
+        added = 0
+        now = time.time()
+        with self.transaction() as c:
+            for a in answers:
+                row = c.execute(
+                    "SELECT value, revision FROM answers WHERE item = ? AND label = ? "
+                    "ORDER BY revision DESC LIMIT 1",
+                    (a.item, a.label),
+                ).fetchone()
+                if row is not None and int(row[0]) == a.value:
+                    continue
+                revision = 1 if row is None else int(row[1]) + 1
+                c.execute(
+                    "INSERT INTO answers (item, label, value, round, prob, weight, source, time, revision) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (a.item, a.label, int(a.value), a.round, float(a.prob), float(a.weight), a.source, now, revision),
+                )
+                added += 1
+        return added
+
+    def current_answers(self, up_to_round: int | None = None) -> list[Answer]:
+        """The last revision of every answered cell (optionally only answers of rounds ≤ r),
+        in the order the cells were first answered."""
+        sql = "SELECT item, label, value, round, prob, weight, source FROM answers"
+        args: tuple[Any, ...] = ()
+        if up_to_round is not None:
+            sql += " WHERE round <= ?"
+            args = (up_to_round,)
+        latest: dict[tuple[str, str], Answer] = {}
+        for r in self.conn.execute(sql + " ORDER BY id", args):
+            latest[(r[0], r[1])] = Answer(r[0], r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5]), r[6])
+        return list(latest.values())
+
+    def answer_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def save_queries(self, rnd: int, rows: list[tuple[str, str, float, float]]) -> None:
+        """Record the round's questions (item, label, prob, score) and mark it "queried"."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM queries WHERE round = ?", (rnd,))
+            c.executemany(
+                "INSERT INTO queries (round, position, item, label, prob, score) VALUES (?, ?, ?, ?, ?, ?)",
+                [(rnd, i, it, lb, float(p), float(s)) for i, (it, lb, p, s) in enumerate(rows)],
+            )
+            c.execute("UPDATE rounds SET status = 'queried', asked = ? WHERE round = ?", (len(rows), rnd))
+
+    def queries(self, rnd: int) -> list[tuple[str, str, float, float]]:
+        rows = self.conn.execute(
+            "SELECT item, label, prob, score FROM queries WHERE round = ? ORDER BY position", (rnd,)
+        ).fetchall()
+        return [(r[0], r[1], float(r[2]), float(r[3])) for r in rows]
+
+    # -- rounds --------------------------------------------------------------------------------
+
+    def start_round(self, rnd: int, seed: int) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO rounds (round, seed, status, started) VALUES (?, ?, 'started', ?) "
+                "ON CONFLICT(round) DO NOTHING",
+                (rnd, seed, time.time()),
+            )
+
+    def finish_round(
+        self,
+        rnd: int,
+        *,
+        labels: int,
+        items: int,
+        timings: dict[str, float],
+        train: dict[str, Any],
+        metrics: dict[str, Any],
+        checkpoint: str | None,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE rounds SET status = 'complete', labels = ?, items = ?, timings = ?, train = ?, "
+                "metrics = ?, checkpoint = ?, finished = ? WHERE round = ?",
+                (
+                    labels,
+                    items,
+                    json.dumps(timings),
+                    json.dumps(train, default=_json_default),
+                    json.dumps(metrics, default=_json_default),
+                    checkpoint,
+                    time.time(),
+                    rnd,
+                ),
+            )
+
+    def rounds(self) -> list[RoundRow]:
+        rows = self.conn.execute(
+            "SELECT round, seed, status, labels, items, asked, timings, train, metrics, checkpoint "
+            "FROM rounds ORDER BY round"
+        ).fetchall()
+        return [
+            RoundRow(
+                int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]),
+                json.loads(r[6]), json.loads(r[7]), json.loads(r[8]), r[9],
+            )
+            for r in rows
+        ]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
