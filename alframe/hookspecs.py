@@ -56,10 +56,12 @@ def alframe_load_data(plan: Plan) -> Dataset | None:
 
 
 @hookspec(firstresult=True)
-def alframe_build_model(plan: Plan, dataset: Dataset) -> Any | None:
+def alframe_build_model(plan: Plan, dataset: Dataset, registry: Registry) -> Any | None:
     """Build the model: features for every item and the LightningModule (ensemble included).
 
     Stops at first non-None result.
+
+    :param registry: where the plan's encoder, trunk, heads and imbalance names resolve.
 
     :returns: an :class:`alframe.models.bundle.ModelBundle`, or ``None``.
     """

@@ -1,3 +1,173 @@
-"""Built-in stage implementations (registered as an ordinary plugin, trylast)."""
+"""Built-in stage implementations, registered as an ordinary plugin.
+
+Every implementation is ``trylast=True``, so a third-party plugin implementing the same
+first-result hook wins whatever the registration order. Each one is a thin adapter from the
+run state to the part of the package that does the work (data loader, model bundle, policy,
+oracle, metrics); the engine never calls those parts directly.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alframe.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from alframe.data.dataset import Dataset
+    from alframe.plan import Plan
+    from alframe.policies.base import PoolScores, Queries
+    from alframe.registry import Registry
+    from alframe.state import RunState
+
+
+@hookimpl(trylast=True)
+def alframe_load_data(plan: Plan) -> Dataset:
+    from alframe.data.load import load_dataset
+
+    return load_dataset(plan.data, plan.labels)
+
+
+@hookimpl(trylast=True)
+def alframe_build_model(plan: Plan, dataset: Dataset, registry: Registry) -> Any:
+    from alframe.models.bundle import build_bundle
+
+    return build_bundle(plan, registry, dataset)
+
+
+@hookimpl(trylast=True)
+def alframe_select_seed(state: RunState) -> Queries:
+    """The seed set: ``seed_size`` items (unit item) or cells (unit cell) chosen by the seed
+    policy, every one with query probability 1."""
+    from alframe.policies.base import QueryContext
+
+    scores = _pool_scores(state, state.seed_policy)
+    ctx = QueryContext(
+        batch=state.plan.query.seed_size,
+        unit=state.plan.query.unit,
+        rng=state.rng("seed"),
+        n_seen=0,
+        round=state.round,
+    )
+    q = state.seed_policy.select(scores, ctx)
+    q.prob = np.ones(len(q.items), dtype=np.float64)
+    return q
+
+
+@hookimpl(trylast=True)
+def alframe_train(state: RunState) -> dict[str, Any]:
+    from alframe.models.bundle import FitRequest
+
+    idx = state.labelled_items()
+    req = FitRequest(
+        train_idx=idx,
+        targets=state.answers[idx],
+        weights=(state.weights if state.weights is not None else state.known.astype(np.float32))[idx],
+        seed=int(state.rng("train").integers(0, 2**62)),
+        round=state.round,
+        callbacks=list(state.train_callbacks),
+        logger=state.logger,
+        root_dir=str(state.run_dir),
+    )
+    return state.bundle.fit(req)
+
+
+@hookimpl(trylast=True)
+def alframe_score_pool(state: RunState) -> PoolScores:
+    return _pool_scores(state, state.policy)
+
+
+@hookimpl(trylast=True)
+def alframe_query(state: RunState, scores: PoolScores) -> Queries:
+    from alframe.policies.base import QueryContext
+
+    known = state.known
+    n_seen = int(known.any(axis=1).sum()) if state.plan.query.unit == "item" else int(known.sum())
+    ctx = QueryContext(
+        batch=state.plan.query.batch,
+        unit=state.plan.query.unit,
+        rng=state.rng("query"),
+        n_seen=n_seen,
+        round=state.round,
+    )
+    return state.policy.select(scores, ctx)
+
+
+@hookimpl(trylast=True)
+def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return state.oracle.answer(state.dataset, items, labels, state.rng("oracle"))
+
+
+@hookimpl(trylast=True)
+def alframe_weight(state: RunState) -> np.ndarray:
+    """Importance weights 1/p of the answered cells (clipped, normalised as the plan says);
+    0 for unknown cells. Without importance weighting every answered cell weighs 1."""
+    from alframe.policies.weights import importance_weights
+
+    known = state.known
+    w = np.zeros(state.answers.shape, dtype=np.float32)
+    wp = state.plan.weighting
+    if wp.importance:
+        w[known] = importance_weights(state.query_prob[known].astype(np.float64), wp.clip, wp.normalize)
+    else:
+        w[known] = 1.0
+    return w
+
+
+@hookimpl(trylast=True)
+def alframe_evaluate(state: RunState) -> dict[str, Any]:
+    from alframe.data.metrics import evaluate
+
+    ds = state.dataset
+    test = ds.test_idx
+    probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
+    return evaluate(probs, ds.labels[test], state.bundle.thresholds, ds.label_names, state.plan.evaluate.metrics)
+
+
+@hookimpl(trylast=True)
+def alframe_should_stop(state: RunState) -> str | None:
+    q = state.plan.query
+    for rule in q.stop:
+        value = state.last_metrics.get(rule.metric)
+        if value is None:
+            continue
+        target = rule.target
+        if rule.of_ceiling:
+            if not state.ceiling or state.ceiling.get(rule.metric) is None:
+                continue
+            target = rule.target * float(state.ceiling[rule.metric])
+        if float(value) >= target:
+            return f"target reached: {rule.metric} {float(value):.4f} ≥ {target:.4f}"
+    if state.labels_used >= q.budget:
+        return f"budget spent: {state.labels_used} of {q.budget} labels"
+    if q.rounds is not None and state.round + 1 >= q.rounds:
+        return f"round limit reached: {q.rounds} rounds"
+    if not state.candidates().size:
+        return "the pool is exhausted: every pool cell is answered"
+    cost = 1 if q.unit == "cell" else int((state.answers[state.candidates()] < 0).sum(axis=1).min())
+    if q.budget - state.labels_used < cost:
+        return f"budget spent: {state.labels_used} of {q.budget} labels (not enough left for one more {q.unit})"
+    return None
+
+
+def _pool_scores(state: RunState, policy: Any) -> PoolScores:
+    from alframe.policies.base import PoolScores
+
+    cand = state.candidates()
+    known = state.known
+    mc = int(getattr(policy, "mc_samples", 0) or 0)
+    if getattr(policy, "needs_scores", True):
+        probs = state.bundle.predict_proba(cand, mc_samples=mc)  # [n, L, K]
+    else:
+        import torch
+
+        probs = torch.full((len(cand), state.dataset.n_labels, 1), 0.5)
+    return PoolScores(
+        items=cand,
+        probs=probs,
+        known=known[cand],
+        label_positives=(state.answers == 1).sum(axis=0).astype(np.int64),
+        label_answered=known.sum(axis=0).astype(np.int64),
+        thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
+    )

@@ -1,0 +1,500 @@
+"""The round loop: calls the stage hooks in order, persisting as it goes. No ML logic here.
+
+A round is::
+
+    round 0:  select_seed                 ┐
+    round r:  score_pool → query          ┘→ annotate → weight → train → evaluate
+                                              → (checkpoint) → round_end → should_stop
+
+Promises kept here:
+
+- the questions of a round are committed (``queries`` table) before the oracle is asked, and
+  each answer is committed before anything uses it; so a run killed at any moment resumes by
+  asking the *same* questions again, never new ones, and never asks for a label it has;
+- every random choice comes from the run seed and the round (``RunState.rng``), so the same
+  spec and seed give the same queries and metrics on the same machine;
+- a checkpoint is a cache: a missing or unreadable one means "retrain from the labels";
+- what a plugin returns is checked (duplicates, cells outside the pool or already answered,
+  probabilities outside (0, 1], wrong shapes) and a bad answer names the plugin and hook.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+
+from alframe.errors import AlframeError, PluginError, RunError
+from alframe.hookcall import call_all, call_first
+from alframe.plan import Plan
+from alframe.plugins import Plugins
+from alframe.policies.base import Queries
+from alframe.rundir import RunDir
+from alframe.state import RoundRecord, RunState, derive_seed
+from alframe.store import Answer
+
+#: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
+#: a simulated oracle is asked a round's questions in chunks of this size.
+BATCH_ANSWERS = 4096
+
+
+class Observer:
+    """Receives progress from the engine (the terminal display implements this)."""
+
+    def run_started(self, state: RunState, resumed_from: int | None) -> None: ...
+    def stage_started(self, stage: str) -> None: ...
+    def stage_finished(self, stage: str, seconds: float) -> None: ...
+    def round_finished(self, state: RunState, record: RoundRecord) -> None: ...
+    def message(self, text: str) -> None: ...
+
+    def train_callbacks(self) -> list[Any]:
+        """Lightning callbacks to follow training inside a round."""
+        return []
+
+
+@dataclass
+class Summary:
+    """How a run ended."""
+
+    rounds: int
+    labels_used: int
+    items_touched: int
+    stop_reason: str
+    metrics: dict[str, Any]
+    run_dir: Path
+    history: list[RoundRecord] = field(default_factory=list)
+    interrupted: bool = False
+
+
+class Stop(Exception):
+    """Ctrl-C or SIGTERM arrived: stop at the next safe point."""
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: Plan,
+        plugins: Plugins,
+        run_dir: RunDir,
+        observer: Observer | None = None,
+    ) -> None:
+        self.plan = plan
+        self.plugins = plugins
+        self.run_dir = run_dir
+        self.observer = observer or Observer()
+        self._stop_requested = False
+        self._timings: dict[str, float] = {}
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        with self._signals():
+            state = self._prepare()
+            return self._loop(state)
+
+    def _prepare(self) -> RunState:
+        plan, rd = self.plan, self.run_dir
+        with self._stage("load"):
+            dataset, _ = call_first(self.plugins, "alframe_load_data", plan=plan)
+        rd.check_data(dataset.fingerprint)
+        self._check_against_data(dataset)
+        with self._stage("build"):
+            bundle, _ = call_first(
+                self.plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=self.plugins.registry
+            )
+        reg = self.plugins.registry
+        n, n_labels = dataset.n_items, dataset.n_labels
+        state = RunState(
+            plan=plan,
+            plugins=self.plugins,
+            dataset=dataset,
+            store=rd.store,
+            run_dir=rd.path,
+            bundle=bundle,
+            policy=reg.build("policy", plan.query.policy.name, plan.query.policy.kwargs),
+            seed_policy=reg.build("policy", plan.query.seed_policy.name, plan.query.seed_policy.kwargs),
+            oracle=reg.build("oracle", plan.oracle.name, plan.oracle.kwargs),
+            answers=np.full((n, n_labels), -1, dtype=np.int8),
+            query_prob=np.ones((n, n_labels), dtype=np.float32),
+        )
+        for text in dataset.warnings:
+            self.observer.message(f"warning: {text}")
+        for pol in (state.policy, state.seed_policy):
+            if getattr(pol, "warning", None):
+                self.observer.message(f"warning: {pol.warning}")
+        state.train_callbacks.append(_StopTraining(self))
+        state.train_callbacks.extend(self.observer.train_callbacks())
+        for text in self.run_dir.messages or []:
+            self.observer.message(text)
+        self._restore(state)
+        return state
+
+    def _loop(self, state: RunState) -> Summary:
+        stop_reason = None
+        interrupted = False
+        try:
+            while stop_reason is None:
+                record = self._round(state)
+                stop_reason = record.stop_reason
+                if stop_reason is None:
+                    state.round += 1
+                if self._stop_requested and stop_reason is None:
+                    raise Stop()
+        except (Stop, KeyboardInterrupt):
+            interrupted = True
+            stop_reason = "interrupted; run the same command again to resume"
+        return Summary(
+            rounds=len(state.history),
+            labels_used=state.labels_used,
+            items_touched=state.items_touched,
+            stop_reason=stop_reason,
+            metrics=state.last_metrics,
+            run_dir=self.run_dir.path,
+            history=state.history,
+            interrupted=interrupted,
+        )
+
+    def _round(self, state: RunState) -> RoundRecord:
+        rnd = state.round
+        store = state.store
+        self._timings = {}
+        store.start_round(rnd, derive_seed(self.plan.seed, rnd, "train"))
+        asked = store.queries(rnd)
+        if not asked and store_round_status(store, rnd) != "queried":
+            if state.candidates().size == 0:
+                return self._finish_empty(state, "the pool is exhausted: every pool cell is answered")
+            queries = self._choose(state)
+            asked = self._expand_and_trim(state, queries)
+            store.save_queries(rnd, asked)
+        if not asked and not state.labelled_items().size:
+            return self._finish_empty(state, "nothing to ask: the pool is empty")
+        if self._stop_requested:
+            raise Stop()
+        answered = self._annotate(state, asked)
+        with self._stage("weight"):
+            weights, _ = call_first(self.plugins, "alframe_weight", state=state)
+            state.weights = self._check_weights(state, weights)
+        with self._stage("train"):
+            train_info, _ = call_first(self.plugins, "alframe_train", state=state)
+        if self._stop_requested:
+            raise Stop()  # training may have been cut short: the round is redone on resume
+        metrics = state.last_metrics
+        last = self._budget_left(state) <= 0 or not state.candidates().size
+        if rnd % self.plan.evaluate.every == 0 or last:
+            with self._stage("evaluate"):
+                metrics, _ = call_first(self.plugins, "alframe_evaluate", state=state)
+            state.last_metrics = metrics
+        with self._stage("checkpoint"):
+            ckpt = self.run_dir.save_checkpoint(state.bundle, rnd)
+        record = RoundRecord(
+            round=rnd,
+            labels_used=state.labels_used,
+            items_touched=state.items_touched,
+            asked=len(asked),
+            answered=answered,
+            timings=dict(self._timings),
+            train=dict(train_info or {}),
+            metrics=metrics,
+        )
+        reason, _ = self._should_stop(state)
+        record.stop_reason = reason
+        store.finish_round(
+            rnd,
+            labels=record.labels_used,
+            items=record.items_touched,
+            timings=record.timings,
+            train=record.train,
+            metrics=metrics,
+            checkpoint=ckpt,
+        )
+        state.history.append(record)
+        self.run_dir.append_metrics_csv(record)
+        call_all(self.plugins, "alframe_round_end", state=state, record=record)
+        self.observer.round_finished(state, record)
+        return record
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def _choose(self, state: RunState) -> Queries:
+        if state.round == 0:
+            with self._stage("seed"):
+                queries, who = call_first(self.plugins, "alframe_select_seed", state=state)
+            self._check_queries(state, queries, who, "alframe_select_seed")
+            return queries
+        with self._stage("score"):
+            scores, who = call_first(self.plugins, "alframe_score_pool", state=state)
+            self._check_scores(state, scores, who)
+        with self._stage("query"):
+            queries, who = call_first(self.plugins, "alframe_query", state=state, scores=scores)
+        self._check_queries(state, queries, who, "alframe_query")
+        return queries
+
+    def _annotate(self, state: RunState, asked: list[tuple[str, str, float, float]]) -> int:
+        """Ask the oracle every asked cell that has no answer yet; commit each chunk at once."""
+        ds = state.dataset
+        label_index = {name: j for j, name in enumerate(ds.label_names)}
+        todo = [
+            (ds.index_of(item), label_index[label], p)
+            for item, label, p, _ in asked
+            if state.answers[ds.index_of(item), label_index[label]] < 0
+        ]
+        chunk = 1 if getattr(state.oracle, "interactive", False) else BATCH_ANSWERS
+        added = 0
+        with self._stage("annotate"):
+            for start in range(0, len(todo), chunk):
+                part = todo[start : start + chunk]
+                items = np.array([t[0] for t in part], dtype=np.int64)
+                labels = np.array([t[1] for t in part], dtype=np.int64)
+                values, who = call_first(self.plugins, "alframe_annotate", state=state, items=items, labels=labels)
+                values = np.asarray(values)
+                if values.shape != items.shape or not np.isin(values, (-1, 0, 1)).all():
+                    raise PluginError(
+                        f"returned answers of shape {values.shape} with values "
+                        f"{sorted(set(np.unique(values).tolist()))[:5]}; expected {items.shape} of 0/1/-1",
+                        plugin=who,
+                        hook="alframe_annotate",
+                    )
+                source = str(getattr(state.oracle, "source", who))
+                batch = [
+                    Answer(ds.ids[i], ds.label_names[j], int(v), state.round, float(p), 1.0 / float(p), source)
+                    for (i, j, p), v in zip(part, values.tolist())
+                    if v >= 0
+                ]
+                state.store.add_answers(batch)  # committed before anything uses it
+                for (i, j, p), v in zip(part, values.tolist()):
+                    if v >= 0:
+                        state.answers[i, j] = v
+                        state.query_prob[i, j] = p
+                added += len(batch)
+                if self._stop_requested:
+                    raise Stop()
+        return added
+
+    def _should_stop(self, state: RunState) -> tuple[str | None, str]:
+        caller = self.plugins.pm.hook.alframe_should_stop
+        for impl in reversed(caller.get_hookimpls()):
+            reason = impl.function(state=state)
+            if reason is not None:
+                return str(reason), impl.plugin_name
+        return None, ""
+
+    def _finish_empty(self, state: RunState, reason: str) -> RoundRecord:
+        record = RoundRecord(
+            round=state.round,
+            labels_used=state.labels_used,
+            items_touched=state.items_touched,
+            asked=0,
+            answered=0,
+            timings={},
+            train={},
+            metrics=state.last_metrics,
+            stop_reason=reason,
+        )
+        state.store.log_event("stopped", {"round": state.round, "reason": reason})
+        return record
+
+    # -- checks of what plugins return -------------------------------------------------------------
+
+    def _check_scores(self, state: RunState, scores: Any, who: str) -> None:
+        probs = getattr(scores, "probs", None)
+        items = getattr(scores, "items", None)
+        n_labels = state.dataset.n_labels
+        if probs is None or items is None or probs.ndim != 3 or probs.shape[:2] != (len(items), n_labels):
+            shape = None if probs is None else tuple(probs.shape)
+            raise PluginError(
+                f"returned scores of shape {shape}; expected [n_candidates, {n_labels}, members]",
+                plugin=who,
+                hook="alframe_score_pool",
+            )
+        import torch
+
+        if not bool(torch.isfinite(probs).all()) or bool(((probs < 0) | (probs > 1)).any()):
+            raise PluginError("returned NaN, infinite or out-of-range probabilities", plugin=who, hook="alframe_score_pool")
+
+    def _check_queries(self, state: RunState, q: Any, who: str, hook: str) -> None:
+        def bad(msg: str) -> PluginError:
+            return PluginError(msg + "; the round is not committed", plugin=who, hook=hook)
+
+        if not isinstance(q, Queries):
+            raise bad(f"returned {type(q).__name__}, expected Queries")
+        items, labels, prob = np.asarray(q.items), np.asarray(q.labels), np.asarray(q.prob, dtype=np.float64)
+        if not (items.shape == labels.shape == prob.shape) or items.ndim != 1:
+            raise bad(f"returned arrays of different shapes: {items.shape}, {labels.shape}, {prob.shape}")
+        if items.size == 0:
+            return
+        if not np.isfinite(prob).all() or (prob <= 0).any() or (prob > 1).any():
+            raise bad("returned query probabilities outside (0, 1]")
+        pool = np.zeros(state.dataset.n_items, dtype=bool)
+        pool[state.dataset.pool_idx] = True
+        if (items < 0).any() or (items >= state.dataset.n_items).any() or not pool[items].all():
+            raise bad("returned an item that is not in the pool")
+        if (labels < -1).any() or (labels >= state.dataset.n_labels).any():
+            raise bad("returned a label index out of range")
+        keys = items * (state.dataset.n_labels + 1) + (labels + 1)
+        if np.unique(keys).size != keys.size:
+            raise bad("returned the same cell twice")
+        cells = labels >= 0
+        if state.known[items[cells], labels[cells]].any():
+            raise bad("returned a cell that is already answered")
+
+    def _check_weights(self, state: RunState, w: Any, who: str = "alframe_weight") -> np.ndarray:
+        w = np.asarray(w, dtype=np.float32)
+        if w.shape != state.answers.shape or not np.isfinite(w).all() or (w < 0).any():
+            raise PluginError(
+                f"returned weights of shape {w.shape} (expected {state.answers.shape}, finite, ≥ 0)",
+                hook="alframe_weight",
+            )
+        return w
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _budget_left(self, state: RunState) -> int:
+        return self.plan.query.budget - state.labels_used
+
+    def _expand_and_trim(self, state: RunState, q: Queries) -> list[tuple[str, str, float, float]]:
+        """Item queries become the item's unanswered cells; stop where the budget ends.
+
+        An item is taken whole or not at all, so every asked item has all its labels.
+        """
+        ds = state.dataset
+        left = self._budget_left(state)
+        out: list[tuple[str, str, float, float]] = []
+        for i, j, p, s in zip(q.items.tolist(), q.labels.tolist(), q.prob.tolist(), q.score.tolist()):
+            cells = np.flatnonzero(state.answers[i] < 0) if j < 0 else np.array([j])
+            if len(cells) > left:
+                break
+            left -= len(cells)
+            out.extend((ds.ids[i], ds.label_names[c], float(p), float(s)) for c in cells.tolist())
+        return out
+
+    def _check_against_data(self, dataset: Any) -> None:
+        from alframe.compile import plan_error
+
+        q = self.plan.query
+        pool = len(dataset.pool_idx)
+        if pool == 0:
+            return  # a clean stop with a summary, not an error
+        unit_pool = pool if q.unit == "item" else pool * dataset.n_labels
+        if q.seed_size > unit_pool:
+            raise plan_error(
+                self.plan, "query.seed_size",
+                f"the seed set ({q.seed_size}) is larger than the pool ({unit_pool} {q.unit}s)", "E410",
+            )
+
+    def _restore(self, state: RunState) -> None:
+        """Rebuild the label matrix from the store, and the model of the last complete round."""
+        ds = state.dataset
+        label_index = {name: j for j, name in enumerate(ds.label_names)}
+        for a in state.store.current_answers():
+            i, j = ds.index_of(a.item), label_index[a.label]
+            state.answers[i, j] = a.value
+            state.query_prob[i, j] = a.prob
+        complete = [r for r in state.store.rounds() if r.status == "complete"]
+        if not complete:
+            self.observer.run_started(state, None)
+            return
+        last = complete[-1].round
+        self._rebuild_model(state, last)
+        state.last_metrics = complete[-1].metrics
+        for r in complete:
+            state.history.append(
+                RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True)
+            )
+        state.round = last + 1
+        self.observer.run_started(state, last)
+
+    def _rebuild_model(self, state: RunState, last: int) -> None:
+        """Load the newest usable checkpoint ≤ ``last``, then retrain the rounds after it."""
+        start = 0
+        for rnd in range(last, -1, -1):
+            if self.run_dir.load_checkpoint(state.bundle, rnd):
+                start = rnd + 1
+                break
+        if start <= last:
+            self.observer.message(f"retraining rounds {start}..{last} from the stored labels")
+        current = state.answers
+        for rnd in range(start, last + 1):
+            state.round = rnd
+            state.answers = self._answers_up_to(state, rnd)
+            weights, _ = call_first(self.plugins, "alframe_weight", state=state)
+            state.weights = self._check_weights(state, weights)
+            call_first(self.plugins, "alframe_train", state=state)
+            self.run_dir.save_checkpoint(state.bundle, rnd)
+        state.answers = current
+
+    def _answers_up_to(self, state: RunState, rnd: int) -> np.ndarray:
+        ds = state.dataset
+        label_index = {name: j for j, name in enumerate(ds.label_names)}
+        out = np.full_like(state.answers, -1)
+        for a in state.store.current_answers(up_to_round=rnd):
+            out[ds.index_of(a.item), label_index[a.label]] = a.value
+        return out
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        self.observer.stage_started(name)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - t0
+            self._timings[name] = self._timings.get(name, 0.0) + took
+            self.observer.stage_finished(name, took)
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Ctrl-C and SIGTERM ask for a stop at the next safe point; a second Ctrl-C stops now.
+
+        Lightning turns a KeyboardInterrupt inside ``fit`` into a process exit, so the first
+        signal only sets a flag that the engine (and a training callback) check between steps.
+        """
+
+        def on_signal(signum: int, frame: Any) -> None:
+            if self._stop_requested and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self.observer.message("stopping at the next safe point (Ctrl-C again to stop now)")
+
+        previous: dict[int, Any] = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[sig] = signal.signal(sig, on_signal)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+
+class _StopTraining(pl.Callback):
+    """Ends ``Trainer.fit`` early once a stop was requested (the round is then redone)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def on_train_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+        if self.engine.stop_requested:
+            trainer.should_stop = True
+
+
+def store_round_status(store: Any, rnd: int) -> str | None:
+    for r in store.rounds():
+        if r.round == rnd:
+            return r.status
+    return None
+
+
+__all__ = ["Engine", "Observer", "Summary", "AlframeError", "RunError"]

@@ -1,0 +1,265 @@
+"""The run folder: ``run.db``, checkpoints, per-round CSV, a copy of the spec and plugin versions.
+
+Opening a run folder is where the run's safety checks live:
+
+- only one ``alframe run`` per folder (an exclusive ``flock`` on ``run.lock``; a second run is
+  refused naming the holder's pid);
+- a folder that cannot be written (read-only, disk full) is found before any label is asked;
+- resuming after the spec or the data changed is refused, naming what changed, unless forced
+  (and the override is recorded in the run's events);
+- ``--fresh`` never deletes: it starts in a new sibling folder (``name-2``, ``name-3`` …).
+
+Checkpoints are caches (see RELIABILITY.md): written atomically by the model bundle, loaded
+with ``weights_only=True``; a missing or unreadable one means the engine retrains that round
+from the stored labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alframe.errors import RunError
+from alframe.plan import Plan
+from alframe.plugins import Plugins
+from alframe.store import RunStore
+
+KEEP_CHECKPOINTS = 2
+
+
+@dataclass
+class RunDir:
+    path: Path
+    store: RunStore
+    plan: Plan
+    force: bool
+    created: bool
+    _lock: Any = None
+    messages: list[str] | None = None
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        plan: Plan,
+        plugins: Plugins,
+        out: str | Path | None = None,
+        *,
+        fresh: bool = False,
+        force: bool = False,
+    ) -> RunDir:
+        path = Path(out) if out is not None else Path("runs") / plan.name
+        if fresh and (path / "run.db").exists():
+            path = _next_free(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"cannot create the run folder {path}: {exc.strerror}", code="R201") from None
+        _check_writable(path)
+        lock = _lock(path)
+        created = not (path / "run.db").exists()
+        store = RunStore.open(path / "run.db")
+        rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock, messages=[])
+        try:
+            rd._check_plan(plugins)
+        except BaseException:
+            rd.close()
+            raise
+        (path / "checkpoints").mkdir(exist_ok=True)
+        return rd
+
+    def close(self) -> None:
+        self.store.close()
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> RunDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_plan(self, plugins: Plugins) -> None:
+        store, plan = self.store, self.plan
+        versions = plugins.versions()
+        old = store.get_meta("plan")
+        if old is None:
+            store.set_meta(
+                {
+                    "plan": json.dumps(plan.to_dict(), sort_keys=True, default=str),
+                    "fingerprint": plan.fingerprint(),
+                    "spec_text": plan.spec_text,
+                    "spec_path": plan.spec_path,
+                    "plugins": json.dumps(versions, sort_keys=True),
+                    "created": str(time.time()),
+                }
+            )
+            store.log_event("created", {"spec": plan.spec_path, "plugins": versions})
+            _write_atomic(self.path / "spec.al", plan.spec_text)
+            _write_atomic(self.path / "plugins.json", json.dumps(versions, indent=2, sort_keys=True))
+            _write_atomic(self.path / "plan.json", json.dumps(plan.to_dict(), indent=2, default=str))
+            return
+        if store.get_meta("fingerprint") != plan.fingerprint():
+            changes = plan_changes(json.loads(old), json.loads(json.dumps(plan.to_dict(), default=str)))
+            if not self.force:
+                raise RunError(
+                    f"the spec changed since this run started ({self.path}): " + "; ".join(changes[:8]),
+                    code="R301",
+                    hint="use --fresh to start a new run beside it, or --force to resume anyway (recorded)",
+                )
+            store.log_event("forced", {"reason": "spec changed", "changes": changes})
+            store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str), "fingerprint": plan.fingerprint()})
+            self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
+        old_versions = json.loads(store.get_meta("plugins") or "{}")
+        if old_versions != versions:
+            store.log_event("plugins", {"before": old_versions, "now": versions})
+            self.messages.append("plugin versions differ from the run's start (recorded in run.db)")
+        store.log_event("resumed", {"pid": os.getpid()})
+
+    def check_data(self, fingerprint: str) -> None:
+        old = self.store.get_meta("data_fingerprint")
+        if old is None:
+            self.store.set_meta({"data_fingerprint": fingerprint})
+        elif old != fingerprint:
+            if not self.force:
+                raise RunError(
+                    f"the data changed since this run started ({self.plan.data.path})",
+                    code="R302",
+                    hint="use --fresh to start a new run, or --force to resume anyway (recorded)",
+                )
+            self.store.log_event("forced", {"reason": "data changed", "before": old, "now": fingerprint})
+            self.store.set_meta({"data_fingerprint": fingerprint})
+
+    # -- checkpoints and CSV ---------------------------------------------------------------------
+
+    def checkpoint_path(self, rnd: int) -> Path:
+        return self.path / "checkpoints" / f"round-{rnd:04d}.ckpt"
+
+    def save_checkpoint(self, bundle: Any, rnd: int) -> str:
+        path = self.checkpoint_path(rnd)
+        bundle.save_checkpoint(path)
+        for old in sorted((self.path / "checkpoints").glob("round-*.ckpt"))[:-KEEP_CHECKPOINTS]:
+            old.unlink(missing_ok=True)
+        return str(path.relative_to(self.path))
+
+    def load_checkpoint(self, bundle: Any, rnd: int) -> bool:
+        path = self.checkpoint_path(rnd)
+        if not path.exists():
+            return False
+        try:
+            bundle.load_checkpoint(path)
+        except RunError as exc:
+            if self.messages is not None:
+                self.messages.append(f"ignored checkpoint {path.name}: {exc}")
+            return False
+        return True
+
+    def append_metrics_csv(self, record: Any) -> None:
+        """Rewrite ``metrics.csv`` from the store (atomic), one row per complete round."""
+        rows = [r for r in self.store.rounds() if r.status == "complete"]
+        scalar_keys: list[str] = []
+        for r in rows:
+            for k, v in r.metrics.items():
+                if (isinstance(v, (int, float)) or v is None) and k not in scalar_keys:
+                    scalar_keys.append(k)
+        stage_keys = sorted({k for r in rows for k in r.timings})
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["round", "labels", "items", "asked"] + scalar_keys + [f"seconds_{k}" for k in stage_keys])
+        for r in rows:
+            w.writerow(
+                [r.round, r.labels, r.items, r.asked]
+                + ["" if r.metrics.get(k) is None else r.metrics[k] for k in scalar_keys]
+                + [round(r.timings.get(k, 0.0), 4) for k in stage_keys]
+            )
+        _write_atomic(self.path / "metrics.csv", buf.getvalue())
+
+
+def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Human-readable differences between two plan dicts: ``query.batch: 200 → 300``."""
+    out: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        if key == "spec_path":
+            continue
+        a, b = old.get(key), new.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(plan_changes(a, b, name + "."))
+        elif a != b:
+            out.append(f"{name}: {a} → {b}")
+    return out
+
+
+def _next_free(path: Path) -> Path:
+    for k in range(2, 10_000):
+        candidate = path.with_name(f"{path.name}-{k}")
+        if not candidate.exists():
+            return candidate
+    raise RunError(f"no free run folder name beside {path}", code="R202")
+
+
+def _check_writable(path: Path) -> None:
+    """Find a read-only folder or a full disk before any label is asked."""
+    probe = path / f".write-test-{os.getpid()}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 65536)
+            f.flush()
+            os.fsync(f.fileno())
+        probe.unlink()
+    except OSError as exc:
+        probe.unlink(missing_ok=True)
+        raise RunError(
+            f"the run folder {path} cannot be written: {exc.strerror}",
+            code="R203",
+            hint="free some disk space or choose another folder with --out",
+        ) from None
+    free = shutil.disk_usage(path).free
+    if free < 50 * 1024 * 1024:
+        raise RunError(f"only {free // 1024} KiB free beside {path}", code="R204", hint="free some disk space")
+
+
+def _lock(path: Path) -> Any:
+    lock_path = path / "run.lock"
+    f = open(lock_path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "?"
+        f.close()
+        raise RunError(
+            f"the run folder {path} is in use by another alframe run (pid {holder})",
+            code="R205",
+            hint="wait for it to finish, or use --out for another folder",
+        ) from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,96 @@
+"""What a stage hook sees of a run: :class:`RunState`, and what a round leaves: :class:`RoundRecord`.
+
+The state is rebuilt from the run store on resume; nothing in it is the truth on its own. The
+label matrix ``answers`` is the current answers (``-1`` unknown), kept in step with the store's
+``answers`` table by the engine, which writes the store first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from alframe.data.dataset import Dataset
+    from alframe.plan import Plan
+    from alframe.plugins import Plugins
+    from alframe.store import RunStore
+
+#: Independent random streams of a round, each derived from (run seed, round, purpose), so a
+#: stage's randomness never depends on how much another stage consumed.
+PURPOSES = {"query": 1, "train": 2, "oracle": 3, "seed": 4, "weight": 5}
+
+
+def derive_seed(run_seed: int, rnd: int, purpose: str = "train") -> int:
+    """A 63-bit seed for one purpose of one round."""
+    ss = np.random.SeedSequence([run_seed, rnd, PURPOSES[purpose]])
+    return int(ss.generate_state(1, dtype=np.uint64)[0] & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+@dataclass
+class RunState:
+    plan: Plan
+    plugins: Plugins
+    dataset: Dataset
+    store: RunStore
+    run_dir: Path
+    bundle: Any = None  # alframe.models.bundle.ModelBundle
+    policy: Any = None  # the query policy object (alframe.policies.base.Policy)
+    seed_policy: Any = None
+    oracle: Any = None  # alframe.oracles.base.Oracle
+    round: int = 0
+    answers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))  # int8 [n, L]
+    query_prob: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # [n, L]
+    weights: np.ndarray | None = None  # float32 [n, L] from alframe_weight
+    last_metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[RoundRecord] = field(default_factory=list)
+    ceiling: dict[str, Any] | None = None  # metrics of the model trained on the whole pool
+    train_callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks for fit
+    logger: Any = False
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        """The round's generator for one purpose (query, train, oracle, seed, weight)."""
+        return np.random.default_rng(derive_seed(self.plan.seed, self.round, purpose))
+
+    @property
+    def known(self) -> np.ndarray:
+        """bool [n, L]: cells with an answer."""
+        return self.answers >= 0
+
+    @property
+    def labels_used(self) -> int:
+        """Cells answered (the budget's currency, seed set included)."""
+        return int(self.known.sum())
+
+    @property
+    def items_touched(self) -> int:
+        return int(self.known.any(axis=1).sum())
+
+    def candidates(self) -> np.ndarray:
+        """int64: pool items with at least one unanswered cell, ascending."""
+        pool = self.dataset.pool_idx
+        open_ = ~self.known[pool].all(axis=1)
+        return np.sort(pool[open_]).astype(np.int64)
+
+    def labelled_items(self) -> np.ndarray:
+        """int64: items with at least one answered cell, ascending."""
+        return np.flatnonzero(self.known.any(axis=1)).astype(np.int64)
+
+
+@dataclass
+class RoundRecord:
+    """What one round did, as stored in the ``rounds`` table and shown by observers."""
+
+    round: int
+    labels_used: int
+    items_touched: int
+    asked: int
+    answered: int
+    timings: dict[str, float]
+    train: dict[str, Any]
+    metrics: dict[str, Any]
+    stop_reason: str | None = None
+    resumed: bool = False
