@@ -1,0 +1,92 @@
+"""``alframe run SPEC``: run (or resume) the active-learning experiment a spec describes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+DESCRIPTION = """\
+Run the experiment a spec describes, round after round: choose the seed set, train, score the
+pool, ask the oracle, and repeat until the budget is spent, a target is reached or the pool runs
+out. Everything is stored in the run folder (runs/<name>/ by default): run.db (every answer,
+round and metric), metrics.csv, checkpoints, a copy of the spec and the plugin versions.
+
+Stop it any time (Ctrl-C): the same command resumes from the last completed round and never
+asks again for a label it already has."""
+
+EXAMPLE = """\
+examples:
+  alframe run specs/quickstart.al
+  alframe run specs/quickstart.al --out /tmp/qs --plain
+  alframe run specs/quickstart.al --fresh      # a new run folder beside the old one
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="run or resume the experiment of a spec",
+        description=DESCRIPTION,
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spec", help="the .al spec file")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<run name>)")
+    p.add_argument("--fresh", action="store_true", help="start over in a new folder (the old run is kept)")
+    p.add_argument("--force", action="store_true", help="resume although the spec or data changed (recorded)")
+    p.add_argument("--plain", action="store_true", help="one line per round instead of the live display")
+
+
+def execute(args: argparse.Namespace, terminal: Any) -> int:
+    from alframe.cli.common import compile_spec, load_plugins
+    from alframe.cli.progress import LiveProgress, PlainProgress
+    from alframe.engine import Engine
+    from alframe.rundir import RunDir
+
+    plugins = load_plugins(args)
+    plan = compile_spec(args.spec, plugins, args)
+    if plan.vary or plan.repeat > 1 or plan.ceiling:
+        from alframe.experiments import run_experiment
+
+        return run_experiment(plan, plugins, args, terminal)
+    with RunDir.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
+        live = terminal.interactive and not args.plain
+        view = LiveProgress(terminal.console) if live else PlainProgress(terminal.console)
+        if not live:
+            terminal.console.print(f"alframe run {plan.name} → {rd.path}", highlight=False)
+        with view:
+            summary = Engine(plan, plugins, rd, observer=view).run()
+    print_summary(terminal, plan, summary)
+    if summary.interrupted:
+        terminal.console.print(f"resume with: alframe run {args.spec}" + (f" --out {args.out}" if args.out else ""), highlight=False)
+        return 130
+    return 0
+
+
+def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
+    t = Table(title=f"{plan.name}: {summary.stop_reason}", title_justify="left", show_edge=False)
+    t.add_column("round", justify="right")
+    t.add_column("labels", justify="right")
+    t.add_column("items", justify="right")
+    names = list(plan.evaluate.metrics)
+    for m in names:
+        t.add_column(m, justify="right")
+    t.add_column("train s", justify="right")
+    t.add_column("round s", justify="right")
+    for r in summary.history:
+        t.add_row(
+            str(r.round),
+            f"{r.labels_used:,}",
+            f"{r.items_touched:,}",
+            *["undefined" if r.metrics.get(m) is None else f"{r.metrics[m]:.4f}" for m in names],
+            f"{r.timings.get('train', 0.0):.1f}",
+            f"{sum(r.timings.values()):.1f}",
+        )
+    terminal.console.print(t)
+    terminal.console.print(
+        f"labels used {summary.labels_used:,} of {plan.query.budget:,} on {summary.items_touched:,} items; "
+        f"run folder {summary.run_dir}",
+        highlight=False,
+    )
