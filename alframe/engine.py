@@ -84,8 +84,12 @@ class Engine:
         plugins: Plugins,
         run_dir: RunDir,
         observer: Observer | None = None,
+        ceiling: dict[str, Any] | None = None,
     ) -> None:
+        """:param ceiling: metrics of the same model trained on the whole labelled pool, for
+        targets given as a fraction of it (``target micro_f1 0.95 of ceiling``)."""
         self.plan = plan
+        self.ceiling = ceiling
         self.plugins = plugins
         self.run_dir = run_dir
         self.observer = observer or Observer()
@@ -123,6 +127,7 @@ class Engine:
             oracle=reg.build("oracle", plan.oracle.name, plan.oracle.kwargs),
             answers=np.full((n, n_labels), -1, dtype=np.int8),
             query_prob=np.ones((n, n_labels), dtype=np.float32),
+            ceiling=self.ceiling,
         )
         for text in dataset.warnings:
             self.observer.message(f"warning: {text}")

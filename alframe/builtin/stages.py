@@ -67,7 +67,7 @@ def alframe_train(state: RunState) -> dict[str, Any]:
         seed=int(state.rng("train").integers(0, 2**62)),
         round=state.round,
         callbacks=list(state.train_callbacks),
-        logger=state.logger,
+        logger=_loggers(state),
         root_dir=str(state.run_dir),
     )
     return state.bundle.fit(req)
@@ -149,6 +149,29 @@ def alframe_should_stop(state: RunState) -> str | None:
     if q.budget - state.labels_used < cost:
         return f"budget spent: {state.labels_used} of {q.budget} labels (not enough left for one more {q.unit})"
     return None
+
+
+def _loggers(state: RunState) -> Any:
+    """Lightning loggers named by the plan, one version folder per round under ``logs/``.
+
+    ``csv`` is always available; ``tensorboard`` when the tensorboard package is installed
+    (otherwise it is skipped with a note in the run's events).
+    """
+    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+    out: list[Any] = []
+    save_dir = str(state.run_dir / "logs")
+    version = f"round-{state.round:04d}"
+    for name in state.plan.trainer.loggers:
+        if name == "csv":
+            out.append(CSVLogger(save_dir, name="csv", version=version))
+        elif name == "tensorboard":
+            try:
+                import tensorboard  # noqa: F401
+            except ImportError:
+                continue
+            out.append(TensorBoardLogger(save_dir, name="tensorboard", version=version))
+    return out or False
 
 
 def _pool_scores(state: RunState, policy: Any) -> PoolScores:
