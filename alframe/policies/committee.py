@@ -1,0 +1,118 @@
+"""Committee policies: ``disagreement`` (query by committee) and ``bald``.
+
+- Seung, Opper & Sompolinsky, *Query by committee*, COLT 1992; Dagan & Engelson,
+  *Committee-based sampling for training probabilistic classifiers*, ICML 1995 (vote entropy);
+  McCallum & Nigam, *Employing EM and pool-based active learning for text classification*,
+  ICML 1998 (KL divergence to the consensus).
+- Houlsby, Huszár, Ghahramani & Lengyel, *Bayesian Active Learning for Classification and
+  Preference Learning*, 2011 (BALD); Gal, Islam & Ghahramani, *Deep Bayesian Active Learning
+  with Image Data*, ICML 2017 (MC dropout as the posterior samples).
+
+The committee is the K axis of :class:`~alframe.policies.base.PoolScores`: ensemble members, or
+MC-dropout samples when ``bald(mc_dropout=N)`` asks the scorer for ``N`` of them through the
+policy's ``mc_samples`` attribute.
+
+**One member.** One model cannot disagree with itself: vote entropy, KL to the consensus and
+mutual information are all exactly 0. Rather than ranking the pool by a constant (which would
+silently turn into "lowest item ids first"), both policies fall back to uncertainty sampling by
+the entropy of the single member's probability — BALD's first term, the closest single-model
+relative — and set ``policy.warning`` once, for the engine to show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from alframe.policies import measures
+from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.select import (
+    CellFn,
+    canonical,
+    check_cell_scores,
+    check_context,
+    check_scores,
+    no_members_error,
+    rare_label_weights,
+    select_top,
+    with_rare_bonus,
+)
+from alframe.policies.uncertainty import uncertainty_fn
+
+FALLBACK_MEASURE = "entropy"
+
+
+def single_member_warning(policy: str) -> str:
+    return (
+        f"policy {policy!r} needs a committee (ensemble ≥ 2 or MC-dropout samples) but got one "
+        f"member; it ranks by the {FALLBACK_MEASURE} of that member's probability instead "
+        "(uncertainty sampling)"
+    )
+
+
+class _CommitteePolicy:
+    """Shared flow: committee measure per cell, fallback with one member, top-k."""
+
+    name = "committee"
+    mc_samples = 0
+
+    def __init__(self, aggregate: str, rare_bonus: float):
+        self.aggregate = aggregate
+        self.rare_bonus = rare_bonus
+        self.warning: str | None = None
+
+    def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
+        raise NotImplementedError
+
+    def chunk_fn(self, scores: PoolScores) -> CellFn:
+        """The per-chunk measure for this pool: the committee's, or the fallback with K = 1."""
+        if scores.probs.shape[2] == 1:
+            if self.warning is None:
+                self.warning = single_member_warning(self.name)
+            return uncertainty_fn(FALLBACK_MEASURE, scores.thresholds)
+        return self.committee_fn(torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32)))
+
+    def cell_scores(self, scores: PoolScores) -> np.ndarray:
+        fn = with_rare_bonus(self.chunk_fn(scores), rare_label_weights(scores), self.rare_bonus)
+        cell = measures.map_rows(scores.probs, fn)  # [n, L]
+        check_cell_scores(cell, self.name)
+        return cell.numpy()
+
+    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        check_context(ctx)
+        check_scores(scores)
+        scores = canonical(scores)
+        if scores.probs.shape[2] == 0:
+            raise no_members_error(self.name)
+        return select_top(self.cell_scores(scores), scores, ctx, self.aggregate)
+
+
+class DisagreementPolicy(_CommitteePolicy):
+    """Where members disagree: vote entropy of hard votes, or mean KL to the consensus."""
+
+    name = "disagreement"
+
+    def __init__(self, measure: str = "vote_entropy", aggregate: str = "mean", rare_bonus: float = 0.0):
+        if measure not in ("vote_entropy", "kl"):
+            raise ValueError(f"unknown disagreement measure {measure!r}; one of vote_entropy, kl")
+        super().__init__(aggregate, rare_bonus)
+        self.measure = measure
+
+    def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
+        if self.measure == "kl":
+            return measures.kl_to_consensus
+        return lambda chunk: measures.vote_entropy(chunk, thresholds)
+
+
+class BaldPolicy(_CommitteePolicy):
+    """Mutual information between a cell's answer and the model (members or MC dropout)."""
+
+    name = "bald"
+
+    def __init__(self, aggregate: str = "mean", mc_dropout: int = 0, rare_bonus: float = 0.0):
+        super().__init__(aggregate, rare_bonus)
+        #: MC-dropout samples the scorer should draw (0: use the ensemble members)
+        self.mc_samples = int(mc_dropout)
+
+    def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
+        return measures.mutual_information

@@ -1,0 +1,77 @@
+"""The ``uncertainty`` policy: ask where the model is least sure, cell by cell.
+
+Lewis & Gale, *A sequential algorithm for training text classifiers*, SIGIR 1994; the three
+measures as surveyed by Settles, *Active Learning Literature Survey*, 2009, §3.1.
+
+The model's probability for a cell is the members' mean ``p̄``, recentred on the label's decision
+threshold (:func:`alframe.policies.measures.recentre`), so "uncertain" means "close to the
+threshold the model predicts with". Scores are aggregated over an item's unknown labels by mean,
+max or sum when the unit is ``item``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from alframe.policies import measures
+from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.select import (
+    CellFn,
+    canonical,
+    check_cell_scores,
+    check_context,
+    check_scores,
+    no_members_error,
+    rare_label_weights,
+    select_top,
+    with_rare_bonus,
+)
+
+MEASURES = {
+    "least_confidence": measures.least_confidence,
+    "margin": measures.margin,
+    "entropy": measures.entropy,
+}
+
+
+def uncertainty_fn(measure: str, thresholds: np.ndarray | None) -> CellFn:
+    """A chunk function ``[c, L, K] → [c, L]`` for one of :data:`MEASURES`."""
+    fn = MEASURES[measure]
+    t = None if thresholds is None else torch.as_tensor(np.asarray(thresholds, dtype=np.float32))
+
+    def score(chunk: torch.Tensor) -> torch.Tensor:
+        return fn(measures.recentre(measures.mean_prob(chunk), t))
+
+    return score
+
+
+class UncertaintyPolicy:
+    """Least confidence, margin or entropy of the consensus probability; deterministic (p = 1)."""
+
+    name = "uncertainty"
+    mc_samples = 0
+    warning: str | None = None
+
+    def __init__(self, measure: str = "least_confidence", aggregate: str = "mean", rare_bonus: float = 0.0):
+        if measure not in MEASURES:
+            raise ValueError(f"unknown uncertainty measure {measure!r}; one of {sorted(MEASURES)}")
+        self.measure = measure
+        self.aggregate = aggregate
+        self.rare_bonus = rare_bonus
+
+    def cell_scores(self, scores: PoolScores) -> np.ndarray:
+        """Per-cell scores ``[n, L]`` (float32), rare bonus included."""
+        fn = uncertainty_fn(self.measure, scores.thresholds)
+        fn = with_rare_bonus(fn, rare_label_weights(scores), self.rare_bonus)
+        cell = measures.map_rows(scores.probs, fn)  # [n, L]
+        check_cell_scores(cell, self.name)
+        return cell.numpy()
+
+    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        check_context(ctx)
+        check_scores(scores)
+        scores = canonical(scores)
+        if scores.probs.shape[2] == 0:
+            raise no_members_error(self.name)
+        return select_top(self.cell_scores(scores), scores, ctx, self.aggregate)
