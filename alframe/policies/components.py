@@ -80,6 +80,13 @@ def register(registry: Registry) -> None:
             Param("loss_bound", "float", 0.25, 0.0, 1e3, help="L of the threshold rule"),
             Param("combine", "name", "max", choices=("max", "mean"), help="cell p → item p (unit item)"),
             Param("fit_batch", "bool", True, help="scale p so the expected number of queries is the batch"),
+            Param(
+                "sampling",
+                "name",
+                "poisson",
+                choices=("poisson", "systematic"),
+                help="independent coins (count random, mean = batch) or coupled ones (exactly the batch)",
+            ),
         ],
         help="Importance-weighted active learning: query with probability p, weight answers 1/p.",
         reference="Beygelzimer, Hsu, Langford & Zhang, Agnostic Active Learning Without Constraints, NIPS 2010",

@@ -1,0 +1,229 @@
+"""The ``iwal`` policy: importance-weighted active learning.
+
+Beygelzimer, Dasgupta & Langford, *Importance Weighted Active Learning*, ICML 2009;
+Beygelzimer, Hsu, Langford & Zhang, *Agnostic Active Learning Without Constraints*, NIPS 2010
+(the rejection-threshold rule, in the form Vowpal Wabbit's ``--active`` mode uses).
+
+Every candidate (an item, or one item–label cell with unit ``cell``) gets a query probability
+``p ∈ (0, 1]`` from a base signal; a seeded coin with probability ``p`` decides whether it is
+asked; an answer obtained that way carries the importance weight ``1/p`` in the loss, which
+makes the weighted loss over the asked candidates an unbiased estimate of the loss over all of
+them however uneven the ``p`` are.
+
+Two rules turn the signal into ``p``:
+
+- ``floor``: ``p = max(p_min, s · signal)``, the signal being the base measure scaled to [0, 1].
+- ``threshold``: with ``k`` candidates seen, error gap ``g``, loss bound ``L`` and mellowness
+  ``c0``: ``b = c0·ln(k+1)/k``, ``s = √L + √(L+g)``; ``p = 1`` if ``g ≤ √b·s + b``, else the
+  ``p`` solving ``g = s·√(b/p) + b/p``. The gap ``g`` comes from the committee
+  (``|p̄ − t| / σ``: the consensus' distance from the threshold in member spreads) or, with
+  one member or an uncertainty base, from the margin ``|2p' − 1|``.
+
+With ``fit_batch`` the probabilities are rescaled so the round's expected number of queries is
+the batch (see :func:`fit_to_batch`). Coins are independent (``sampling=poisson``, the papers'
+scheme: the number asked is random with mean ``batch`` and is never truncated, since dropping
+the overflow would bias the estimator) or coupled (``sampling=systematic``: exactly the batch,
+each candidate still asked with probability exactly ``p``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from alframe.policies import measures
+from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.committee import single_member_warning
+from alframe.policies.select import (
+    CellFn,
+    aggregate,
+    canonical,
+    check_cell_scores,
+    check_context,
+    check_scores,
+    no_members_error,
+)
+
+BASES = ("uncertainty", "margin", "disagreement", "bald")
+COMMITTEE_BASES = ("disagreement", "bald")
+#: Smallest query probability a rule may produce (keeps p strictly positive).
+P_TINY = 1e-12
+_LN2 = math.log(2.0)
+
+
+def threshold_probability(gap: np.ndarray, k: int, c0: float, loss_bound: float) -> np.ndarray:
+    """The rejection-threshold rule (Beygelzimer et al. 2010, as in VW ``--active``).
+
+    ``b = c0·ln(k+1)/k``, ``s = √L + √(L+g)``; ``p = 1`` when ``g ≤ √b·s + b``; otherwise
+    ``p = b·((s + √(s² + 4g)) / (2g))²``, the root of ``g = s·√(b/p) + b/p``. With ``k ≤ 1``
+    nothing is known yet and ``p = 1``.
+
+    :param gap: error gaps ``g ≥ 0``, any shape. :returns: ``p`` in ``(0, 1]``, same shape.
+    """
+    g = np.asarray(gap, dtype=np.float64)
+    if k <= 1:
+        return np.ones_like(g)
+    b = c0 * math.log(k + 1.0) / k
+    s = math.sqrt(loss_bound) + np.sqrt(loss_bound + g)
+    inside = g <= math.sqrt(b) * s + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = (s + np.sqrt(s * s + 4.0 * g)) / (2.0 * g)
+        p = np.where(inside, 1.0, b * root * root)
+    return np.clip(p, P_TINY, 1.0)
+
+
+def floor_probability(signal: np.ndarray, floor: float, scale: float) -> np.ndarray:
+    """``p = max(p_min, s·signal)``, capped at 1."""
+    return np.clip(np.maximum(floor, scale * np.asarray(signal, dtype=np.float64)), P_TINY, 1.0)
+
+
+def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
+    """Rescale ``p`` (0 = not a candidate) so that ``Σ min(1, λp) = batch``.
+
+    Capping at 1 moves the sum, so λ is found by water-filling: scale the uncapped mass to
+    fill what the capped candidates leave, repeat until no new candidate caps. λ only grows
+    and every pass that does not finish caps at least one more candidate, so it ends in at most
+    as many passes as candidates (in practice two or three). When the batch is at least the
+    number of candidates, all of them get p = 1.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    cand = p > 0
+    n_cand = int(cand.sum())
+    if batch <= 0:
+        return np.zeros_like(p)
+    if batch >= n_cand:
+        return cand.astype(np.float64)
+    lam = batch / float(p.sum())
+    n_capped = -1
+    while True:
+        capped = lam * p >= 1.0
+        now = int(capped.sum())
+        if now == n_capped:
+            break
+        n_capped = now
+        free = float(p[~capped].sum())
+        if free <= 0.0:
+            break
+        lam = (batch - now) / free
+    return np.clip(lam * p, 0.0, 1.0)
+
+
+def draw(p: np.ndarray, rng: np.random.Generator, sampling: str) -> np.ndarray:
+    """Positions asked, ascending; position ``i`` is asked with probability exactly ``p[i]``.
+
+    ``poisson``: one independent coin per candidate. ``systematic``: a random order, then one
+    uniform start and unit steps along the cumulated ``p`` — the same inclusion probabilities,
+    and exactly ``Σp`` (rounded) queries.
+    """
+    if sampling == "poisson":
+        u = rng.random(p.shape[0])  # [m]
+        return np.flatnonzero(u < p)
+    cand = np.flatnonzero(p > 0)
+    order = cand[rng.permutation(len(cand))]
+    cum = np.cumsum(p[order])  # [c]
+    if len(cum) == 0:
+        return np.zeros(0, dtype=np.int64)
+    points = rng.random() + np.arange(math.ceil(cum[-1]))  # spaced by exactly 1
+    hit = np.searchsorted(cum, points, side="right")
+    return np.unique(order[hit[hit < len(order)]])
+
+
+class IWALPolicy:
+    """Query with probability p from a base signal; answers carry the weight 1/p."""
+
+    name = "iwal"
+    mc_samples = 0
+
+    def __init__(
+        self,
+        base: str = "disagreement",
+        rule: str = "floor",
+        floor: float = 0.02,
+        scale: float = 1.0,
+        c0: float = 0.01,
+        loss_bound: float = 0.25,
+        combine: str = "max",
+        fit_batch: bool = True,
+        sampling: str = "poisson",
+    ):
+        if base not in BASES:
+            raise ValueError(f"unknown iwal base {base!r}; one of {BASES}")
+        if rule not in ("floor", "threshold"):
+            raise ValueError(f"unknown iwal rule {rule!r}; one of floor, threshold")
+        if sampling not in ("poisson", "systematic"):
+            raise ValueError(f"unknown iwal sampling {sampling!r}; one of poisson, systematic")
+        self.base, self.rule, self.floor, self.scale = base, rule, floor, scale
+        self.c0, self.loss_bound, self.combine = c0, loss_bound, combine
+        self.fit_batch, self.sampling = fit_batch, sampling
+        self.warning: str | None = None
+
+    def cell_probabilities(self, scores: PoolScores, n_seen: int) -> np.ndarray:
+        """Per-cell query probabilities ``[n, L]`` (float64) from the rule, before batch fitting."""
+        t = torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32))  # [L]
+        committee = self._uses_committee(scores)
+        fn = self._gap_fn(t, committee) if self.rule == "threshold" else self._signal_fn(t, committee)
+        cell = measures.map_rows(scores.probs, fn)  # [n, L]
+        check_cell_scores(cell, self.name)
+        if self.rule == "threshold":
+            return threshold_probability(cell.numpy(), n_seen, self.c0, self.loss_bound)
+        return floor_probability(cell.numpy(), self.floor, self.scale)
+
+    def _uses_committee(self, scores: PoolScores) -> bool:
+        if self.base not in COMMITTEE_BASES:
+            return False
+        if scores.probs.shape[2] >= 2:
+            return True
+        if self.warning is None:
+            self.warning = single_member_warning(f"iwal(base={self.base})")
+        return False
+
+    def _signal_fn(self, t: torch.Tensor, committee: bool) -> CellFn:
+        """The base measure scaled to [0, 1] (``[c, L, K] → [c, L]``)."""
+        if committee and self.base == "disagreement":
+            return lambda chunk: measures.vote_entropy(chunk, t) / _LN2
+        if committee:
+            return lambda chunk: measures.mutual_information(chunk) / _LN2
+        if self.base == "margin":
+            return lambda chunk: measures.margin(measures.recentre(measures.mean_prob(chunk), t))
+        return lambda chunk: measures.entropy(measures.recentre(measures.mean_prob(chunk), t)) / _LN2
+
+    @staticmethod
+    def _gap_fn(t: torch.Tensor, committee: bool) -> CellFn:
+        """The error gap ``g`` (``[c, L, K] → [c, L]``): member spreads, or the margin."""
+        if committee:
+            return lambda chunk: measures.committee_gap(chunk, t)
+        return lambda chunk: measures.margin_gap(measures.recentre(measures.mean_prob(chunk), t))
+
+    def candidate_probabilities(self, scores: PoolScores, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+        """``p`` per candidate (``[n]`` items or ``[n·L]`` cells), 0 for non-candidates.
+
+        :returns: the rule's ``p`` and the batch-fitted ``p`` the coins are flipped against
+            (the same array when ``fit_batch`` is off).
+        """
+        known = np.asarray(scores.known, dtype=bool)  # [n, L]
+        cell_p = self.cell_probabilities(scores, ctx.n_seen)  # [n, L]
+        if ctx.unit == "item":
+            p = aggregate(cell_p, known, self.combine)  # [n], -inf when every cell is known
+            p[~np.isfinite(p)] = 0.0
+        else:
+            p = np.where(known, 0.0, cell_p).ravel()  # [n·L]
+        return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
+
+    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        check_context(ctx)
+        check_scores(scores)
+        scores = canonical(scores)
+        if scores.probs.shape[2] == 0:
+            raise no_members_error(self.name)
+        if ctx.batch == 0:
+            return Queries.empty()
+        raw, p = self.candidate_probabilities(scores, ctx)
+        pos = draw(p, ctx.rng, self.sampling)
+        if ctx.unit == "item":
+            items, labels = scores.items[pos], np.full(len(pos), -1, dtype=np.int64)
+        else:
+            n_labels = scores.known.shape[1]
+            items, labels = scores.items[pos // n_labels], (pos % n_labels).astype(np.int64)
+        return Queries(items=items.astype(np.int64), labels=labels, prob=p[pos], score=raw[pos])
