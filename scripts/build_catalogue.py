@@ -251,7 +251,7 @@ def wide_text(packages: list[Package], min_positives: int) -> tuple[str, list[st
 def summary(packages: list[Package], wide: list[str]) -> str:
     counts = Counter(t for p in packages for t in p.tags)
     per_item = sorted(len(p.tags) for p in packages)
-    wide_pos = sorted(counts[t] for t in wide)
+    wide_pos = sorted(counts[t] for t in wide) or [0]
 
     def q(xs: list[int], f: float) -> int:
         return xs[min(len(xs) - 1, int(f * (len(xs) - 1) + 0.5))]

@@ -122,7 +122,12 @@ def _test_layout(layout: _Layout, names: list[str], table: Table) -> _Layout:
     )
     for name in test.columns:
         if name not in table.fields:
-            raise unknown_field(name, table.fields, table.path, "field (from the data file)")
+            raise DataError(
+                f"the test file lacks the field '{name}' that the data file has",
+                path=table.path,
+                field=name,
+                hint="the test file needs the data file's id, text, numeric and label fields",
+            )
     return test
 
 
@@ -297,7 +302,8 @@ def _numeric_matrix(parts: list[tuple[_Rows, np.ndarray]]) -> np.ndarray | None:
                 f"not {len(parts[0][0].numeric_names)})",
                 path=rows.path,
             )
-        block = np.asarray(rows.numbers, dtype=np.float64).astype(np.float32)  # [n_k, d]
+        with np.errstate(over="ignore"):
+            block = np.asarray(rows.numbers, dtype=np.float64).astype(np.float32)  # [n_k, d]
         bad = np.argwhere(~np.isfinite(block))
         if len(bad):
             r, c = bad[0]

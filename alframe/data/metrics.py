@@ -185,7 +185,7 @@ class Evaluation:
         if p.shape[0] and p.shape[1]:
             stats = multilabel_stat_scores(
                 preds.long(), t, num_labels=p.shape[1], average=None, ignore_index=IGNORE, validate_args=False
-            )  # [L, 5]: tp, fp, tn, fn, support
+            ).reshape(-1, 5)  # [L, 5]: tp, fp, tn, fn, support (one label comes back as [5])
             self._counts += stats[:, :4].T.to(torch.int64)
         known = t != IGNORE  # [b, L]
         wrong = (preds != (t == 1)) & known
