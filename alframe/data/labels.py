@@ -28,7 +28,6 @@ from alframe.errors import DataError, nearest
 from alframe.plan import LabelPlan
 
 UNKNOWN_CODE = 255  # stored in a bytearray, read back as int8 -1
-_BAD = 254
 
 #: Cell → code for every accepted spelling. ``True``/``1``/``1.0`` hash alike, so JSON booleans
 #: and floats equal to 0 or 1 are found too.
@@ -66,12 +65,12 @@ class CellError(Exception):
 def binary_codes(values: list[Any], names: list[str]) -> list[int]:
     """Codes (1, 0, :data:`UNKNOWN_CODE`) of one row's binary label cells."""
     try:
-        codes = [_BINARY.get(v, _BAD) for v in values]
+        codes: list[int | None] = list(map(_BINARY.get, values))  # None: not a plain spelling
     except TypeError:  # an unhashable value (a list or object)
-        codes = [_BAD] * len(values)
-    if _BAD in codes:
-        codes = [binary_cell(v, n) for v, n in zip(values, names)]
-    return codes
+        codes = [None]
+    if None in codes:
+        return [binary_cell(v, n) for v, n in zip(values, names)]
+    return codes  # type: ignore[return-value]
 
 
 def binary_cell(value: Any, name: str) -> int:

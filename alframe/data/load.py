@@ -6,6 +6,9 @@ choose the label space over the whole file, sort items by id, settle duplicate i
 the test items and hash what determines the data. Every problem is a
 :class:`~alframe.errors.DataError` naming the file, the line (1-based, as an editor shows it;
 in CSV the header is line 1) and the field.
+
+``DataPlan.limit`` reads only the first N item rows of the data file (before sorting), for
+quick slices; a separate test file is always read whole.
 """
 
 from __future__ import annotations
