@@ -277,7 +277,8 @@ def _parquet_table(path: Path) -> Table:
 
     def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any]]]:
         line = 0
-        for batch in pfile.iter_batches(columns=columns, batch_size=65536):
+        unique = list(dict.fromkeys(columns))  # a field may serve twice (id and text)
+        for batch in pfile.iter_batches(columns=unique, batch_size=65536):
             cols = [batch.column(c).to_pylist() for c in columns]
             for values in zip(*cols):
                 if limit is not None and line >= limit:
