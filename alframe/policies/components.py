@@ -74,7 +74,7 @@ def register(registry: Registry) -> None:
         params=[
             Param("base", "name", "disagreement", choices=("uncertainty", "margin", "disagreement", "bald")),
             Param("rule", "name", "floor", choices=("floor", "threshold")),
-            Param("floor", "float", 0.02, 1e-6, 1.0, help="p_min of the floor rule"),
+            Param("floor", "float", 0.02, 1e-6, 1.0, help="p_min: the smallest p of either rule, before batch fitting"),
             Param("scale", "float", 1.0, 0.0, 1e6, help="s of the floor rule (p = max(p_min, s·signal))"),
             Param("c0", "float", 0.01, 1e-9, 1e3, help="mellowness of the threshold rule"),
             Param("loss_bound", "float", 0.25, 0.0, 1e3, help="L of the threshold rule"),

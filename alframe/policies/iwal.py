@@ -17,7 +17,10 @@ Two rules turn the signal into ``p``:
   ``c0``: ``b = c0·ln(k+1)/k``, ``s = √L + √(L+g)``; ``p = 1`` if ``g ≤ √b·s + b``, else the
   ``p`` solving ``g = s·√(b/p) + b/p``. The gap ``g`` comes from the committee
   (``|p̄ − t| / σ``: the consensus' distance from the threshold in member spreads) or, with
-  one member or an uncertainty base, from the margin ``|2p' − 1|``.
+  one member or an uncertainty base, from the margin ``|2p' − 1|``. Where all members agree
+  ``σ → 0`` and the rule alone gives ``p`` near 1e-8 (weights near 10^8), so ``floor`` bounds
+  it from below here too, as the minimum query probability of Beygelzimer, Dasgupta & Langford
+  (2009) does; ``floor=0.000001`` gives the rule as stated.
 
 With ``fit_batch`` the probabilities are rescaled so the round's expected number of queries is
 the batch (see :func:`fit_to_batch`). Coins are independent (``sampling=poisson``, the papers'
@@ -167,7 +170,8 @@ class IWALPolicy:
         cell = measures.map_rows(scores.probs, fn)  # [n, L]
         check_cell_scores(cell, self.name)
         if self.rule == "threshold":
-            return threshold_probability(cell.numpy(), n_seen, self.c0, self.loss_bound)
+            p = threshold_probability(cell.numpy(), n_seen, self.c0, self.loss_bound)
+            return np.maximum(p, self.floor)  # members in full agreement would give p ≈ 1e-8
         return floor_probability(cell.numpy(), self.floor, self.scale)
 
     def _uses_committee(self, scores: PoolScores) -> bool:

@@ -25,6 +25,8 @@ class RandomPolicy:
 
     name = "random"
     mc_samples = 0
+    #: the scorer may skip the model: only ``items`` and ``known`` are read
+    needs_scores = False
     warning: str | None = None
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:

@@ -1,0 +1,170 @@
+"""IWAL: the threshold rule, batch fitting, and the unbiasedness that justifies 1/p weights."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from alframe.policies.base import PoolScores
+from alframe.policies.iwal import IWALPolicy, draw, fit_to_batch, floor_probability, threshold_probability
+from policy_pools import ctx, make_pool
+
+# -- the rejection-threshold rule ------------------------------------------------------------
+
+
+def test_threshold_rule_by_hand() -> None:
+    k, c0, loss = 100, 1.0, 0.25
+    b = c0 * math.log(101) / 100  # 0.0461512
+    p = threshold_probability(np.array([0.0, 0.1, 2.0]), k, c0, loss)
+    assert p[0] == 1.0 and p[1] == 1.0  # inside: g ≤ √b·s + b ≈ 0.2807 for g = 0.1
+    # g = 2: s = 0.5 + √2.25 = 2, p = b·((2 + √12) / 4)²
+    assert p[2] == pytest.approx(b * ((2 + math.sqrt(12)) / 4) ** 2, rel=1e-12)
+    assert p[2] == pytest.approx(0.0861196, rel=1e-5)
+
+
+@pytest.mark.parametrize("k,c0,loss", [(10, 0.01, 0.25), (1000, 0.1, 0.05), (50_000, 1.0, 0.5), (7, 3.0, 0.0)])
+def test_threshold_rule_solves_its_equation(k: int, c0: float, loss: float) -> None:
+    g = np.geomspace(1e-4, 1e3, 400)
+    p = threshold_probability(g, k, c0, loss)
+    b = c0 * math.log(k + 1) / k
+    s = math.sqrt(loss) + np.sqrt(loss + g)
+    inside = g <= math.sqrt(b) * s + b
+    assert np.all(p[inside] == 1.0)
+    out = ~inside
+    assert out.any()
+    assert np.all((p[out] > 0) & (p[out] < 1))
+    np.testing.assert_allclose(s[out] * np.sqrt(b / p[out]) + b / p[out], g[out], rtol=1e-9)
+    assert np.all(np.diff(p) <= 1e-15), "p must not grow with the gap"
+
+
+def test_threshold_rule_asks_everything_before_anything_is_seen() -> None:
+    assert np.all(threshold_probability(np.array([0.5, 10.0]), 1, 0.01, 0.25) == 1.0)
+    assert np.all(threshold_probability(np.array([0.5, 10.0]), 0, 0.01, 0.25) == 1.0)
+
+
+def test_floor_rule() -> None:
+    p = floor_probability(np.array([0.0, 0.01, 0.5, 0.9]), floor=0.05, scale=2.0)
+    assert p.tolist() == pytest.approx([0.05, 0.05, 1.0, 1.0])
+
+
+# -- batch fitting and the coins --------------------------------------------------------------
+
+
+def test_fit_to_batch_caps_at_one_and_sums_to_the_batch() -> None:
+    p = np.array([0.9, 0.8, 0.1, 0.05, 0.05, 0.0, 0.02, 0.3])  # 0: not a candidate
+    fitted = fit_to_batch(p, 4)
+    assert fitted.sum() == pytest.approx(4.0)
+    assert np.all(fitted <= 1.0) and fitted[5] == 0.0
+    assert fitted[0] == 1.0 and fitted[1] == 1.0, "capping moved the sum: it needs a second pass"
+    assert np.all(np.diff(fitted[[6, 3, 2, 7]]) > 0), "the order of p is kept"
+
+
+def test_fit_to_batch_with_a_batch_larger_than_the_pool() -> None:
+    assert fit_to_batch(np.array([0.1, 0.0, 0.3]), 5).tolist() == [1.0, 0.0, 1.0]
+    assert fit_to_batch(np.array([0.1, 0.3]), 0).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("sampling", ["poisson", "systematic"])
+def test_each_candidate_is_drawn_with_probability_p(sampling: str) -> None:
+    p = np.array([1.0, 0.5, 0.25, 0.0, 0.1, 0.15])
+    hits = np.zeros(len(p))
+    trials = 20_000
+    rng = np.random.default_rng(0)
+    for _ in range(trials):
+        hits[draw(p, rng, sampling)] += 1
+    np.testing.assert_allclose(hits / trials, p, atol=4 * math.sqrt(0.25 / trials))
+
+
+# -- unbiasedness: the test that matters ------------------------------------------------------
+
+
+def pool_with_truth(seed: int = 11, n: int = 240, n_labels: int = 5, members: int = 5) -> tuple[PoolScores, np.ndarray]:
+    """A pool and its hidden labels, with hard items (near 0.5, members apart) and easy ones.
+
+    The truth is drawn from the members' centre, so the model is calibrated and the hard items'
+    cells carry the large losses a policy that favours them over-samples.
+    """
+    rng = np.random.default_rng(seed)
+    ease = rng.uniform(0.05, 1.5, size=(n, 1, 1))  # [n, 1, 1] item difficulty
+    centre = rng.normal(0.0, 3.0, size=(n, n_labels, 1)) * ease  # [n, L, 1] logits
+    logits = centre + rng.normal(0.0, 1.0, size=(n, n_labels, members)) * (1.6 - ease)  # [n, L, K]
+    probs = 1.0 / (1.0 + np.exp(-logits))
+    y = rng.random((n, n_labels)) < 1.0 / (1.0 + np.exp(-centre[..., 0]))  # [n, L]
+    known = rng.random((n, n_labels)) < 0.15
+    pool = PoolScores(
+        items=np.arange(n, dtype=np.int64) * 3,
+        probs=torch.tensor(probs, dtype=torch.float32),
+        known=known,
+        label_positives=np.full(n_labels, 5, dtype=np.int64),
+        label_answered=np.full(n_labels, 20, dtype=np.int64),
+        thresholds=np.full(n_labels, 0.5, dtype=np.float32),
+    )
+    return pool, y
+
+
+def cell_losses(pool: PoolScores, y: np.ndarray) -> np.ndarray:
+    q = np.clip(pool.probs.mean(dim=2).numpy().astype(np.float64), 1e-6, 1 - 1e-6)
+    return -np.where(y, np.log(q), np.log1p(-q))  # [n, L]
+
+
+def estimates(policy: IWALPolicy, pool: PoolScores, loss: np.ndarray, unit: str, batch: int, seeds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed: the 1/p-weighted and the plain estimate of the total loss of the unknown cells."""
+    row = {int(item): r for r, item in enumerate(pool.items)}
+    n_cells = int((~pool.known).sum())
+    weighted, plain = np.empty(seeds), np.empty(seeds)
+    for s in range(seeds):
+        q = policy.select(pool, ctx(batch, unit, seed=s, n_seen=400))
+        rows = np.array([row[int(i)] for i in q.items], dtype=np.int64)
+        if unit == "item":
+            mask = ~pool.known[rows]  # [m, L] the item's unknown cells are all asked
+            per_query = (loss[rows] * mask).sum(axis=1)
+            n_asked = mask.sum()
+        else:
+            per_query = loss[rows, q.labels]
+            n_asked = len(q)
+        weighted[s] = float((per_query / q.prob).sum())
+        plain[s] = float(per_query.sum()) / max(n_asked, 1) * n_cells
+    return weighted, plain
+
+
+@pytest.mark.parametrize(
+    "unit,batch,args",
+    [
+        ("item", 24, {"base": "disagreement"}),
+        ("cell", 100, {"base": "disagreement"}),
+        ("cell", 100, {"base": "bald", "rule": "threshold", "c0": 0.5, "sampling": "systematic"}),
+        ("cell", 100, {"base": "disagreement", "rule": "threshold", "floor": 1e-6}),  # the bare rule
+        ("item", 24, {"base": "margin", "rule": "threshold", "c0": 0.5}),
+    ],
+)
+def test_importance_weighted_loss_is_unbiased_and_the_plain_one_is_not(unit: str, batch: int, args: dict) -> None:
+    pool, y = pool_with_truth()
+    loss = cell_losses(pool, y)
+    truth = float(loss[~pool.known].sum())
+    weighted, plain = estimates(IWALPolicy(**args), pool, loss, unit, batch, seeds=3000)
+    se = weighted.std() / math.sqrt(len(weighted))
+    assert se < 0.03 * truth, "too few seeds for the test to tell anything"
+    assert abs(weighted.mean() - truth) < 4 * se, (weighted.mean(), truth, se)
+    plain_se = plain.std() / math.sqrt(len(plain))
+    assert abs(plain.mean() - truth) > 10 * plain_se and abs(plain.mean() / truth - 1) > 0.10, (plain.mean(), truth)
+
+
+# -- one member -------------------------------------------------------------------------------
+
+
+def test_committee_base_with_one_member_falls_back_to_the_margin_and_says_so() -> None:
+    pool = make_pool(5, n=60, members=1)
+    policy = IWALPolicy(base="disagreement")
+    q = policy.select(pool, ctx(10, "cell"))
+    assert len(q) > 0 and policy.warning is not None and "one member" in policy.warning
+    margin_based = IWALPolicy(base="uncertainty").select(pool, ctx(10, "cell"))
+    assert q.items.tolist() == margin_based.items.tolist()
+    assert IWALPolicy(base="bald").select(make_pool(5, n=60, members=3), ctx(10, "cell")) is not None
+
+
+def test_zero_batch_asks_nothing() -> None:
+    pool = make_pool(1)
+    assert len(IWALPolicy(fit_batch=False, floor=1.0).select(pool, ctx(0, "item"))) == 0
