@@ -11,10 +11,17 @@ CONTRACT (the engine relies on exactly this; the implementation grows behind it)
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
+
+from alframe.data.dataset import Dataset
+from alframe.errors import PluginError, RunError
+from alframe.plan import Call, Plan
+from alframe.registry import Registry
 
 
 @dataclass
@@ -27,3 +34,101 @@ class FitRequest:
     callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks (progress feed)
     logger: Any = False  # a Lightning logger, or False
     root_dir: str | None = None  # Trainer.default_root_dir
+
+
+#: share of the labelled items held out (early stopping, tuned thresholds)
+HOLDOUT_FRACTION = 0.2
+#: below this many labelled items nothing is held out (thresholds stay fixed, no early stop)
+MIN_HOLDOUT_ITEMS = 10
+#: largest inference batch, and the budget of floats of its widest intermediate
+PREDICT_BATCH = 4096
+PREDICT_FLOATS = 1 << 24
+
+# purposes of the sub-seeds derived from a round seed
+_INIT, _SPLIT, _RESAMPLE, _SHUFFLE, _DROPOUT, _MC = range(1, 7)
+
+
+def sub_seed(seed: int, purpose: int) -> int:
+    """An independent 63-bit seed for one purpose, derived from the round seed."""
+    state = np.random.SeedSequence([int(seed) % (1 << 63), purpose]).generate_state(2, np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+def build_bundle(plan: Plan, registry: Registry, dataset: Dataset) -> ModelBundle:
+    """Featurise every item once and build the committee the plan describes."""
+    from alframe.models.committee import CommitteeBundle
+
+    parts = {
+        "encoder": _component(registry, "encoder", plan.model.encoder, ("featurize", "build")),
+        "trunk": _component(registry, "trunk", plan.model.trunk, ("build",)),
+        "heads": _component(registry, "heads", plan.model.heads, ("build",)),
+        "imbalance": _component(registry, "imbalance", plan.weighting.imbalance, ("cell_loss",)),
+    }
+    return CommitteeBundle(plan, dataset, **parts)
+
+
+def _component(registry: Registry, kind: str, call: Call, needs: tuple[str, ...]) -> Any:
+    """Build a registered component; a broken plugin factory names its plugin."""
+    comp = registry.get(kind, call.name)
+    if comp is None:
+        raise PluginError(
+            f"{kind} {call.name!r} is not registered (known: {', '.join(registry.names(kind))})",
+            hook="alframe_register",
+        )
+    try:
+        obj = registry.build(kind, call.name, call.kwargs)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"{kind} {call}: {exc}", plugin=comp.plugin, hook="alframe_register") from None
+    missing = [m for m in needs if not callable(getattr(obj, m, None))]
+    if missing:
+        raise PluginError(
+            f"{kind} {call.name!r} built a {type(obj).__name__} without {', '.join(missing)}()",
+            plugin=comp.plugin,
+            hook="alframe_register",
+        )
+    return obj
+
+
+class ModelBundle:
+    """Features of every item, the committee, its decision thresholds; see the module doc."""
+
+    thresholds: np.ndarray
+    notes: list[str]
+
+    def fit(self, req: FitRequest) -> dict[str, float]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def predict_proba(self, idx: np.ndarray, mc_samples: int = 0) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def save_checkpoint(self, path: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def load_checkpoint(self, path: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def check_request(req: FitRequest, n_items: int, n_labels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The request's arrays, typed and checked; inconsistent shapes or values are a RunError."""
+    items = np.asarray(req.train_idx, dtype=np.int64).reshape(-1)
+    targets = np.asarray(req.targets)
+    weights = np.asarray(req.weights, dtype=np.float32)
+    m = len(items)
+    for name, arr in (("targets", targets), ("weights", weights)):
+        if arr.shape != (m, n_labels):
+            raise RunError(
+                f"fit request: {name} has shape {arr.shape}, expected ({m}, {n_labels})", code="R311"
+            )
+    if m and (items.min() < 0 or items.max() >= n_items):
+        raise RunError(f"fit request: item index outside 0..{n_items - 1}", code="R311")
+    if not np.isin(targets, (-1, 0, 1)).all():
+        bad = targets[~np.isin(targets, (-1, 0, 1))][0]
+        raise RunError(f"fit request: target value {bad!r} is not 1, 0 or -1", code="R311")
+    known = targets >= 0
+    if not np.isfinite(weights[known]).all() or (weights[known] < 0).any():
+        raise RunError("fit request: a cell weight is negative, NaN or infinite", code="R311")
+    return items, targets.astype(np.int8), weights
+
+
+def now() -> float:
+    return time.perf_counter()

@@ -32,6 +32,21 @@ def register(registry: Registry) -> None:
             Param("ngrams", "range", (1, 2), 1, 5, help="word n-gram lengths"),
             Param("char_ngrams", "range", (0, 0), 0, 6, help="character n-gram lengths (0..0: none)"),
             Param("numeric", "bool", True, help="also feed the spec's numeric fields, standardised"),
+            Param(
+                "table",
+                "name",
+                "shared",
+                choices=("shared", "per_member"),
+                help="one embedding table for all committee members, or one per member (K x memory)",
+            ),
+            Param(
+                "lr_scale",
+                "float",
+                300.0,
+                0.01,
+                1e5,
+                help="SparseAdam's lr = train lr x this: a row of a hashed table sees few updates",
+            ),
         ],
         help="Hashed word/char n-grams through a sparse EmbeddingBag (sparse optimiser).",
     )
@@ -69,7 +84,10 @@ def register(registry: Registry) -> None:
         "heads",
         "independent",
         _lazy("alframe.models.heads", "IndependentHeads"),
-        params=[Param("hidden", "int", 32, 1, 4096, help="per-label hidden width")],
+        params=[
+            Param("hidden", "int", 32, 1, 4096, help="per-label hidden width"),
+            Param("dropout", "float", 0.1, 0.0, 0.9, help="dropout on the per-label hidden layer"),
+        ],
         help="A separate small MLP per label over the encoder output; no parameter is shared "
         "between labels (one batched einsum, not a loop).",
     )
@@ -80,6 +98,7 @@ def register(registry: Registry) -> None:
         params=[
             Param("separator", "str", "::", help="labels are grouped by the text before it"),
             Param("hidden", "int", 64, 1, 8192, help="per-group trunk width"),
+            Param("dropout", "float", 0.1, 0.0, 0.9, help="dropout on the per-group hidden layer"),
         ],
         help="A trunk per group of labels (groups by name prefix, e.g. 'facet::').",
     )

@@ -1,0 +1,311 @@
+"""The built-in :class:`~alframe.models.bundle.ModelBundle`: a batched committee under Lightning.
+
+One round (:meth:`CommitteeBundle.fit`): check the request; re-initialise (fresh) or keep the
+weights (warm start); hold out part of the labelled items when early stopping or tuned
+thresholds need it; draw each member's resampling weights; fit with a fresh ``Trainer``; restore
+the best held-out epoch; tune thresholds. Every random choice comes from a sub-seed of
+``req.seed`` (local generators; dropout under a forked global generator), so the same request
+gives the same weights on the same machine and the caller's random state is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping
+
+from alframe.data.dataset import Dataset
+from alframe.errors import RunError
+from alframe.models import checkpoint as ckpt
+from alframe.models.bundle import (
+    _DROPOUT,
+    _INIT,
+    _MC,
+    _RESAMPLE,
+    _SHUFFLE,
+    _SPLIT,
+    HOLDOUT_FRACTION,
+    MIN_HOLDOUT_ITEMS,
+    PREDICT_BATCH,
+    PREDICT_FLOATS,
+    FitRequest,
+    ModelBundle,
+    check_request,
+    now,
+    sub_seed,
+)
+from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
+from alframe.models.ensemble import member_multiplicity, member_network, reset_members
+from alframe.models.losses import LabelCounts
+from alframe.models.module import CommitteeModule, CommitteeNet, OptimConfig
+from alframe.models.thresholds import tune_thresholds
+from alframe.plan import Plan
+
+_NOISY_LOGGERS = ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
+_NOISY_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*smaller than the logging interval.*",
+    ".*`IterableDataset` has `__len__` defined.*",
+    ".*Trying to infer the `batch_size`.*",
+    ".*defined a `validation_step` but have no `val_dataloader`.*",
+    ".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+)
+
+
+class CommitteeBundle(ModelBundle):
+    """Hashed/numeric encoder → trunk → heads, K members in one module."""
+
+    def __init__(self, plan: Plan, dataset: Dataset, *, encoder: Any, trunk: Any, heads: Any, imbalance: Any) -> None:
+        self.plan, self.dataset = plan, dataset
+        self.encoder_spec, self.trunk_spec, self.heads_spec = encoder, trunk, heads
+        self.notes: list[str] = []
+        self.features = encoder.featurize(dataset)
+        self.n_members, self.n_labels = int(plan.model.ensemble), dataset.n_labels
+        self.net = self.build_net(self.n_members)
+        reset_members(self.net, sub_seed(plan.seed, _INIT))
+        optim = OptimConfig(
+            name=plan.train.optimizer,
+            lr=plan.train.lr,
+            weight_decay=plan.train.weight_decay,
+            sparse_lr_scale=float(getattr(self.net.encoder, "sparse_lr_scale", 1.0)),
+        )
+        self.module = CommitteeModule(self.net, imbalance, optim)
+        self.thresholds = np.full(self.n_labels, plan.weighting.threshold, dtype=np.float32)
+        self.fitted = False
+        self.last_seed = int(plan.seed)
+        self.last_round = -1
+
+    # -- building ---------------------------------------------------------------------------
+
+    def build_net(self, n_members: int) -> CommitteeNet:
+        """The network for ``n_members`` members (K=1 gives the shape of one member)."""
+        enc = self.encoder_spec.build(self.features, n_members)
+        reads = getattr(self.heads_spec, "reads", "trunk")
+        trunk = None
+        d = int(enc.out_dim)
+        if reads == "trunk":
+            trunk = self.trunk_spec.build(d, n_members)
+            d = int(trunk.out_dim)
+        elif self.plan.model.trunk.name != "identity" and n_members == self.n_members:
+            self.notes.append(
+                f"trunk {self.plan.model.trunk} is not used: heads {self.plan.model.heads.name} "
+                "read the encoder's output through their own per-label or per-group layers"
+            )
+        heads = self.heads_spec.build(d, list(self.dataset.label_names), n_members)
+        return CommitteeNet(enc, trunk, heads, self.plan.model.dropout, n_members, self.n_labels)
+
+    def member(self, k: int) -> CommitteeNet:
+        """Member k alone, as a one-member network with exactly its parameters."""
+        if not 0 <= k < self.n_members:
+            raise IndexError(f"member {k} of a committee of {self.n_members}")
+        return member_network(self.net, k, self.n_members, lambda: self.build_net(1))
+
+    # -- training ---------------------------------------------------------------------------
+
+    def fit(self, req: FitRequest) -> dict[str, float]:
+        start = now()
+        items, targets, weights = check_request(req, self.dataset.n_items, self.n_labels)
+        plan = self.plan
+        if not (plan.train.warm_start and self.fitted):
+            reset_members(self.net, sub_seed(req.seed, _INIT))
+        self.fitted, self.last_seed, self.last_round = True, int(req.seed), int(req.round)
+        if len(items) == 0:
+            self.thresholds = np.full(self.n_labels, plan.weighting.threshold, dtype=np.float32)
+            return {"epochs": 0, "steps": 0, "train_loss": 0.0, "fit_seconds": now() - start,
+                    "n_train": 0, "n_holdout": 0}
+        data = self._round_data(req.seed, items, targets, weights)
+        early = plan.train.early_stop_patience is not None and data.holdout is not None
+        module = self.module
+        module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
+        module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
+        train_start = now()
+        with _quiet():
+            trainer = self._trainer(req, early, -(-len(data.train) // max(plan.train.batch_size, 1)))
+            with torch.random.fork_rng(devices=_cuda_devices()):
+                torch.manual_seed(sub_seed(req.seed, _DROPOUT))
+                trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())
+        train_seconds = now() - train_start
+        stopped_early = early and len(module.epoch_losses) < plan.train.epochs
+        module.restore_best()
+        loss = module.epoch_losses[-1] if module.epoch_losses else float("nan")
+        if not np.isfinite(loss):
+            raise RunError(
+                f"training loss became {loss} in round {req.round}",
+                code="R312",
+                hint="lower the learning rate (train { lr ... }) or check the cell weights",
+            )
+        self._set_thresholds(data)
+        out: dict[str, float] = {
+            "epochs": len(module.epoch_losses),
+            "steps": module.steps,
+            "train_loss": loss,
+            "train_seconds": train_seconds,
+            "n_train": len(data.train),
+            "n_holdout": 0 if data.holdout is None else len(data.holdout),
+            "stopped_early": int(stopped_early),
+        }
+        if module.val_losses:
+            out["val_loss"] = min(module.val_losses) if early else module.val_losses[-1]
+        out["fit_seconds"] = now() - start
+        return out
+
+    def _round_data(self, seed: int, items: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> RoundData:
+        plan = self.plan
+        need_holdout = plan.train.early_stop_patience is not None or plan.weighting.thresholds == "tuned"
+        fraction = HOLDOUT_FRACTION if need_holdout else 0.0
+        rows, held = split_holdout(len(items), fraction, MIN_HOLDOUT_ITEMS, np.random.default_rng(sub_seed(seed, _SPLIT)))
+        mult = member_multiplicity(len(rows), self.n_members, plan.model.diversity,
+                                   np.random.default_rng(sub_seed(seed, _RESAMPLE)))
+        train = LabelledRows(self.features, items[rows], targets[rows], weights[rows], mult)
+        holdout = LabelledRows(self.features, items[held], targets[held], weights[held], None) if len(held) else None
+        return RoundData(train, holdout, plan.train.batch_size, sub_seed(seed, _SHUFFLE))
+
+    def _trainer(self, req: FitRequest, early: bool, n_batches: int) -> pl.Trainer:
+        tp = self.plan.trainer
+        callbacks = list(req.callbacks)
+        if early:
+            callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=int(self.plan.train.early_stop_patience or 0)))
+        try:
+            return pl.Trainer(
+                max_epochs=self.plan.train.epochs,
+                accelerator=tp.accelerator,
+                devices=_devices(tp.devices),
+                strategy=tp.strategy,
+                precision=tp.precision,
+                logger=req.logger,
+                callbacks=callbacks,
+                default_root_dir=req.root_dir,
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                enable_checkpointing=False,
+                num_sanity_val_steps=0,
+                deterministic="warn" if tp.deterministic else None,
+                log_every_n_steps=max(1, min(50, n_batches)),
+            )
+        except Exception as exc:  # Lightning's MisconfigurationException and friends
+            raise RunError(
+                f"trainer {{ accelerator {tp.accelerator} devices {tp.devices} strategy {tp.strategy} "
+                f"precision {tp.precision} }} cannot run here: {exc}",
+                code="R310",
+            ) from None
+
+    def _set_thresholds(self, data: RoundData) -> None:
+        fixed = self.plan.weighting.threshold
+        if self.plan.weighting.thresholds != "tuned" or data.holdout is None:
+            self.thresholds = np.full(self.n_labels, fixed, dtype=np.float32)
+            return
+        hold = data.holdout
+        probs = self.predict_proba(hold.items.numpy()).mean(2).numpy()  # [m, L]
+        self.thresholds = tune_thresholds(probs, hold.targets.numpy(), hold.weights.numpy(), fixed)
+
+    # -- prediction -------------------------------------------------------------------------
+
+    def predict_proba(self, idx: np.ndarray, mc_samples: int = 0) -> torch.Tensor:
+        """Members' probabilities ``[n, L, K]``; with ``mc_samples=T`` dropout stays on and
+        sample t of member k is column ``k*T + t`` of ``[n, L, K*T]``."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.dataset.n_items):
+            raise RunError(f"predict: item index outside 0..{self.dataset.n_items - 1}", code="R313")
+        if mc_samples < 0:
+            raise ValueError(f"mc_samples must be >= 0, got {mc_samples}")
+        k, t = self.n_members, max(int(mc_samples), 1)
+        out = torch.empty(len(idx), self.n_labels, k, t, dtype=torch.float32)  # [n, L, K, T]
+        device = self._device()
+        net = self.net.to(device)
+        was_training = net.training
+        net.train(mc_samples > 0)
+        step = max(256, min(PREDICT_BATCH, PREDICT_FLOATS // max(net.width, 1)))
+        all_idx = torch.from_numpy(idx)
+        try:
+            with torch.inference_mode(), torch.random.fork_rng(devices=_cuda_devices()):
+                torch.manual_seed(sub_seed(self.last_seed, _MC))
+                for s in range(0, len(idx), step):
+                    batch = {n: v.to(device, non_blocking=True) for n, v in self.features.batch(all_idx[s : s + step]).items()}
+                    for j in range(t):
+                        logits = net(batch).float()  # [B, K, L]
+                        out[s : s + step, :, :, j] = torch.sigmoid(logits).permute(0, 2, 1).cpu()
+        finally:
+            net.train(was_training)
+        return out.reshape(len(idx), self.n_labels, k * t)
+
+    def _device(self) -> torch.device:
+        acc = str(self.plan.trainer.accelerator).lower()
+        if acc in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        return torch.device("cpu")
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def save_checkpoint(self, path: str) -> None:
+        state = {n: v.detach().cpu() for n, v in self.net.state_dict().items()}
+        ckpt.write_atomic(
+            {
+                "format": ckpt.FORMAT,
+                "version": ckpt.VERSION,
+                "model": str(self.plan.model),
+                "members": self.n_members,
+                "labels": list(self.dataset.label_names),
+                "state": state,
+                "thresholds": torch.from_numpy(np.asarray(self.thresholds, dtype=np.float32).copy()),
+                "fitted": bool(self.fitted),
+                "seed": int(self.last_seed),
+                "round": int(self.last_round),
+            },
+            path,
+        )
+
+    def load_checkpoint(self, path: str) -> None:
+        obj = ckpt.read_checkpoint(path)
+        if list(obj.get("labels", [])) != list(self.dataset.label_names) or obj.get("members") != self.n_members:
+            raise RunError(f"checkpoint {path} belongs to another label space or committee size", code="R305")
+        state = obj.get("state")
+        mine = self.net.state_dict()
+        if not isinstance(state, dict) or set(state) != set(mine) or any(
+            not isinstance(state[n], torch.Tensor) or state[n].shape != mine[n].shape for n in mine
+        ):
+            raise RunError(f"checkpoint {path} was written by a different model: {obj.get('model')}", code="R305")
+        thresholds = obj.get("thresholds")
+        if not isinstance(thresholds, torch.Tensor) or thresholds.shape != (self.n_labels,):
+            raise RunError(f"checkpoint {path} has no thresholds for {self.n_labels} labels", code="R305")
+        self.net.load_state_dict(state)
+        self.thresholds = thresholds.numpy().astype(np.float32)
+        self.fitted = bool(obj.get("fitted", True))
+        self.last_seed = int(obj.get("seed", self.plan.seed))
+        self.last_round = int(obj.get("round", -1))
+
+
+def _devices(text: str) -> Any:
+    """Lightning's ``devices``: an int for "2", a list for "0,1", else the text ("auto")."""
+    value = str(text).strip()
+    if value.isdigit():
+        return int(value)
+    if "," in value and all(p.strip().isdigit() for p in value.split(",") if p.strip()):
+        return [int(p) for p in value.split(",") if p.strip()]
+    return value
+
+
+def _cuda_devices() -> list[int]:
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence Lightning's start-up chatter (GPU/TPU lines, worker hints) around one fit."""
+    saved = [(name, logging.getLogger(name).level) for name in _NOISY_LOGGERS]
+    for name, _ in saved:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for pattern in _NOISY_WARNINGS:
+                warnings.filterwarnings("ignore", message=pattern)
+            yield
+    finally:
+        for name, level in saved:
+            logging.getLogger(name).setLevel(level)

@@ -1,0 +1,185 @@
+"""Encoders: item features → a vector per item (shared) or per item and member.
+
+An encoder component is a small frozen description built from the spec's arguments. It has two
+steps, so the expensive one runs once per run:
+
+- ``featurize(dataset) -> FeatureSource``: turn every item into model inputs (hash the texts,
+  standardise the numbers);
+- ``build(features, n_members) -> nn.Module`` with ``out_dim``: a module whose ``forward(batch)``
+  returns ``[B, D]`` when all members share it, or ``[B, K, D]`` when each member has its own.
+
+A plugin encoder follows the same two steps. Any ``nn.Embedding``/``nn.EmbeddingBag`` built with
+``sparse=True`` is trained with ``SparseAdam``; every other parameter with the dense optimiser.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from alframe.data.dataset import Dataset
+from alframe.errors import DataError
+from alframe.models.ensemble import StackedLinear
+from alframe.models.features import Features, standardise
+from alframe.models.hashing import hash_bags
+
+TABLES = ("shared", "per_member")
+
+
+def _pair(value: object, name: str) -> tuple[int, int]:
+    """A spec range (``1..2``), given as a tuple or list of two ints."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        lo, hi = int(value[0]), int(value[1])
+        if 0 <= lo <= hi:
+            return lo, hi
+    raise ValueError(f"{name} must be a range a..b with 0 <= a <= b, got {value!r}")
+
+
+def _numeric(dataset: Dataset) -> torch.Tensor | None:
+    if dataset.numeric is None or dataset.numeric.size == 0:
+        return None
+    return standardise(dataset.numeric, dataset.pool_idx, dataset.numeric_names, dataset.path)
+
+
+@dataclass(frozen=True)
+class HashedBagEncoder:
+    """Hashed word (and character) n-grams averaged through a sparse ``EmbeddingBag``.
+
+    ``table="shared"``: one table for all members (members differ above it);
+    ``"per_member"``: K tables stacked as K blocks of rows of one bag, each member looking up
+    its own block (K times the memory and optimiser state).
+    """
+
+    dim: int = 64
+    buckets: int = 262144
+    ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (0, 0)
+    numeric: bool = True
+    table: str = "shared"
+    lr_scale: float = 300.0
+
+    def featurize(self, dataset: Dataset) -> Features:
+        words = _pair(self.ngrams, "ngrams")
+        chars = _pair(self.char_ngrams, "char_ngrams")
+        values, offsets = hash_bags(dataset.texts, self.buckets, words, chars)
+        numeric = _numeric(dataset) if self.numeric else None
+        if values.size == 0 and numeric is None:
+            raise DataError(
+                "encoder hashed_bag found no text to hash and no numeric field to use",
+                path=dataset.path,
+                hint="name a text field in the data block, or use encoder numeric_mlp",
+                code="D212",
+            )
+        return Features(
+            n_items=dataset.n_items,
+            bag_values=torch.from_numpy(values),
+            bag_offsets=torch.from_numpy(offsets),
+            numeric=numeric,
+        )
+
+    def build(self, features: Features, n_members: int) -> HashedBagModule:
+        if self.table not in TABLES:
+            raise ValueError(f"table {self.table!r}: one of {TABLES}")
+        d_num = 0 if features.numeric is None else int(features.numeric.shape[1])
+        per_member = self.table == "per_member" and n_members > 1
+        return HashedBagModule(self.dim, self.buckets, d_num, n_members, per_member, self.lr_scale)
+
+
+class HashedBagModule(nn.Module):
+    """Mean of the n-gram embeddings, with the standardised numeric fields appended.
+
+    Output ``[B, dim + d]`` (shared table) or ``[B, K, dim + d]`` (per-member tables).
+    """
+
+    def __init__(
+        self, dim: int, buckets: int, d_numeric: int, n_members: int, per_member: bool, lr_scale: float
+    ) -> None:
+        super().__init__()
+        self.dim, self.buckets, self.n_members, self.per_member = dim, buckets, n_members, per_member
+        self.d_numeric = d_numeric
+        self.out_dim = dim + d_numeric
+        self.sparse_lr_scale = lr_scale
+        rows = buckets * (n_members if per_member else 1)
+        self.bag = nn.EmbeddingBag(rows, dim, mode="mean", sparse=True)
+        self.reset_members(torch.Generator().manual_seed(0))
+
+    def reset_members(self, gen: torch.Generator) -> None:
+        """N(0, 1/dim) entries: a mean of a few dozen rows then has a small, even scale."""
+        with torch.no_grad():
+            self.bag.weight.normal_(0.0, 1.0 / math.sqrt(self.dim), generator=gen)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        values, starts = batch["bag_values"], batch["bag_offsets"]
+        if not self.per_member:
+            z = self.bag(values, starts)  # [B, dim]
+            num = batch.get("numeric")
+            return z if num is None or self.d_numeric == 0 else torch.cat([z, num.to(z.dtype)], 1)
+        k, b, nnz = self.n_members, starts.shape[0], values.shape[0]
+        shift = torch.arange(k, device=values.device) * self.buckets  # [K]
+        all_values = (values.unsqueeze(0) + shift.unsqueeze(1)).reshape(-1)  # [K*nnz]
+        all_starts = (starts.unsqueeze(0) + (torch.arange(k, device=values.device) * nnz).unsqueeze(1)).reshape(-1)
+        z = self.bag(all_values, all_starts).view(k, b, self.dim).transpose(0, 1)  # [B, K, dim]
+        num = batch.get("numeric")
+        if num is None or self.d_numeric == 0:
+            return z
+        return torch.cat([z, num.to(z.dtype).unsqueeze(1).expand(b, k, self.d_numeric)], 2)
+
+
+@dataclass(frozen=True)
+class NumericEncoder:
+    """Standardised numeric/vector fields through a per-member linear projection and ReLU."""
+
+    hidden: int = 64
+
+    def featurize(self, dataset: Dataset) -> Features:
+        numeric = _numeric(dataset)
+        if numeric is None:
+            raise DataError(
+                "encoder numeric_mlp needs numeric fields, and the data names none",
+                path=dataset.path,
+                hint="name numeric fields in the data block, or use encoder hashed_bag",
+                code="D213",
+            )
+        return Features(n_items=dataset.n_items, numeric=numeric)
+
+    def build(self, features: Features, n_members: int) -> NumericModule:
+        if features.numeric is None:
+            raise ValueError("numeric_mlp: features carry no numeric block")
+        return NumericModule(int(features.numeric.shape[1]), self.hidden, n_members)
+
+
+class NumericModule(nn.Module):
+    """``[B, d] → [B, K, hidden]``: one stacked linear layer for all members."""
+
+    def __init__(self, d_in: int, hidden: int, n_members: int) -> None:
+        super().__init__()
+        self.out_dim = hidden
+        self.proj = StackedLinear(n_members, d_in, hidden)
+
+    def reset_members(self, gen: torch.Generator) -> None:
+        self.proj.reset_members(gen)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = batch["numeric"]  # [B, d]
+        return torch.relu(self.proj(x.to(self.proj.weight.dtype)))  # [B, K, hidden]
+
+
+def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
+    """Weights of sparse embeddings (trained with ``SparseAdam``), in module order."""
+    found: list[nn.Parameter] = []
+    for sub in module.modules():
+        if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and sub.sparse:
+            found.append(sub.weight)
+    return found
+
+
+def empty_bag_fraction(features: Features) -> float:
+    """Share of items whose bag is empty (a hint when a text field is mostly blank)."""
+    if features.bag_offsets is None or features.n_items == 0:
+        return 0.0
+    lens = np.diff(features.bag_offsets.numpy())
+    return float((lens == 0).mean())

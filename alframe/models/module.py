@@ -1,0 +1,166 @@
+"""The network (encoder → trunk → heads, all members at once) and its LightningModule.
+
+:class:`CommitteeNet` is a plain ``nn.Module``: ``forward(batch) -> logits [B, K, L]``.
+:class:`CommitteeModule` trains it under a Lightning ``Trainer`` with **manual optimisation**:
+the sparse embedding table takes ``SparseAdam`` and the dense parameters Adam/AdamW/SGD, and
+Lightning 2.x runs two optimisers only in manual mode. ``manual_backward`` and the wrapped
+optimisers' ``step`` keep mixed precision (gradient scaling) and distributed strategies in
+Lightning's hands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from alframe.models.encoders import sparse_parameters
+from alframe.models.losses import LabelCounts, masked_loss
+
+
+class CommitteeNet(nn.Module):
+    """``batch → [B, K, L]`` logits of K members for L labels."""
+
+    def __init__(
+        self, encoder: nn.Module, trunk: nn.Module | None, heads: nn.Module, dropout: float, n_members: int, n_labels: int
+    ) -> None:
+        super().__init__()
+        self.encoder, self.heads = encoder, heads
+        self.trunk = trunk if trunk is not None else None
+        self.input_drop = nn.Dropout(dropout)
+        self.n_members, self.n_labels = n_members, n_labels
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        z = self.input_drop(self.encoder(batch))  # [B, D] | [B, K, D]
+        h = self.trunk(z) if self.trunk is not None else z  # [B, K, H] | [B, D]
+        logits = self.heads(h)  # [B, K, L]
+        if logits.dim() == 2:  # a head without a member axis (a plugin's, K = 1)
+            logits = logits.unsqueeze(1)
+        return logits
+
+    @property
+    def width(self) -> int:
+        """Floats per item of the widest intermediate (sizes inference batches)."""
+        return int(getattr(self.heads, "width", self.n_members * self.n_labels))
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: str = "adam"  # adam | adamw | sgd (dense parameters)
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    sparse_lr_scale: float = 1.0  # SparseAdam's lr = lr × this
+
+
+class CommitteeModule(pl.LightningModule):
+    """Trains a :class:`CommitteeNet` on masked, weighted, member-resampled cells."""
+
+    def __init__(self, net: CommitteeNet, imbalance: Any, optim: OptimConfig) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.net = net
+        self.imbalance = imbalance
+        self.optim = optim
+        n_labels = net.n_labels
+        self.register_buffer("label_pos", torch.zeros(n_labels), persistent=False)
+        self.register_buffer("label_neg", torch.zeros(n_labels), persistent=False)
+        self.keep_best = False
+        self.best_val = math.inf
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.epoch_losses: list[float] = []
+        self.val_losses: list[float] = []
+        self.steps = 0
+        self._sum: torch.Tensor | float = 0.0
+        self._rows = 0
+
+    def set_label_counts(self, counts: LabelCounts) -> None:
+        self.label_pos.copy_(counts.pos)
+        self.label_neg.copy_(counts.neg)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.net(batch)
+
+    def batch_loss(self, batch: dict[str, torch.Tensor], use_mult: bool = True) -> torch.Tensor:
+        logits = self.net(batch).float()  # [B, K, L]; the loss in float32 under mixed precision
+        counts = LabelCounts(self.label_pos, self.label_neg)
+        cell = self.imbalance.cell_loss(logits, batch["targets"], counts)  # [B, K, L]
+        mult = batch.get("mult") if use_mult else None
+        return masked_loss(cell, batch["targets"], batch["weights"], mult)
+
+    # -- training ---------------------------------------------------------------------------
+
+    def on_train_epoch_start(self) -> None:
+        self._sum, self._rows = 0.0, 0
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opts = self.optimizers()
+        opts = opts if isinstance(opts, list) else [opts]
+        loss = self.batch_loss(batch)
+        for opt in opts:
+            opt.zero_grad()
+        self.manual_backward(loss)
+        for opt in opts:
+            opt.step()
+        rows = int(batch["targets"].shape[0])
+        self._sum = self._sum + loss.detach() * rows
+        self._rows += rows
+        self.steps += 1
+
+    def on_train_epoch_end(self) -> None:
+        per_member = float(self._sum) / max(self._rows, 1) / self.net.n_members
+        self.epoch_losses.append(per_member)
+        self.log("train_loss", per_member, prog_bar=True)
+
+    # -- held-out loss, early stopping, best weights ----------------------------------------
+
+    def on_validation_epoch_start(self) -> None:
+        self._vsum, self._vrows = 0.0, 0
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss = self.batch_loss(batch, use_mult=False)
+        rows = int(batch["targets"].shape[0])
+        self._vsum = self._vsum + loss.detach() * rows
+        self._vrows += rows
+
+    def on_validation_epoch_end(self) -> None:
+        value = float(self._vsum) / max(self._vrows, 1) / self.net.n_members
+        self.val_losses.append(value)
+        self.log("val_loss", value, prog_bar=True)
+        if self.keep_best and value < self.best_val:
+            self.best_val = value
+            self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
+    def restore_best(self) -> None:
+        """Load the weights of the epoch with the lowest held-out loss (early stopping)."""
+        if self.best_state is not None:
+            self.net.load_state_dict(self.best_state)
+        self.best_state, self.best_val = None, math.inf
+
+    # -- optimisers -------------------------------------------------------------------------
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        sparse = sparse_parameters(self.net)
+        sparse_ids = {id(p) for p in sparse}
+        dense = [p for p in self.net.parameters() if p.requires_grad and id(p) not in sparse_ids]
+        cfg = self.optim
+        opts: list[torch.optim.Optimizer] = []
+        if sparse:
+            opts.append(torch.optim.SparseAdam(sparse, lr=cfg.lr * cfg.sparse_lr_scale))
+        if dense:
+            opts.append(dense_optimizer(dense, cfg))
+        return opts
+
+
+def dense_optimizer(params: list[nn.Parameter], cfg: OptimConfig) -> torch.optim.Optimizer:
+    """Adam, AdamW or SGD (momentum 0.9) over the dense parameters."""
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.name == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer {cfg.name!r}: one of adam, adamw, sgd")
