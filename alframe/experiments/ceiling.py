@@ -1,0 +1,116 @@
+"""The ceiling: the same model trained once on the whole labelled pool.
+
+It answers "how good can this model get on this data if every pool label were known?", so that
+targets can be written as a fraction of it (``target micro_f1 0.95 of ceiling``) and a report
+can say how close each setting came.
+
+The ceiling uses the spec's own plan (the values written outside any ``vary`` line) and the
+spec's seed: one reference for the whole grid, so every setting's "95 % of ceiling" is the
+same number. It is stored in ``ceiling.json`` in the experiment folder with a key of what it
+depends on (data, labels, model, training, weighting, trainer, metrics, seed) and the data's
+fingerprint; a re-run reuses it when both match and trains it again otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alframe.errors import RunError
+from alframe.hookcall import call_first
+from alframe.plan import Plan
+from alframe.plugins import Plugins
+from alframe.report.files import write_json
+from alframe.state import derive_seed
+
+CEILING_FILE = "ceiling.json"
+_PARTS = ("data", "labels", "model", "train", "weighting", "trainer", "evaluate")
+
+
+def ceiling_key(plan: Plan) -> str:
+    """A hash of the plan parts the ceiling depends on (not the query, oracle or name)."""
+    d = plan.to_dict()
+    blob = json.dumps({k: d[k] for k in _PARTS} | {"seed": plan.seed}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def needs_ceiling(plan: Plan) -> bool:
+    """``ceiling yes``, or a stop rule written as a fraction of the ceiling."""
+    return plan.ceiling or any(rule.of_ceiling for rule in plan.query.stop)
+
+
+def load_ceiling(folder: Path, plan: Plan) -> dict[str, Any] | None:
+    """The stored ceiling if it was trained for this plan (data not checked: see ``ceiling``)."""
+    path = folder / CEILING_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != ceiling_key(plan):
+        return None
+    return data
+
+
+def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) -> dict[str, Any]:
+    """The ceiling's metrics: from ``ceiling.json`` when still valid, else trained now.
+
+    :param progress: an object with ``message(text)`` (the grid view), or None.
+    """
+    t0 = time.perf_counter()
+    dataset, _ = call_first(plugins, "alframe_load_data", plan=plan)
+    stored = load_ceiling(folder, plan)
+    if stored is not None and stored.get("data_fingerprint") == dataset.fingerprint:
+        return dict(stored["metrics"])
+    pool = np.asarray(dataset.pool_idx, dtype=np.int64)
+    if pool.size == 0:
+        raise RunError("cannot train the ceiling: the pool is empty", code="X110")
+    if progress is not None:
+        progress.message(f"training the ceiling on all {pool.size:,} pool items …")
+    bundle, _ = call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)
+    fit_seconds = _fit(plan, bundle, dataset, pool, folder)
+    from alframe.data.metrics import evaluate
+
+    test = np.asarray(dataset.test_idx, dtype=np.int64)
+    probs = bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
+    metrics = evaluate(probs, dataset.labels[test], bundle.thresholds, dataset.label_names,
+                       plan.evaluate.metrics, plugins.registry)
+    known = dataset.labels[pool] >= 0
+    record = {
+        "key": ceiling_key(plan),
+        "data_fingerprint": dataset.fingerprint,
+        "metrics": metrics,
+        "labels": int(known.sum()),
+        "items": int(pool.size),
+        "train_seconds": fit_seconds,
+        "seconds": time.perf_counter() - t0,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_json(folder / CEILING_FILE, record)
+    return metrics
+
+
+def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) -> float:
+    """Every pool item with its true labels, weight 1 where known (unknown cells weigh 0)."""
+    from alframe.models.bundle import FitRequest
+
+    targets = np.asarray(dataset.labels[pool], dtype=np.int8)
+    req = FitRequest(
+        train_idx=pool,
+        targets=targets,
+        weights=(targets >= 0).astype(np.float32),
+        seed=derive_seed(plan.seed, 0, "train"),
+        round=0,
+        callbacks=[],
+        logger=False,
+        root_dir=str(folder / "ceiling"),
+    )
+    t0 = time.perf_counter()
+    bundle.fit(req)
+    return time.perf_counter() - t0

@@ -1,0 +1,95 @@
+"""What ``alframe run`` (a spec with vary/repeat/ceiling) and ``alframe compare`` do.
+
+Both build an :class:`~alframe.experiments.layout.Experiment`, run it with one progress view
+over the whole grid, then write the report into the experiment folder and print its main
+tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from alframe.experiments.grid import expand, expand_plans
+from alframe.experiments.layout import Experiment, axes_of, experiment_folder
+from alframe.experiments.progress import GridObserver, LiveGridProgress, PlainGridProgress
+from alframe.experiments.runner import GridResult, run_grid
+from alframe.plan import Plan
+from alframe.plugins import Plugins
+
+
+def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, terminal: Any) -> int:
+    """Run the grid a spec describes (``vary``, ``repeat``, ``ceiling``); 0, or 130 if stopped."""
+    base = Path(args.out) if getattr(args, "out", None) else Path("runs") / plan.name
+    folder = experiment_folder(base, fresh=bool(getattr(args, "fresh", False)))
+    variants = expand(plan, plugins.registry)
+    exp = Experiment(
+        name=plan.name,
+        folder=folder,
+        base=plan,
+        variants=variants,
+        kind="grid",
+        ceiling=plan.ceiling,
+        specs=[plan.spec_path],
+        axes=axes_of(plan, variants),
+        repeat=plan.repeat,
+    )
+    resume = f"alframe run {getattr(args, 'spec', plan.spec_path)}" + (f" --out {folder}" if folder != base or getattr(args, "out", None) else "")
+    return execute_experiment(exp, plugins, args, terminal, resume)
+
+
+def compare_experiment(
+    plans: list[Plan], plugins: Plugins, *, repeat: int, seed: int, folder: Path, ceiling: bool
+) -> Experiment:
+    """The experiment of ``alframe compare``: one setting per spec, shared seeds per repeat."""
+    variants = expand_plans(plans, plugins.registry, repeat=repeat, seed=seed)
+    base = plans[0]
+    if ceiling and not base.ceiling:
+        from dataclasses import replace
+
+        base = replace(base, ceiling=True)
+    return Experiment(
+        name=folder.name,
+        folder=folder,
+        base=base,
+        variants=variants,
+        kind="compare",
+        ceiling=ceiling or base.ceiling,
+        specs=[p.spec_path for p in plans],
+        axes=[{"key": "run", "path": "", "values": [p.name for p in plans]}],
+        repeat=repeat,
+    )
+
+
+def execute_experiment(exp: Experiment, plugins: Plugins, args: argparse.Namespace, terminal: Any, resume: str) -> int:
+    """Run with the grid view, then report; the exit code of the command."""
+    console = terminal.console
+    live = bool(getattr(terminal, "interactive", False)) and not getattr(args, "plain", False)
+    view: GridObserver
+    if live:
+        view = LiveGridProgress(console, exp.variants, exp.name)
+    else:
+        view = PlainGridProgress(console, exp.variants, exp.name)
+        console.print(f"alframe {exp.kind} {exp.name} → {exp.folder}", highlight=False, markup=False)
+    with view:  # type: ignore[attr-defined]
+        result = run_grid(exp, plugins, view, force=bool(getattr(args, "force", False)))
+    _report(result, console, getattr(args, "no_report", False))
+    if result.interrupted:
+        console.print(f"stopped; resume with: {resume}", highlight=False, markup=False, soft_wrap=True)
+        return 130
+    return 0
+
+
+def _report(result: GridResult, console: Any, skip: bool) -> None:
+    if skip:
+        return
+    from alframe.report import build_report, print_tables
+    from alframe.report.read import load_collection
+
+    col = load_collection(result.folder)
+    if not any(r.points for r in col.runs):
+        console.print("no complete round yet: no report", highlight=False)
+        return
+    rep = build_report(result.folder)
+    print_tables(rep, console)

@@ -1,0 +1,251 @@
+"""Progress over a grid: which runs are done, running, waiting, and the time left overall.
+
+The engine reports each run to an :class:`~alframe.engine.Observer`; the grid views are such
+observers that also hear about the grid (:class:`GridObserver`). :class:`LiveGridProgress`
+draws one rich ``Live`` (rich allows one at a time): the list of runs with their state, then
+the running run's stage and its latest round lines. :class:`PlainGridProgress` prints plain
+lines instead, for CI and pipes.
+
+The overall estimate is the mean duration of the runs finished in this session times the runs
+left (before any has finished: the running run's elapsed time over its share of the budget).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytorch_lightning as pl
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from alframe.cli.progress import fmt_seconds
+from alframe.engine import Observer
+from alframe.experiments.grid import Variant
+from alframe.state import RoundRecord, RunState
+
+MAX_ROWS = 14  # runs listed in the live view (the window follows the running one)
+ROUND_LINES = 4
+
+
+class GridObserver(Observer):
+    """An engine observer that also follows the grid."""
+
+    def __init__(self, variants: list[Variant]) -> None:
+        self.variants = variants
+        self.status: dict[str, str] = {v.name: "waiting" for v in variants}
+        self.detail: dict[str, str] = {}
+        self.durations: list[float] = []
+        self.current: Variant | None = None
+        self.started_at = time.perf_counter()
+        self.variant_started_at = self.started_at
+        self.state: RunState | None = None
+        self.stage: str | None = None
+        self.stage_started_at = self.started_at
+        self.epoch: tuple[int, int] | None = None
+        self.lines: list[str] = []
+        self.notes: list[str] = []
+
+    # -- grid events ---------------------------------------------------------------------------
+
+    def grid_started(self, status: dict[str, str], detail: dict[str, str]) -> None:
+        self.status.update(status)
+        self.detail.update(detail)
+
+    def variant_started(self, v: Variant) -> None:
+        self.current, self.state, self.stage, self.epoch = v, None, None, None
+        self.status[v.name] = "running"
+        self.variant_started_at = time.perf_counter()
+        self.lines = []
+
+    def variant_finished(self, v: Variant, status: str, detail: str) -> None:
+        self.status[v.name] = status
+        self.detail[v.name] = detail
+        if status == "done":
+            self.durations.append(time.perf_counter() - self.variant_started_at)
+        self.current = None
+
+    # -- estimates -----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.status.values():
+            out[s] = out.get(s, 0) + 1
+        return out
+
+    def eta(self) -> float | None:
+        """Seconds left for the whole grid, or None before anything can be estimated."""
+        waiting = sum(1 for s in self.status.values() if s in ("waiting", "partial"))
+        running_elapsed = time.perf_counter() - self.variant_started_at if self.current else 0.0
+        per_run = sum(self.durations) / len(self.durations) if self.durations else None
+        if per_run is None and self.current is not None and self.state is not None:
+            budget = max(1, self.state.plan.query.budget)
+            share = min(1.0, self.state.labels_used / budget)
+            if share >= 0.05 and self.state.history:
+                per_run = running_elapsed / share
+        if per_run is None:
+            return None if (waiting or self.current) else 0.0
+        left_running = max(0.0, per_run - running_elapsed) if self.current else 0.0
+        return waiting * per_run + left_running
+
+    # -- engine observer -----------------------------------------------------------------------
+
+    def run_started(self, state: RunState, resumed_from: int | None) -> None:
+        self.state = state
+        if resumed_from is not None and self.current is not None:
+            self.message(f"{self.current.name}: resumed after round {resumed_from}")
+
+    def stage_started(self, stage: str) -> None:
+        self.stage, self.stage_started_at = stage, time.perf_counter()
+        if stage == "train":
+            self.epoch = None
+
+    def stage_finished(self, stage: str, seconds: float) -> None:
+        self.stage = None
+
+    def round_finished(self, state: RunState, record: RoundRecord) -> None:
+        self.lines.append(round_line(state, record))
+        self.lines = self.lines[-ROUND_LINES:]
+
+    def message(self, text: str) -> None:
+        self.notes.append(text)
+        self.notes = self.notes[-4:]
+
+
+def round_line(state: RunState, record: RoundRecord) -> str:
+    q = state.plan.query
+    metrics = "  ".join(
+        f"{m} {'undefined' if record.metrics.get(m) is None else format(record.metrics[m], '.4f')}"
+        for m in state.plan.evaluate.metrics
+    )
+    secs = sum(record.timings.values())
+    return (f"round {record.round:>3} | labels {record.labels_used:,}/{q.budget:,} items {record.items_touched:,} "
+            f"| {metrics} | {secs:.1f}s")
+
+
+class _EpochFeed(pl.Callback):
+    def __init__(self, view: LiveGridProgress) -> None:
+        self.view = view
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.view.epoch = (trainer.current_epoch + 1, trainer.max_epochs or 0)
+
+
+STYLE = {"done": "green", "running": "bold yellow", "waiting": "dim", "partial": "cyan",
+         "interrupted": "magenta", "failed": "bold red", "skipped": "green"}
+
+
+class LiveGridProgress(GridObserver):
+    """The rich live view of a grid."""
+
+    def __init__(self, console: Console, variants: list[Variant], title: str) -> None:
+        super().__init__(variants)
+        self.console = console
+        self.title = title
+        self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
+
+    def __enter__(self) -> LiveGridProgress:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.live.__exit__(*exc)
+
+    def train_callbacks(self) -> list[pl.Callback]:
+        return [_EpochFeed(self)]
+
+    def _render(self) -> Any:
+        c = self.counts()
+        done = c.get("done", 0) + c.get("skipped", 0)
+        eta = self.eta()
+        head = Text.assemble(
+            ("runs ", "dim"), (f"{done}", "bold green"), (f" of {len(self.variants)} done", "dim"),
+            ("   running ", "dim"), (str(c.get("running", 0)), "bold yellow"),
+            ("   waiting ", "dim"), (str(c.get("waiting", 0) + c.get("partial", 0)), "bold"),
+            ("   elapsed ", "dim"), fmt_seconds(time.perf_counter() - self.started_at),
+            ("   time left ", "dim"), ("~" + fmt_seconds(eta)) if eta is not None else "–",
+        )
+        parts: list[Any] = [head, self._runs_table()]
+        if self.current is not None:
+            parts.append(self._current())
+        parts.extend(Text(n, style="dim") for n in self.notes)
+        return Panel(Group(*parts), title=f"alframe [bold]{self.title}[/]", border_style="cyan")
+
+    def _runs_table(self) -> Table:
+        t = Table(box=None, padding=(0, 2), show_edge=False, show_header=True, header_style="dim")
+        t.add_column("run")
+        t.add_column("state")
+        t.add_column("detail", style="dim")
+        names = [v.name for v in self.variants]
+        at = names.index(self.current.name) if self.current else next(
+            (i for i, n in enumerate(names) if self.status[n] in ("waiting", "partial")), len(names) - 1)
+        lo = max(0, min(at - MAX_ROWS // 3, len(names) - MAX_ROWS))
+        shown = names[lo: lo + MAX_ROWS]
+        if lo:
+            t.add_row(Text(f"… {lo} more above", style="dim"), "", "")
+        for n in shown:
+            s = self.status[n]
+            detail = self.detail.get(n, "")
+            if s == "running" and self.state is not None:
+                detail = f"round {self.state.round}, labels {self.state.labels_used:,}/{self.state.plan.query.budget:,}"
+            t.add_row(n, Text(s, style=STYLE.get(s, "")), detail)
+        rest = len(names) - lo - len(shown)
+        if rest > 0:
+            t.add_row(Text(f"… {rest} more below", style="dim"), "", "")
+        return t
+
+    def _current(self) -> Group:
+        name = self.current.name if self.current is not None else ""
+        if self.stage:
+            took = time.perf_counter() - self.stage_started_at
+            extra = f"  epoch {self.epoch[0]}/{self.epoch[1]}" if self.stage == "train" and self.epoch else ""
+            stage = Text.assemble(("  stage ", "dim"), (self.stage, "bold yellow"), f"  {fmt_seconds(took)}{extra}")
+        else:
+            stage = Text("  stage –", style="dim")
+        head = Text.assemble(("▶ ", "yellow"), (name, "bold"))
+        return Group(head, stage, *[Text("  " + line) for line in self.lines])
+
+
+class PlainGridProgress(GridObserver):
+    """Plain lines: one when a run starts or ends, one per round."""
+
+    def __init__(self, console: Console, variants: list[Variant], title: str) -> None:
+        super().__init__(variants)
+        self.console = console
+        self.title = title
+
+    def __enter__(self) -> PlainGridProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def _print(self, text: str) -> None:
+        self.console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+    def grid_started(self, status: dict[str, str], detail: dict[str, str]) -> None:
+        super().grid_started(status, detail)
+        done = sum(1 for s in status.values() if s in ("done", "skipped"))
+        self._print(f"alframe {self.title}: {len(self.variants)} runs ({done} already complete)")
+
+    def variant_started(self, v: Variant) -> None:
+        super().variant_started(v)
+        k = [x.name for x in self.variants].index(v.name) + 1
+        self._print(f"[{k}/{len(self.variants)}] {v.name}: started (seed {v.seed})")
+
+    def variant_finished(self, v: Variant, status: str, detail: str) -> None:
+        super().variant_finished(v, status, detail)
+        eta = self.eta()
+        left = f" | grid time left ~{fmt_seconds(eta)}" if eta else ""
+        self._print(f"    {v.name}: {status}" + (f" ({detail})" if detail else "") + left)
+
+    def round_finished(self, state: RunState, record: RoundRecord) -> None:
+        super().round_finished(state, record)
+        self._print("    " + round_line(state, record))
+
+    def message(self, text: str) -> None:
+        super().message(text)
+        self._print(text)

@@ -1,0 +1,160 @@
+"""Build a report folder: ``report/index.html``, ``*.png``, ``*.csv`` and ``summary.json``.
+
+:func:`build_report` is what ``alframe report PATH`` and the experiment runner call;
+:func:`print_tables` prints the main tables with rich at the end of a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from alframe.report import html as html_page
+from alframe.report import plots
+from alframe.report.analysis import Analysis, Target, analyse
+from alframe.report.files import write_atomic, write_json
+from alframe.report.read import Collection, load_collection
+from alframe.report.tables import Table, build_tables
+
+REPORT_DIR = "report"
+
+
+@dataclass
+class Report:
+    folder: Path  # the report folder
+    collection: Collection
+    analysis: Analysis
+    tables: list[Table]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def table(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise KeyError(key)
+
+
+def build_report(path: str | Path, targets: Sequence[Target] = (), out: str | Path | None = None) -> Report:
+    """Read the runs under ``path`` and write the report into ``out`` (default ``path/report``)."""
+    col = load_collection(path)
+    analysis = analyse(col, targets)
+    tables = build_tables(analysis, col.runs)
+    folder = Path(out) if out is not None else col.folder / REPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    rep = Report(folder, col, analysis, tables)
+    images: dict[str, Path] = {}
+    for m in analysis.metrics:
+        images[f"curves_{m}"] = plots.learning_curves(col, analysis, m, folder / f"curves_{_safe(m)}.png")
+    if analysis.settings:
+        images["time"] = plots.time_bars(analysis, folder / "time.png")
+        images["imbalance"] = plots.imbalance_scatter(analysis, folder / "imbalance.png")
+    rep.files.update(images)
+    for t in tables:
+        rep.files[f"{t.key}.csv"] = _write_csv(folder / f"{t.key}.csv", t.records)
+    rep.files["curves.csv"] = _write_csv(folder / "curves.csv", _curve_records(col))
+    summary = folder / "summary.json"
+    write_json(summary, summary_dict(rep))
+    rep.files["summary.json"] = summary
+    index = folder / "index.html"
+    write_atomic(index, html_page.page(analysis, {t.key: t for t in tables}, images, len(col.runs)))
+    rep.files["index.html"] = index
+    return rep
+
+
+def summary_dict(rep: Report) -> dict[str, Any]:
+    a = rep.analysis
+    settings = []
+    for s in a.settings:
+        settings.append({
+            "setting": s.setting,
+            "baseline": s.baseline,
+            "repeats": s.repeats,
+            "finished": s.finished,
+            "labels_to_target": {k: {"per_repeat": s.labels_to[k], **s.reach[k].to_dict()} for k in s.reach},
+            "saving_vs_random": {k: v.to_dict() for k, v in s.saving.items()},
+            "aulc": {k: v.to_dict() for k, v in s.aulc.items()},
+            "final": {k: v.to_dict() for k, v in s.final.items()},
+            "final_labels": s.final_labels.to_dict(),
+            "seconds_per_round": {k: v.to_dict() for k, v in s.per_round.items()},
+            "round_seconds": s.round_seconds.to_dict(),
+            "total_seconds": s.total_seconds.to_dict(),
+            "train_seconds": s.train_seconds.to_dict(),
+            "time_vs_random": s.time_vs_baseline.to_dict(),
+            "labels_per_train_second": s.labels_per_train_second.to_dict(),
+        })
+    ceiling = {k: v for k, v in (a.ceiling or {}).items() if isinstance(v, (int, float))} if a.ceiling else None
+    return {
+        "name": a.name,
+        "kind": a.kind,
+        "folder": str(rep.collection.folder),
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "metrics": a.metrics,
+        "targets": [{"key": t.key, "label": t.label, "metric": t.metric, "value": t.value,
+                     "relative_to": t.relative, "threshold": t.absolute} for t in a.targets],
+        "ceiling": ceiling,
+        "aulc_range": {k: list(v) if v else None for k, v in a.aulc_range.items()},
+        "settings": settings,
+        "notes": a.notes,
+        "files": sorted(p.name for p in rep.files.values()),
+    }
+
+
+def print_tables(rep: Report, console: Console, keys: Sequence[str] = ("label_complexity", "time", "imbalance")) -> None:
+    """The main tables in the terminal, then where the full report is."""
+    for key in keys:
+        t = rep.table(key)
+        if not t.rows:
+            continue
+        rt = RichTable(title=t.title, title_justify="left", show_edge=False, header_style="bold")
+        for i, c in enumerate(t.columns):
+            rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+        for i, row in enumerate(t.rows):
+            best = t.best[i] if i < len(t.best) else set()
+            rt.add_row(*[f"[bold green]{c}[/]" if j in best else c for j, c in enumerate(row)])
+        console.print(rt)
+    targets = "; ".join(t.label for t in rep.analysis.targets)
+    if targets:
+        console.print(f"targets: {targets}", highlight=False, soft_wrap=True)
+    console.print(f"report: {rep.files['index.html']}", highlight=False, soft_wrap=True)
+
+
+def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
+    columns: list[str] = []
+    for r in records:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    for r in records:
+        w.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def _curve_records(col: Collection) -> list[dict[str, Any]]:
+    out = []
+    for r in col.runs:
+        for p in r.points:
+            rec: dict[str, Any] = {"setting": r.setting, "repeat": r.repeat, "round": p.round, "labels": p.labels,
+                                   "items": p.items, "evaluated": p.evaluated}
+            for m in col.metrics:
+                v = p.metrics.get(m)
+                rec[m] = v if isinstance(v, (int, float)) else None
+            for k, v in p.timings.items():
+                rec[f"seconds_{k}"] = round(float(v), 6)
+            out.append(rec)
+    return out
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name)

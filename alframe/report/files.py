@@ -1,0 +1,62 @@
+"""Small file helpers shared by reports and experiments: atomic writes, read-only stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alframe.errors import RunError
+from alframe.store import RunStore
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write beside the target, fsync, rename over it: a kill leaves the old file or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, sort_keys=False, default=_default, allow_nan=False) + "\n")
+
+
+def _default(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def open_store_readonly(path: Path) -> RunStore:
+    """The run store of ``path`` (a ``run.db``) opened read-only.
+
+    A report must never change a run, nor wait for or block the run writing it, so the
+    database is opened with ``mode=ro`` (WAL lets it read while a run writes) and no schema or
+    meta is touched.
+    """
+    if not path.is_file():
+        raise RunError(f"no run database at {path}", code="X201")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("SELECT COUNT(*) FROM rounds").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise RunError(f"cannot read the run database {path}: {exc}", code="X202",
+                       hint="the file is not an alframe run database") from None
+    return RunStore(path, conn)
