@@ -1,0 +1,155 @@
+"""Spec → Plan: names resolved against the registry, defaults filled, every value checked.
+
+``compile_file`` / ``compile_text`` run the whole front end (limits, parse, transform, check)
+and either return a :class:`~alframe.plan.Plan` or raise :class:`~alframe.errors.SpecErrors`
+holding *every* error found in the file, each with its position, sorted by place. Errors that
+would only repeat a syntax error (checks on a value the parser stood in for while recovering,
+missing statements, contradictions) are left out when the file has syntax errors.
+
+Whether data files exist is not checked here (the loader does that, naming file, row and
+field): a spec can be checked before its data is downloaded. Paths are checked to stay inside
+their root. Nothing named in a spec is ever imported.
+
+``plan_error`` makes errors found later (once data is loaded) point at the spec line
+responsible, through ``Plan.origins``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alframe.errors import Pos, SpecError, SpecErrors
+from alframe.lang import limits
+from alframe.lang.build import build_plan
+from alframe.lang.parse import parse
+from alframe.lang.transform import transform
+from alframe.lang.values import Context
+from alframe.plan import Plan
+from alframe.registry import Registry
+
+__all__ = ["compile_file", "compile_text", "plan_error"]
+
+#: codes left out when the file also has syntax errors (they would be echoes of them)
+_ECHO_CODES = ("E312", "E403", "E404", "E405")
+_MAX_CARET_COLUMN = 200
+
+
+def compile_file(path: str | os.PathLike[str], registry: Registry, *, root: str | os.PathLike[str] | None = None) -> Plan:
+    """Read and compile a ``.al`` file. Raises :class:`SpecErrors`."""
+    text = read_spec(path)
+    return compile_text(text, path, registry, root=root)
+
+
+def read_spec(path: str | os.PathLike[str]) -> str:
+    """The text of a spec file: size checked before reading, UTF-8 (a BOM is allowed)."""
+    where = str(path)
+    try:
+        size = os.stat(path).st_size
+        limits.check_size(size)
+        with open(path, "rb") as fh:
+            data = fh.read(limits.MAX_FILE_BYTES + 1)
+    except SpecError as exc:
+        raise SpecErrors([exc.with_context(where, "")]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SpecErrors([SpecError(f"cannot read the spec file: {reason}", code="E505", path=where)]) from None
+    limits.check_size(len(data))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        err = SpecError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            code="E106",
+            path=where,
+            pos=Pos(line, col, line, col + 1),
+            hint="save the spec as UTF-8",
+        )
+        raise SpecErrors([err]) from None
+
+
+def compile_text(
+    text: str,
+    path: str | os.PathLike[str],
+    registry: Registry,
+    *,
+    root: str | os.PathLike[str] | None = None,
+) -> Plan:
+    """Compile spec text; ``path`` names the file (messages, relative paths, run name).
+
+    :param root: the folder data paths must stay inside (default: the spec's folder).
+    :raises SpecErrors: every error of the file.
+    """
+    where = str(path)
+    spec_dir = Path(os.path.abspath(where)).parent
+    ctx = Context(registry, spec_dir, Path(os.path.abspath(root)) if root is not None else spec_dir, {})
+    try:
+        limits.check_size(len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "replace")))
+        parsed = parse(text)
+    except SpecError as exc:
+        raise SpecErrors(_finish([exc], where, text)) from None
+
+    errors = list(parsed.errors)
+    ignore = set(parsed.placeholders)
+    plan: Plan | None = None
+    if parsed.tree is not None:
+        spec, found, bad = transform(parsed.tree)
+        errors += found
+        ignore |= bad
+        plan, checked = build_plan(spec, ctx, name=Path(where).stem)
+        syntax = any(e.code < "E200" for e in errors)
+        errors += [
+            e
+            for e in checked
+            if not (e.pos and (e.pos.line, e.pos.column) in ignore)
+            and not (syntax and e.code in _ECHO_CODES)
+        ]
+    if errors or plan is None:
+        raise SpecErrors(_finish(errors, where, text))
+    import dataclasses
+
+    return dataclasses.replace(plan, spec_path=os.path.abspath(where), spec_text=text)
+
+
+def _finish(errors: list[SpecError], where: str, text: str) -> list[SpecError]:
+    """Attach the file, sort by position, and cap the count."""
+    for e in errors:
+        e.with_context(where, text)
+        if e.pos is not None and e.pos.column > _MAX_CARET_COLUMN:
+            e.source = ""  # no caret line: it would be as long as the offending line
+    errors.sort(key=lambda e: (e.pos.line, e.pos.column) if e.pos else (0, 0))
+    if len(errors) > limits.MAX_ERRORS:
+        extra = len(errors) - limits.MAX_ERRORS
+        errors = errors[: limits.MAX_ERRORS]
+        errors.append(
+            SpecError(f"{extra} more error(s) not shown", code="E606", path=where, source=text)
+        )
+    return errors
+
+
+def plan_error(plan: Plan, field_path: str, message: str, code: str) -> SpecError:
+    """A :class:`SpecError` at the spec text that set ``field_path`` (or its nearest parent).
+
+    For checks that need the data, e.g. ``plan_error(plan, "query.batch", "batch 500 is larger
+    than the pool of 300 items", "E404")``. A field left at its default points at its block,
+    or at no line at all.
+    """
+    pos: Pos | None = None
+    probe = field_path
+    while probe:
+        pos = plan.origins.get(probe)
+        if pos is not None:
+            break
+        probe = probe.rpartition(".")[0]
+    return SpecError(message, code=code, path=plan.spec_path or None, pos=pos, source=plan.spec_text or None)
+
+
+def origin_text(plan: Plan, field_path: str) -> str:
+    """``"spec.al:12"`` for a value written in the spec, ``"default"`` otherwise."""
+    pos: Any = plan.origins.get(field_path)
+    if pos is None:
+        return "default"
+    return f"{Path(plan.spec_path).name or 'spec'}:{pos.line}"

@@ -1,0 +1,252 @@
+"""One declaration per plan field: how the spec writes it, how its value is checked.
+
+The compiler converts each statement through this table; ``vary`` checks each of its values
+through the same entry, so ``vary ensemble [1, 0]`` fails exactly as ``ensemble 0`` does; and
+``alframe explain`` and the docs take each field's description from here. Defaults are not
+repeated: they come from the dataclasses in :mod:`alframe.plan` (or, for the few fields the
+plan leaves without one, from :mod:`alframe.compile`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from alframe.errors import SpecError
+from alframe.lang import values as V
+from alframe.lang.values import Context
+from alframe.spec import ListValue, Name, Number, Text, Value
+
+MAX_SEED = 2**32 - 1
+OPTIMIZERS = ("adam", "adamw", "sgd")
+DIVERSITY = ("init", "bootstrap", "poisson")
+UNITS = ("item", "cell")
+THRESHOLDS = ("fixed", "tuned")
+FORMATS = ("csv", "jsonl", "parquet")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")
+STRATEGIES = (
+    "auto", "single_device", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook",
+    "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false",
+    "ddp_spawn_find_unused_parameters_true", "ddp_fork_find_unused_parameters_true",
+    "fsdp", "fsdp_cpu_offload", "deepspeed", "deepspeed_stage_1", "deepspeed_stage_2",
+    "deepspeed_stage_2_offload", "deepspeed_stage_3", "deepspeed_stage_3_offload",
+    "deepspeed_stage_3_offload_nvme", "xla", "xla_fsdp", "single_xla",
+)  # fmt: skip
+PRECISIONS = (
+    "64-true", "32-true", "16-true", "bf16-true", "16-mixed", "bf16-mixed",
+    "transformer-engine", "transformer-engine-float16",
+)  # fmt: skip
+#: short forms Lightning also accepts, normalised to the full name
+PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
+LOGGERS = ("csv", "tensorboard", "wandb", "mlflow", "comet", "neptune")
+
+Convert = Callable[[Value, Context], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A plan field as the spec language knows it."""
+
+    path: str  # dotted plan path
+    syntax: str  # how it is written
+    help: str
+    convert: Convert
+    vary: str | None = None  # the key ``vary`` uses for it (None: cannot be varied)
+
+
+def _int(what: str, low: int, high: int) -> Convert:
+    return lambda v, ctx: V.integer(v, what, low, high)
+
+
+def _real(what: str, low: float, high: float, **kw: bool) -> Convert:
+    return lambda v, ctx: V.real(v, what, low, high, **kw)
+
+
+def _bool(what: str) -> Convert:
+    return lambda v, ctx: V.boolean(v, what)
+
+
+def _choice(what: str, choices: tuple[str, ...]) -> Convert:
+    return lambda v, ctx: V.choice(v, what, choices)
+
+
+def _call(kind: str, path: str) -> Convert:
+    return lambda v, ctx: V.call(v, kind, ctx, origin=path)
+
+
+def _names(what: str, kind: str | None = None, choices: tuple[str, ...] | None = None) -> Convert:
+    """A list of names (or one name); ``none`` or ``[]`` is the empty list."""
+
+    def convert(v: Value, ctx: Context) -> tuple[str, ...]:
+        items = v.items if isinstance(v, ListValue) else (v,)
+        out: list[str] = []
+        for item in items:
+            if kind is not None:
+                word = V.component(item, kind, ctx)
+            elif choices is not None:
+                word = V.name(item, what)
+                if word == "none" and len(items) == 1:
+                    return ()
+                word = V.choice(item, what, choices)
+            else:
+                word = V.name(item, what)
+            if word in out:
+                raise SpecError(f"'{word}' is listed twice in {what}", code="E401", pos=item.pos)
+            out.append(word)
+        if kind is not None and not out:
+            raise SpecError(f"{what} needs at least one name", code="E311", pos=v.pos)
+        return tuple(out)
+
+    return convert
+
+
+def _optional(convert: Convert, what: str, takes: str) -> Convert:
+    """``early_stop 3`` / ``early_stop no``: a value, or no (None)."""
+
+    def inner(v: Value, ctx: Context) -> Any:
+        if isinstance(v, Name):
+            if V.BOOLS.get(v.value.lower()) is False:
+                return None
+            raise SpecError(f"{what} takes {takes} or no, not '{v.value}'", code="E310", pos=v.pos)
+        return convert(v, ctx)
+
+    return inner
+
+
+def _run_name(v: Value, ctx: Context) -> str:
+    word = v.value if isinstance(v, Text) else V.name(v, "run")
+    if not word.strip() or len(word) > 100 or any(c in word for c in "/\\\x00"):
+        raise SpecError(
+            "run takes a name of 1 to 100 characters without '/' or '\\'", code="E311", pos=v.pos
+        )
+    return word
+
+
+def _devices(v: Value, ctx: Context) -> str:
+    if isinstance(v, Number):
+        return str(V.integer(v, "devices", -1, 1 << 16))
+    if isinstance(v, ListValue):
+        ids = [V.integer(i, "devices", 0, 1 << 16) for i in v.items]
+        if not ids:
+            raise SpecError("devices needs at least one device index", code="E311", pos=v.pos)
+        return ",".join(map(str, ids)) + ("," if len(ids) == 1 else "")
+    word = v.value if isinstance(v, Text) else V.name(v, "devices")
+    if word != "auto" and not all(part.strip().isdigit() for part in word.split(",") if part.strip()):
+        raise SpecError(
+            f"devices takes a count, a list of indices or auto, not '{word}'", code="E310", pos=v.pos
+        )
+    return word
+
+
+def _precision(v: Value, ctx: Context) -> str:
+    if isinstance(v, Number):
+        word = v.text
+    elif isinstance(v, Text):
+        word = v.value
+    else:
+        word = V.name(v, "precision")
+    word = PRECISION_ALIASES.get(word, word)
+    return V.choice(Text(word, pos=v.pos), "precision", PRECISIONS)
+
+
+def _strategy(v: Value, ctx: Context) -> str:
+    return V.choice(v, "strategy", STRATEGIES)
+
+
+def _texts(what: str) -> Convert:
+    def convert(v: Value, ctx: Context) -> tuple[str, ...]:
+        items = v if isinstance(v, tuple) else (v,)
+        out = tuple(V.text(i, what) if not isinstance(i, Text) else i.value for i in items)
+        for i, item in enumerate(items):
+            if out[i] in out[:i]:
+                raise SpecError(f"'{out[i]}' is listed twice in {what}", code="E401", pos=item.pos)
+            if not out[i]:
+                raise SpecError(f"{what} takes non-empty names", code="E311", pos=item.pos)
+        return out
+
+    return convert  # type: ignore[return-value]
+
+
+def _text(what: str, max_len: int = 256) -> Convert:
+    def convert(v: Value, ctx: Context) -> str:
+        word = V.text(v, what)
+        if not word or len(word) > max_len:
+            raise SpecError(f"{what} takes 1 to {max_len} characters", code="E311", pos=v.pos)
+        return word
+
+    return convert
+
+
+_FIELDS = [
+    Field("name", 'run "NAME"', "the run's name (default: the spec file's name)", _run_name),
+    Field("seed", "seed N", "the run seed: every random choice derives from it", _int("seed", 0, MAX_SEED), "seed"),
+    # data
+    Field("data.path", 'data "FILE" { ... }', "the data file, inside the spec's folder", lambda v, c: None),
+    Field("data.format", "format csv|jsonl|parquet", "file format (default: from the extension)", _choice("format", FORMATS)),
+    Field("data.id_field", "id FIELD", "the field holding each item's unique id", lambda v, c: v.value),
+    Field("data.text_fields", "text FIELD, ...", "text fields, joined with ' | ' for the encoder", _texts("text")),
+    Field("data.numeric_fields", "numeric FIELD, ...", "numeric fields, standardised", _texts("numeric")),
+    Field("data.test_fraction", "test fraction F seed N", "share of items held out for evaluation", _real("test fraction", 0.0, 1.0, open_low=True, open_high=True), "test_fraction"),
+    Field("data.test_seed", "test fraction F seed N", "seed of the held-out split", _int("test seed", 0, MAX_SEED), "test_seed"),
+    Field("data.test_path", 'test file "FILE"', "a separate test file instead of a fraction", lambda v, c: None),
+    Field("data.limit", "limit N", "read only the first N rows (quick slices)", _int("limit", 1, 10**9), "limit"),
+    # labels
+    Field("labels.column", 'labels from "FIELD"', "the field holding each item's labels", lambda v, c: v.value),
+    Field("labels.separator", 'separator "S"', "separator of labels stored as one string (csv)", _text("separator", 16)),
+    Field("labels.columns", 'labels columns ["GLOB", ...]', "binary 0/1 columns, by name or glob", _texts("columns")),
+    Field("labels.min_positives", "min_positives N", "drop labels with fewer positives", _int("min_positives", 0, 10**9), "min_positives"),
+    Field("labels.max_labels", "max_labels N", "keep the N most frequent labels", _int("max_labels", 1, 10**6), "max_labels"),
+    Field("labels.include", 'include ["GLOB", ...]', "keep only labels matching a glob", _texts("include")),
+    Field("labels.exclude", 'exclude ["GLOB", ...]', "drop labels matching a glob", _texts("exclude")),
+    Field("labels.names", 'names ["LABEL", ...]', "exactly these labels", _texts("names")),
+    # model
+    Field("model.encoder", "encoder NAME(ARGS)", "turns an item's fields into a vector", _call("encoder", "model.encoder"), "encoder"),
+    Field("model.trunk", "trunk NAME(ARGS)", "shared layers between encoder and heads", _call("trunk", "model.trunk"), "trunk"),
+    Field("model.heads", "heads NAME(ARGS)", "the output layer: one binary output per label", _call("heads", "model.heads"), "heads"),
+    Field("model.ensemble", "ensemble N", "committee members, trained as one batched module", _int("ensemble", 1, 64), "ensemble"),
+    Field("model.diversity", "diversity init|bootstrap|poisson", "how committee members differ", _choice("diversity", DIVERSITY), "diversity"),
+    Field("model.dropout", "dropout F", "dropout on the encoder output", _real("dropout", 0.0, 1.0, open_high=True), "dropout"),
+    # train
+    Field("train.epochs", "epochs N", "epochs per round", _int("epochs", 1, 10_000), "epochs"),
+    Field("train.batch_size", "batch N", "training mini-batch size", _int("batch", 1, 1_000_000), "train_batch"),
+    Field("train.lr", "lr F", "learning rate", _real("lr", 0.0, 10.0, open_low=True), "lr"),
+    Field("train.optimizer", "optimizer adam|adamw|sgd", "optimiser of the dense parameters", _choice("optimizer", OPTIMIZERS), "optimizer"),
+    Field("train.weight_decay", "weight_decay F", "L2 penalty", _real("weight_decay", 0.0, 10.0), "weight_decay"),
+    Field("train.warm_start", "warm_start yes|no", "continue from last round's weights", _bool("warm_start"), "warm_start"),
+    Field("train.early_stop_patience", "early_stop N|no", "stop after N epochs without improvement", _optional(_int("early_stop", 1, 10_000), "early_stop", "a patience in epochs"), "early_stop"),
+    # weighting
+    Field("weighting.importance", "importance yes|no", "weight each answer by 1/p, its query probability", _bool("importance"), "importance"),
+    Field("weighting.clip", "clip F|no", "clip importance weights at F", _optional(_real("clip", 1.0, 1e6), "clip", "a number"), "clip"),
+    Field("weighting.normalize", "normalize yes|no", "rescale weights to mean 1", _bool("normalize"), "normalize"),
+    Field("weighting.imbalance", "imbalance NAME(ARGS)", "class-imbalance correction in the loss", _call("imbalance", "weighting.imbalance"), "imbalance"),
+    Field("weighting.thresholds", "thresholds fixed F|tuned", "per-label decision thresholds", _choice("thresholds", THRESHOLDS), "thresholds"),
+    Field("weighting.threshold", "thresholds fixed F", "the fixed decision threshold", _real("threshold", 0.0, 1.0, open_low=True, open_high=True), "threshold"),
+    # query
+    Field("query.seed_size", "seed N POLICY", "size of the first labelled set (default: the batch)", _int("seed", 0, 10**9), "seed_size"),
+    Field("query.seed_policy", "seed N POLICY", "the policy choosing the seed set", _call("policy", "query.seed_policy"), "seed_policy"),
+    Field("query.batch", "batch N", "queries per round (items, or cells for unit cell)", _int("batch", 1, 10**7), "batch"),
+    Field("query.unit", "unit item|cell", "ask whole items or single item-label cells", _choice("unit", UNITS), "unit"),
+    Field("query.policy", "policy NAME(ARGS)", "chooses what to ask each round", _call("policy", "query.policy"), "policy"),
+    Field("query.budget", "budget N", "labels to spend, seed set included", _int("budget", 1, 10**12), "budget"),
+    Field("query.rounds", "rounds N", "stop after N rounds", _int("rounds", 1, 10**6), "rounds"),
+    Field("query.stop", "target METRIC F [of ceiling]", "stop when a test metric reaches a target", lambda v, c: None),
+    # oracle, evaluate, trainer
+    Field("oracle", "oracle NAME(ARGS)", "who answers the questions", _call("oracle", "oracle"), "oracle"),
+    Field("evaluate.metrics", "metrics [NAME, ...]", "test metrics computed each evaluation", _names("metrics", kind="metric")),
+    Field("evaluate.every", "every N", "evaluate every N rounds (and at the last)", _int("every", 1, 10**6), "every"),
+    Field("trainer.accelerator", "accelerator NAME", "Lightning accelerator", _choice("accelerator", ACCELERATORS)),
+    Field("trainer.devices", "devices N|[I, ...]|auto", "Lightning devices", _devices),
+    Field("trainer.strategy", "strategy NAME", "Lightning strategy (e.g. ddp)", _strategy),
+    Field("trainer.precision", 'precision "32-true"', "Lightning precision", _precision),
+    Field("trainer.loggers", "loggers [NAME, ...]|none", "Lightning loggers", _names("loggers", choices=LOGGERS)),
+    Field("trainer.deterministic", "deterministic yes|no", "Lightning deterministic algorithms", _bool("deterministic")),
+    # whole run
+    Field("ceiling", "ceiling yes|no", "also train on all pool labels, for an upper bound", _bool("ceiling")),
+    Field("vary", "vary KEY [V, ...]", "run every combination of the listed values", lambda v, c: None),
+    Field("repeat", "repeat N", "repeat every setting N times with derived seeds", _int("repeat", 1, 1000)),
+]
+
+FIELDS: dict[str, Field] = {f.path: f for f in _FIELDS}
+#: vary key → plan path
+VARY_KEYS: dict[str, str] = {f.vary: f.path for f in _FIELDS if f.vary}

@@ -1,0 +1,431 @@
+"""Parse tree → :class:`alframe.spec.Spec`, keeping the position of every value.
+
+Each grammar rule has a handler (a test walks the grammar to make sure). Statements become
+``_Item(key, value, pos)``; a block collects its items into its dataclass and reports a statement
+given twice (E401). Literals are bounded here, before conversion: a 10^5-digit number is refused
+with E603 without ever reaching ``int()``.
+
+Errors are collected, not raised, so that one pass reports all of them; a value that failed its
+literal check is replaced by a harmless stand-in whose position is listed in ``self.bad``, and
+the compiler does not report anything else about it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+from lark.tree import Meta
+
+from alframe.errors import Pos, SpecError
+from alframe.lang import limits
+from alframe.spec import (
+    Arg,
+    CallValue,
+    CodeRef,
+    DataSpec,
+    EvaluateSpec,
+    LabelsSpec,
+    ListValue,
+    ModelSpec,
+    Name,
+    Number,
+    QuerySpec,
+    Range,
+    SeedSetSpec,
+    Spec,
+    SplitSpec,
+    TargetSpec,
+    Text,
+    ThresholdSpec,
+    TrainerSpec,
+    TrainSpec,
+    VarySpec,
+    WeightingSpec,
+)
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+@dataclass
+class _Item:
+    key: str  # the dataclass field it fills
+    word: str  # the statement word, for messages
+    value: Any
+    pos: Pos
+
+
+def tok_pos(tok: Token) -> Pos:
+    line, col = tok.line or 1, tok.column or 1
+    return Pos(line, col, tok.end_line or line, tok.end_column or col + max(1, len(tok)))
+
+
+def _meta_pos(meta: Meta, width: int | None = None) -> Pos | None:
+    if meta.empty:
+        return None
+    if width is not None:
+        return Pos(meta.line, meta.column, meta.line, meta.column + width)
+    return Pos(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+@v_args(meta=True)
+class SpecTransformer(Transformer[Token, Spec]):
+    """Builds a :class:`Spec`; ``errors`` holds E401/E6xx problems found on the way."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.errors: list[SpecError] = []
+        self.bad: set[tuple[int, int]] = set()
+
+    # ---- tokens ------------------------------------------------------------------------
+
+    def _error(self, message: str, code: str, pos: Pos, hint: str | None = None) -> None:
+        self.errors.append(SpecError(message, code=code, pos=pos, hint=hint))
+        self.bad.add((pos.line, pos.column))
+
+    def _text(self, tok: Token) -> Text:
+        raw = str(tok)
+        if raw.startswith('"'):
+            raw = raw[1:-1]
+        if len(raw) > limits.MAX_STRING_CHARS:
+            self._error(
+                f"a string of {len(raw):,} characters; at most {limits.MAX_STRING_CHARS:,} are allowed",
+                "E604",
+                tok_pos(tok),
+            )
+            return Text("", pos=tok_pos(tok))
+        return Text(_unescape(raw), pos=tok_pos(tok))
+
+    def _name(self, tok: Token) -> Name | CodeRef:
+        pos = tok_pos(tok)
+        if len(tok) > limits.MAX_NAME_CHARS:
+            self._error(
+                f"a name of {len(tok):,} characters; at most {limits.MAX_NAME_CHARS} are allowed",
+                "E604",
+                pos,
+            )
+            return Name("_", pos=pos)
+        if tok.type == "DOTTED":
+            return CodeRef(str(tok), "dotted", pos=pos)
+        if tok.type == "CODEREF":
+            return CodeRef(str(tok), "colon", pos=pos)
+        return Name(str(tok), pos=pos)
+
+    def _field(self, tok: Token) -> Text:
+        return self._text(tok) if tok.type == "STRING" else Text(str(tok), pos=tok_pos(tok))
+
+    def _int(self, tok: Token, negative: bool = False) -> int | None:
+        digits = str(tok).replace("_", "")
+        if len(digits) > limits.MAX_NUMBER_CHARS:
+            self._error(
+                f"a number of {len(digits):,} digits; at most {limits.MAX_NUMBER_CHARS} are allowed",
+                "E603",
+                tok_pos(tok),
+            )
+            return None
+        value = int(digits)
+        return -value if negative else value
+
+    def _value(self, item: Any) -> Any:
+        """A value in a list or argument: tokens become nodes, nodes pass through."""
+        if isinstance(item, Token):
+            if item.type == "STRING":
+                return self._text(item)
+            return CallValue(self._name(item), pos=tok_pos(item))
+        return item
+
+    # ---- numbers, ranges, lists, calls ------------------------------------------------
+
+    def power(self, meta: Meta, children: list[Token]) -> tuple[int, str] | None:
+        base_tok, exp_tok = children
+        base, exp = self._int(base_tok), self._int(exp_tok)
+        if base is None or exp is None:
+            return None
+        if exp > 256 or (base > 1 and exp * math.log2(base) > 63):
+            self._error(
+                f"{base}^{exp} is larger than 2^63-1", "E603", _meta_pos(meta) or tok_pos(base_tok)
+            )
+            return None
+        return base**exp, f"{base_tok}^{exp_tok}"
+
+    def number(self, meta: Meta, children: list[Any]) -> Number:
+        negative = isinstance(children[0], Token) and children[0].type == "NEG"
+        body = children[-1]
+        pos = _meta_pos(meta) or Pos(1, 1)
+        sign = "-" if negative else ""
+        value: int | float | None
+        if body is None:  # a power that failed its check
+            value, text = None, sign
+        elif isinstance(body, tuple):
+            value, text = (-body[0] if negative else body[0]), sign + body[1]
+        elif body.type == "INT":
+            value, text = self._int(body, negative), sign + str(body)
+        else:
+            value, text = self._float(body, negative), sign + str(body)
+        if value is None:
+            self.bad.add((pos.line, pos.column))
+            return Number(0, text, pos=pos)
+        return Number(value, text, pos=pos)
+
+    def _float(self, tok: Token, negative: bool) -> float | None:
+        raw = str(tok).replace("_", "")
+        if len(raw) > limits.MAX_NUMBER_CHARS:
+            self._error(
+                f"a number of {len(raw):,} characters; at most {limits.MAX_NUMBER_CHARS} are allowed",
+                "E603",
+                tok_pos(tok),
+            )
+            return None
+        value = float(raw)
+        if not math.isfinite(value):
+            self._error(f"{raw} is too large for a number", "E603", tok_pos(tok))
+            return None
+        return -value if negative else value
+
+    def range(self, meta: Meta, children: list[Token]) -> Range:
+        ints: list[int] = []
+        negative = False
+        for tok in children:
+            if tok.type == "NEG":
+                negative = True
+            elif tok.type == "INT":
+                ints.append(self._int(tok, negative) or 0)
+                negative = False
+        return Range(ints[0], ints[1], pos=_meta_pos(meta))
+
+    def list(self, meta: Meta, children: list[Any]) -> ListValue:
+        return ListValue(tuple(self._value(c) for c in children), pos=_meta_pos(meta))
+
+    def kwarg(self, meta: Meta, children: list[Any]) -> Arg:
+        key, value = children
+        return Arg(str(key), self._value(value), name_pos=tok_pos(key), pos=_meta_pos(meta))
+
+    def call(self, meta: Meta, children: list[Any]) -> CallValue:
+        head, *rest = children
+        args = tuple(
+            c if isinstance(c, Arg) else Arg(None, self._value(c), pos=getattr(self._value(c), "pos", None))
+            for c in rest
+        )
+        parens = meta.end_column is not None and not meta.empty and (meta.end_pos - meta.start_pos) > len(head)
+        return CallValue(self._name(head), args, parens=parens, pos=_meta_pos(meta))
+
+    def strings(self, meta: Meta, children: list[Token]) -> tuple[Text, ...]:
+        return tuple(self._text(t) for t in children)
+
+    # ---- statements ------------------------------------------------------------------
+
+    def _item(self, key: str, word: str, value: Any, meta: Meta) -> _Item:
+        pos = _meta_pos(meta, len(word)) or Pos(1, 1)
+        return _Item(key, word, value, pos)
+
+    def run(self, meta: Meta, c: list[Token]) -> _Item:
+        value = self._text(c[0]) if c[0].type == "STRING" else self._name(c[0])
+        return self._item("run", "run", value, meta)
+
+    def seed(self, meta: Meta, c: list[Any]) -> _Item:
+        return self._item("seed", "seed", c[0], meta)
+
+    def oracle(self, meta: Meta, c: list[Any]) -> _Item:
+        return self._item("oracle", "oracle", c[0], meta)
+
+    def ceiling(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("ceiling", "ceiling", self._name(c[0]), meta)
+
+    def repeat(self, meta: Meta, c: list[Any]) -> _Item:
+        return self._item("repeat", "repeat", c[0], meta)
+
+    def vary(self, meta: Meta, c: list[Any]) -> _Item:
+        spec = VarySpec(self._name(c[0]), c[1], pos=_meta_pos(meta, 4))
+        return self._item("vary", "vary", spec, meta)
+
+    # data
+    def id_field(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("id_field", "id", self._field(c[0]), meta)
+
+    def text_fields(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("text_fields", "text", tuple(self._field(t) for t in c), meta)
+
+    def numeric_fields(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("numeric_fields", "numeric", tuple(self._field(t) for t in c), meta)
+
+    def test_fraction(self, meta: Meta, c: list[Any]) -> _Item:
+        seed = c[1] if len(c) > 1 else None
+        return self._item("test", "test", SplitSpec(fraction=c[0], seed=seed, pos=_meta_pos(meta)), meta)
+
+    def test_file(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("test", "test", SplitSpec(file=self._text(c[0]), pos=_meta_pos(meta)), meta)
+
+    def limit(self, meta: Meta, c: list[Any]) -> _Item:
+        return self._item("limit", "limit", c[0], meta)
+
+    def format(self, meta: Meta, c: list[Token]) -> _Item:
+        return self._item("format", "format", self._name(c[0]), meta)
+
+    def data(self, meta: Meta, c: list[Any]) -> _Item:
+        path_tok, *items = c
+        fields = self._collect(items, "data")
+        spec = DataSpec(self._text(path_tok), pos=_meta_pos(meta, 4), **fields)
+        return self._item("data", "data", spec, meta)
+
+    # labels
+    def from_list(self, meta: Meta, c: list[Token]) -> dict[str, Any]:
+        return {"source": "list", "column": self._field(c[0])}
+
+    def from_columns(self, meta: Meta, c: list[Any]) -> dict[str, Any]:
+        return {"source": "columns", "columns": c[0]}
+
+    def labels(self, meta: Meta, c: list[Any]) -> _Item:
+        source, *items = c
+        fields = self._collect(items, "labels")
+        spec = LabelsSpec(pos=_meta_pos(meta, 6), **source, **fields)
+        return self._item("labels", "labels", spec, meta)
+
+    def _simple(word: str, key: str | None = None, convert: str | None = None) -> Any:  # noqa: N805
+        """A handler for ``word value``: the value as the transformer already built it."""
+
+        def handler(self: SpecTransformer, meta: Meta, c: list[Any]) -> _Item:
+            value = c[0]
+            if convert == "name" and isinstance(value, Token):
+                value = self._name(value)
+            elif convert == "text" and isinstance(value, Token):
+                value = self._text(value)
+            elif convert == "any" and isinstance(value, Token):
+                value = self._text(value) if value.type == "STRING" else self._name(value)
+            return self._item(key or word, word, value, meta)
+
+        handler.__name__ = word
+        return handler
+
+    separator = _simple("separator", convert="text")
+    min_positives = _simple("min_positives")
+    max_labels = _simple("max_labels")
+    include = _simple("include")
+    exclude = _simple("exclude")
+    names = _simple("names")
+    # model
+    encoder = _simple("encoder")
+    trunk = _simple("trunk")
+    heads = _simple("heads")
+    ensemble = _simple("ensemble")
+    diversity = _simple("diversity", convert="name")
+    dropout = _simple("dropout")
+    # train (``batch`` is shared with query: the block decides its meaning)
+    epochs = _simple("epochs")
+    batch = _simple("batch")
+    lr = _simple("lr")
+    optimizer = _simple("optimizer", convert="name")
+    weight_decay = _simple("weight_decay")
+    warm_start = _simple("warm_start", convert="name")
+    early_stop = _simple("early_stop", convert="name")
+    # weighting
+    importance = _simple("importance", convert="name")
+    clip = _simple("clip", convert="name")
+    normalize = _simple("normalize", convert="name")
+    imbalance = _simple("imbalance")
+    # query
+    unit = _simple("unit", convert="name")
+    policy = _simple("policy")
+    budget = _simple("budget")
+    rounds = _simple("rounds")
+    # evaluate, trainer
+    metrics = _simple("metrics", convert="name")
+    every = _simple("every")
+    accelerator = _simple("accelerator", convert="name")
+    devices = _simple("devices", convert="any")
+    strategy = _simple("strategy", convert="any")
+    precision = _simple("precision", convert="any")
+    loggers = _simple("loggers", convert="name")
+    deterministic = _simple("deterministic", convert="name")
+
+    def thresholds(self, meta: Meta, c: list[Any]) -> _Item:
+        value = c[1] if len(c) > 1 else None
+        spec = ThresholdSpec(self._name(c[0]), value, pos=_meta_pos(meta))
+        return self._item("thresholds", "thresholds", spec, meta)
+
+    def seed_set(self, meta: Meta, c: list[Any]) -> _Item:
+        policy = c[1] if len(c) > 1 else None
+        return self._item("seed", "seed", SeedSetSpec(c[0], policy, pos=_meta_pos(meta)), meta)
+
+    def target(self, meta: Meta, c: list[Any]) -> _Item:
+        of_ceiling = any(isinstance(t, Token) and t.type == "CEILING" for t in c)
+        spec = TargetSpec(self._name(c[0]), c[1], of_ceiling, pos=_meta_pos(meta))
+        return self._item("targets", "target", spec, meta)
+
+    # ---- blocks ----------------------------------------------------------------------
+
+    def _block(cls_: type, word: str) -> Any:  # noqa: N805
+        def handler(self: SpecTransformer, meta: Meta, c: list[Any]) -> _Item:
+            fields = self._collect(c, word)
+            return self._item(word, word, cls_(pos=_meta_pos(meta, len(word)), **fields), meta)
+
+        handler.__name__ = word
+        return handler
+
+    model = _block(ModelSpec, "model")
+    train = _block(TrainSpec, "train")
+    weighting = _block(WeightingSpec, "weighting")
+    query = _block(QuerySpec, "query")
+    evaluate = _block(EvaluateSpec, "evaluate")
+    trainer = _block(TrainerSpec, "trainer")
+
+    def start(self, meta: Meta, c: list[Any]) -> Spec:
+        return Spec(pos=Pos(1, 1, 1, 2), **self._collect(c, "top"))
+
+    def _collect(self, items: list[Any], block: str) -> dict[str, Any]:
+        """Items → dataclass fields; a statement given twice is reported (E401)."""
+        fields: dict[str, Any] = {}
+        first: dict[Any, _Item] = {}
+        repeatable = {"vary": "key", "targets": "metric"}
+        for item in items:
+            if not isinstance(item, _Item):
+                continue
+            key: Any = item.key
+            if item.key in repeatable:
+                sub = getattr(item.value, repeatable[item.key])
+                key = (item.key, getattr(sub, "value", None) or getattr(sub, "text", None))
+                fields[item.key] = fields.get(item.key, ()) + (item.value,)
+            if key in first:
+                where = "" if block == "top" else f" in {block} {{ ... }}"
+                seen = first[key]
+                label = item.word if not isinstance(key, tuple) else f"{item.word} {key[1]}"
+                self._error(
+                    f"'{label}' is given twice{where} (first at line {seen.pos.line})",
+                    "E401",
+                    item.pos,
+                    hint="remove one of them" if item.key != "vary" else "give all values in one list",
+                )
+                if item.key in repeatable:
+                    fields[item.key] = fields[item.key][:-1]
+                continue
+            first[key] = item
+            if item.key not in repeatable:
+                fields[item.key] = item.value
+        return fields
+
+    def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
+        raise NotImplementedError(f"no handler for grammar rule {data!r}")
+
+
+def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw) and raw[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[raw[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def transform(tree: Tree) -> tuple[Spec, list[SpecError], set[tuple[int, int]]]:
+    """The :class:`Spec` of a parse tree, with the errors found and the positions to ignore."""
+    t = SpecTransformer()
+    spec = t.transform(tree)
+    return spec, t.errors, t.bad
