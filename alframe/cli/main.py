@@ -20,7 +20,7 @@ from alframe.cli.terminal import Terminal
 from alframe.errors import AlframeError
 
 #: command modules under alframe/cli/, in --help order
-COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd"]
+COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report"]
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from alframe.report import html as html_page
 from alframe.report import plots
@@ -108,22 +110,41 @@ def summary_dict(rep: Report) -> dict[str, Any]:
 
 
 def print_tables(rep: Report, console: Console, keys: Sequence[str] = ("label_complexity", "time", "imbalance")) -> None:
-    """The main tables in the terminal, then where the full report is."""
+    """The main tables in the terminal, then where the full report is.
+
+    Headers are short (a legend says what T1, T2 are); only the labels-to-target cells keep
+    their ± sd (the page and the CSV files have every sd). Without a terminal (CI logs) the
+    tables are printed as wide as they need rather than folded into 80 columns.
+    """
     for key in keys:
         t = rep.table(key)
         if not t.rows:
             continue
-        rt = RichTable(title=t.title, title_justify="left", show_edge=False, header_style="bold")
-        for i, c in enumerate(t.columns):
-            rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+        rt = RichTable(title=t.title, title_justify="left", show_edge=False, header_style="bold",
+                       caption=" · ".join(t.legend) or None, caption_justify="left")
+        for i, c in enumerate(t.short or t.columns):
+            rt.add_column(c, justify="left" if i == 0 else "right", no_wrap=not console.is_terminal or i == 0)
+        keep_sd = {j for j, c in enumerate(t.columns) if key == "label_complexity" and c.startswith("labels to")}
         for i, row in enumerate(t.rows):
             best = t.best[i] if i < len(t.best) else set()
-            rt.add_row(*[f"[bold green]{c}[/]" if j in best else c for j, c in enumerate(row)])
-        console.print(rt)
-    targets = "; ".join(t.label for t in rep.analysis.targets)
-    if targets:
-        console.print(f"targets: {targets}", highlight=False, soft_wrap=True)
+            cells = [c if j == 0 or j in keep_sd else _brief(c) for j, c in enumerate(row)]
+            rt.add_row(*[Text(c, style="bold green") if j in best else Text(c) for j, c in enumerate(cells)])
+        if console.is_terminal:
+            console.print(rt)
+            continue
+        before = console.width
+        wide = console.options.update(max_width=400)
+        console.width = max(before, Measurement.get(console, wide, rt).maximum)
+        try:
+            console.print(rt)
+        finally:
+            console.width = before
     console.print(f"report: {rep.files['index.html']}", highlight=False, soft_wrap=True)
+
+
+def _brief(cell: str) -> str:
+    """``1.25 ± 0.10`` → ``1.25``; ``1.05× ± 0.02`` → ``1.05×``."""
+    return cell.split(" ± ", 1)[0]
 
 
 def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:

@@ -25,6 +25,8 @@ class Table:
     records: list[dict[str, Any]]  # the same content as numbers, one flat dict per CSV row
     notes: list[str] = field(default_factory=list)
     best: list[set[int]] = field(default_factory=list)  # per row: columns to highlight
+    short: list[str] = field(default_factory=list)  # terminal headers (same length as columns)
+    legend: list[str] = field(default_factory=list)  # what the short headers mean
 
 
 def fmt_labels(st: Stat) -> str:
@@ -73,13 +75,17 @@ def _flat(prefix: str, st: Stat | None) -> dict[str, Any]:
 
 
 def label_complexity_table(a: Analysis) -> Table:
-    cols = ["setting"]
-    for t in a.targets:
+    cols, short, legend = ["setting"], ["setting"], []
+    for i, t in enumerate(a.targets, start=1):
         cols += [f"labels to {t.label}", "saving vs random"]
+        short += [f"labels to T{i}", "× random"]
+        legend.append(f"T{i}: {t.label}")
     primary = a.metrics[0] if a.metrics else None
     if primary:
         cols.append(f"AULC {primary}")
+        short.append(f"AULC {primary}")
     cols += [f"final {m}" for m in a.metrics] + ["final labels"]
+    short += [f"final {m}" for m in a.metrics] + ["labels"]
     rows, records, best = [], [], []
     fewest = {t.key: _min_mean([s.reach[t.key] for s in a.settings]) for t in a.targets}
     for s in a.settings:
@@ -104,7 +110,7 @@ def label_complexity_table(a: Analysis) -> Table:
         row.append(fmt_labels(s.final_labels))
         rows.append(row)
         best.append(hi)
-    return Table("label_complexity", "Labels to target", cols, rows, records, list(a.notes), best)
+    return Table("label_complexity", "Labels to target", cols, rows, records, list(a.notes), best, short, legend)
 
 
 def final_metrics_table(a: Analysis) -> Table:
@@ -128,6 +134,8 @@ def final_metrics_table(a: Analysis) -> Table:
 def time_table(a: Analysis) -> Table:
     cols = ["setting"] + [f"{k} s/round" for k in (*STAGES, "other")] + [
         "round s", "rounds", "total s", "time vs random", "labels / train s"]
+    short = ["setting", *STAGES, "other", "round s", "rounds", "total s", "× random", "labels/train s"]
+    legend = ["seconds per round by stage; mean ± sd over repeats in the HTML page and time.csv"]
     rows, records = [], []
     for s in a.settings:
         row = [s.setting] + [fmt_seconds(s.per_round[k]) for k in (*STAGES, "other")]
@@ -148,7 +156,7 @@ def time_table(a: Analysis) -> Table:
              "over repeats; total s is their sum over the run (pauses of a resumed run are not counted); "
              "'other' is seed selection, weighting and checkpoints; time vs random is total seconds "
              "divided by the paired random setting's."]
-    return Table("time", "Time", cols, rows, records, notes)
+    return Table("time", "Time", cols, rows, records, notes, short=short, legend=legend)
 
 
 BUCKETS = ((1, 9), (10, 29), (30, 99), (100, 299), (300, None))
