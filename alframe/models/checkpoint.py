@@ -4,8 +4,9 @@ Writing: a temporary file in the target's folder, ``flush`` + ``fsync``, ``os.re
 target, ``fsync`` of the folder. A kill at any moment leaves either the old file or the new one,
 never half of one (the temporary file is on the same filesystem, so the rename is atomic).
 
-Reading: ``torch.load(weights_only=True)``, which unpickles only tensors and primitive
-containers and refuses anything that would import or call code. Every failure (missing,
+Reading: only a file in torch's zip format is opened at all (a truncated file has lost its zip
+directory; a raw pickle has none), then ``torch.load(weights_only=True)``, which unpickles only
+tensors and primitive containers and refuses anything that would import or call code. Every failure (missing,
 truncated, not a checkpoint, a pickle in disguise) becomes a :class:`~alframe.errors.RunError`
 with an R3xx code; no other exception escapes.
 """
@@ -67,6 +68,12 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise RunError(f"checkpoint {p} does not exist", code="R300")
+    if not zipfile.is_zipfile(p):  # ours are always torch's zip format; never unpickle others
+        raise RunError(
+            f"checkpoint {p} is truncated or not a checkpoint (no zip directory)",
+            code="R301",
+            hint="the run retrains this round from its stored labels",
+        )
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:

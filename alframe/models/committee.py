@@ -42,7 +42,9 @@ from alframe.models.bundle import (
     sub_seed,
 )
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
+from alframe.models.encoders import empty_bag_fraction
 from alframe.models.ensemble import member_multiplicity, member_network, reset_members
+from alframe.models.features import Features
 from alframe.models.losses import LabelCounts
 from alframe.models.module import CommitteeModule, CommitteeNet, OptimConfig
 from alframe.models.thresholds import tune_thresholds
@@ -67,6 +69,11 @@ class CommitteeBundle(ModelBundle):
         self.encoder_spec, self.trunk_spec, self.heads_spec = encoder, trunk, heads
         self.notes: list[str] = []
         self.features = encoder.featurize(dataset)
+        if isinstance(self.features, Features) and empty_bag_fraction(self.features) > 0.5:
+            self.notes.append(
+                f"{empty_bag_fraction(self.features):.0%} of the items have no text n-gram: "
+                "check the data block's text fields"
+            )
         self.n_members, self.n_labels = int(plan.model.ensemble), dataset.n_labels
         self.net = self.build_net(self.n_members)
         reset_members(self.net, sub_seed(plan.seed, _INIT))
@@ -85,7 +92,15 @@ class CommitteeBundle(ModelBundle):
     # -- building ---------------------------------------------------------------------------
 
     def build_net(self, n_members: int) -> CommitteeNet:
-        """The network for ``n_members`` members (K=1 gives the shape of one member)."""
+        """The network for ``n_members`` members (K=1 gives the shape of one member).
+
+        Built under a forked global generator: a plugin layer that initialises itself from the
+        global RNG must not shift the engine's random stream (weights are re-drawn from seeds).
+        """
+        with torch.random.fork_rng(devices=[]):
+            return self._build_net(n_members)
+
+    def _build_net(self, n_members: int) -> CommitteeNet:
         enc = self.encoder_spec.build(self.features, n_members)
         reads = getattr(self.heads_spec, "reads", "trunk")
         trunk = None

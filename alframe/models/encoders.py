@@ -104,7 +104,8 @@ class HashedBagModule(nn.Module):
         self.out_dim = dim + d_numeric
         self.sparse_lr_scale = lr_scale
         rows = buckets * (n_members if per_member else 1)
-        self.bag = nn.EmbeddingBag(rows, dim, mode="mean", sparse=True)
+        # an explicit weight skips nn.EmbeddingBag's own init, which draws from the global RNG
+        self.bag = nn.EmbeddingBag(rows, dim, mode="mean", sparse=True, _weight=torch.empty(rows, dim))
         self.reset_members(torch.Generator().manual_seed(0))
 
     def reset_members(self, gen: torch.Generator) -> None:

@@ -13,8 +13,10 @@ per-group / per-label layers are the trunk). The encoder (the hashed table) stay
 table per label would cost L times its memory. Both are computed as batched operations over a
 ``[K, units, ...]`` parameter stack, never as a Python loop over labels.
 
-A heads component's ``build(d_in, label_names, n_members)`` returns a module with ``reads``
-(``"trunk"`` or ``"encoder"``) and ``width`` (floats per item of its largest intermediate).
+A heads component says what it ``reads`` (``"trunk"`` or ``"encoder"``; a plugin's without the
+attribute reads the trunk); its ``build(d_in, label_names, n_members)`` returns a module mapping
+``[B, D] | [B, K, D]`` to ``[B, K, L]``, with ``width`` (floats per item of its widest
+intermediate, which sizes inference batches).
 """
 
 from __future__ import annotations

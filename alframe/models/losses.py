@@ -19,7 +19,6 @@ cells (:class:`LabelCounts`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,10 +85,11 @@ def pos_weights(counts: LabelCounts, mode: str, cap: float) -> torch.Tensor:
     balance against). The result lies in [1/cap, cap].
     """
     pos, neg = counts.pos.double(), counts.neg.double()
-    ratio = torch.where(pos > 0, neg / pos.clamp(min=1e-12), torch.full_like(pos, cap))
-    ratio = torch.where(neg > 0, ratio, torch.ones_like(ratio))
+    ratio = neg / pos.clamp(min=1e-12)
     if mode == "sqrt":
         ratio = ratio.sqrt()
+    ratio = torch.where(pos > 0, ratio, torch.full_like(pos, cap))
+    ratio = torch.where(neg > 0, ratio, torch.ones_like(ratio))
     return ratio.clamp(1.0 / cap, cap).float()
 
 
@@ -142,8 +142,3 @@ class LogitAdjust:
         shift = self.tau * log_prior_odds(counts).to(logits.device, logits.dtype)  # [L]
         return F.binary_cross_entropy_with_logits(logits + shift, y, reduction="none")
 
-
-def check_finite(value: float, what: str) -> None:
-    """Raise when a loss went non-finite (a NaN feature or weight would otherwise spread)."""
-    if not math.isfinite(value):
-        raise FloatingPointError(f"{what} is {value}")
