@@ -42,12 +42,20 @@ def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, termi
 def compare_experiment(
     plans: list[Plan], plugins: Plugins, *, repeat: int, seed: int, folder: Path, ceiling: bool
 ) -> Experiment:
-    """The experiment of ``alframe compare``: one setting per spec, shared seeds per repeat."""
-    variants = expand_plans(plans, plugins.registry, repeat=repeat, seed=seed)
-    base = plans[0]
-    if ceiling and not base.ceiling:
-        from dataclasses import replace
+    """The experiment of ``alframe compare``: one setting per spec, shared seeds per repeat.
 
+    One ceiling serves the whole comparison (so "0.95 of ceiling" is one number for every
+    setting): the model of the first spec that asks for it, else of the first spec.
+    """
+    from dataclasses import replace
+
+    from alframe.experiments.ceiling import needs_ceiling
+
+    variants = expand_plans(plans, plugins.registry, repeat=repeat, seed=seed)
+    asking = [p for p in plans if needs_ceiling(p)]
+    wanted = ceiling or bool(asking)
+    base = asking[0] if asking else plans[0]
+    if wanted and not base.ceiling:
         base = replace(base, ceiling=True)
     return Experiment(
         name=folder.name,
@@ -55,7 +63,7 @@ def compare_experiment(
         base=base,
         variants=variants,
         kind="compare",
-        ceiling=ceiling or base.ceiling,
+        ceiling=wanted,
         specs=[p.spec_path for p in plans],
         axes=[{"key": "run", "path": "", "values": [p.name for p in plans]}],
         repeat=repeat,
