@@ -126,9 +126,11 @@ def load(autoload: bool | None = None, names: list[str] | None = None) -> Plugin
         plugins.infos.append(PluginInfo(modname, "alframe", version, modname, builtin=True))
 
     found: set[str] = set()
+    skipped: list[str] = []
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else ep.name
         if not autoload and ep.name not in wanted and dist not in wanted:
+            skipped.append(f"{ep.name} ({dist})")
             continue
         found |= {ep.name, dist}
         try:
@@ -146,6 +148,7 @@ def load(autoload: bool | None = None, names: list[str] | None = None) -> Plugin
             hook=None,
         )
 
+    plugins.registry.unloaded = tuple(skipped)
     _fill_registry(plugins)
     if _truthy(os.environ.get(TRACE_ENV)):
         _trace(pm)

@@ -92,6 +92,9 @@ class Registry:
     )
     #: which plugin is currently registering (set by the plugin manager around each call)
     current_plugin: str = "alframe"
+    #: installed plugins that were not loaded (autoload off), as "entry point (distribution)":
+    #: an unknown name may come from one of them, and the message can say how to load it
+    unloaded: tuple[str, ...] = ()
 
     def register(
         self,

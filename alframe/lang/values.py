@@ -204,12 +204,19 @@ def component(v: Value, kind: str, ctx: Context) -> str:
         known = ctx.registry.names(kind)
         guess = nearest(word, known)
         hint = f"did you mean '{guess}'? " if guess else ""
+        if ctx.registry.unloaded:
+            hint += (
+                "plugin autoload is off and these installed plugins were not loaded: "
+                f"{', '.join(ctx.registry.unloaded)}; load one with -p NAME (or ALFRAME_PLUGINS)"
+            )
+        else:
+            hint += "`alframe plugins` lists the names installed plugins register"
         raise _error(
             v.name if isinstance(v, CallValue) else v,
             f"unknown {KIND_WORDS[kind]} '{word}'",
             "E201",
             expected=known,
-            hint=hint + "`alframe plugins` lists the names installed plugins register",
+            hint=hint,
         )
     return word
 

@@ -1,0 +1,45 @@
+# Importance-weighted active learning with a committee, asking single package-tag cells.
+# Five members (bootstrap resamples, one batched module) disagree; IWAL asks each cell with a
+# probability p that grows with the disagreement (never below the floor) and weights its answer
+# by 1/p, so the labelled set stays an unbiased sample of the pool.
+
+run "committee-iwal" seed 3
+
+data "data/debian-packages.jsonl.gz" {
+  id package
+  text package, description
+  test fraction 0.2 seed 3
+  limit 8000
+}
+
+labels from "tags" { min_positives 100 }
+
+model {
+  encoder hashed_bag(dim=64, buckets=2^18, ngrams=1..2)
+  trunk mlp(hidden=128)
+  heads joint
+  ensemble 5
+  diversity bootstrap
+}
+
+train { epochs 5  batch 64  lr 0.003  warm_start yes }
+
+weighting {
+  importance yes
+  clip 20                          # no answer weighs more than 20
+  normalize yes
+  imbalance pos_weight(mode=sqrt)
+}
+
+query {
+  seed 4000 random                 # 4,000 random cells to start
+  batch 2000                       # cells per round
+  unit cell
+  policy iwal(base=disagreement, rule=floor, floor=0.02)
+  budget 30000
+  target micro_f1 0.6
+}
+
+oracle simulated
+
+evaluate { metrics [micro_f1, macro_f1, macro_ap] }

@@ -1,0 +1,40 @@
+# Quickstart: a multi-label model for Debian package categories (Debtags), trained on labels
+# chosen by uncertainty sampling, with a simulated annotator answering from the known tags.
+# Small enough to run end to end in a minute or two on a laptop CPU:
+#
+#   alframe run specs/quickstart.al
+
+run "quickstart" seed 7
+
+data "data/debian-packages.jsonl.gz" {
+  id package
+  text package, description
+  numeric installed_size_kb, n_depends
+  test fraction 0.2 seed 7
+  limit 8000                      # the first 8,000 packages
+}
+
+labels from "tags" { min_positives 100 }   # tags with at least 100 packages (about 60)
+
+model {
+  encoder hashed_bag(dim=64, buckets=2^18, ngrams=1..2)
+  trunk mlp(hidden=256)
+  heads joint
+  ensemble 1
+}
+
+train { epochs 5  batch 64  lr 0.003 }
+
+weighting { imbalance pos_weight(mode=sqrt)  thresholds tuned }
+
+query {
+  seed 200 random                  # the first 200 packages, chosen at random
+  batch 200                        # then 200 more per round
+  unit item                        # a person answers every tag of a package at once
+  policy uncertainty(measure=margin)
+  budget 60000                     # labels (package × tag answers), seed set included
+}
+
+oracle simulated
+
+evaluate { metrics [micro_f1, macro_f1, macro_ap] }
