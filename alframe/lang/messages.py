@@ -19,7 +19,7 @@ _GENERIC = {
     "NEG": "'-'",
     "$END": "end of file",
 }
-_HIDDEN = {"DOTTED", "CODEREF", "COMMENT"}
+_HIDDEN = {"DOTTED", "CODEREF", "COMMENT", "_CARET", "_DOTDOT"}
 
 #: statement word → the block it belongs to (for "'epochs' belongs in train { ... }")
 BLOCK_OF: dict[str, str] = {
@@ -86,6 +86,8 @@ def word_hint(tok: Token, expected: set[str] | frozenset[str], patterns: dict[st
         return 'quote names that contain "-", e.g. "bf16-mixed" or "implemented-in::c"'
     if tok.type == "$END" or not word.replace("_", "").isalnum():
         return None
+    if tok.type == "NAME" and "STRING" in expected and "NAME" not in expected:
+        return f'this takes a quoted string: "{word}"; quote names with ":" or "-" too, e.g. "role::program"'
     options = [patterns[t] for t in expected if t in patterns and patterns[t].isidentifier()]
     if word in BLOCK_OF and word not in options:
         return f"'{word}' goes inside the braces of {BLOCK_OF[word]} {{ ... }}"

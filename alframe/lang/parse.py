@@ -125,14 +125,27 @@ class _Recovery:
                 f"unexpected character '{shown}'",
                 code="E101",
                 pos=Pos(exc.line, exc.column, exc.line, exc.column + 1),
-                expected=self._expected(exc.allowed),
+                expected=self._expected(exc.interactive_parser.accepts()),
                 hint=messages.char_hint(char),
             )
         if not self._follows_drop(start):
             self.errors.append(error)
         self.dropped_end = end
-        exc.interactive_parser.lexer_thread.state.line_ctr.feed(self.text[start:end])
+        ip = exc.interactive_parser
+        ip.lexer_thread.state.line_ctr.feed(self.text[start:end])
+        self._stand_in(ip, exc.line, exc.column)
         return True
+
+    def _stand_in(self, ip: object, line: int, column: int) -> None:
+        """Where a value was expected, let the skipped characters count as one (a placeholder),
+        so that the next word is read as the statement it starts, not as that value."""
+        accepts = ip.accepts()  # type: ignore[attr-defined]
+        for kind in ("STRING", "NAME", "INT"):
+            if kind in accepts:
+                at = Token(kind, _PLACEHOLDERS[kind], line=line, column=column, end_line=line, end_column=column + 1)
+                ip.feed_token(at)  # type: ignore[attr-defined]
+                self.placeholders.add((line, column))
+                return
 
     # -- a token that does not fit here ---------------------------------------------------
 

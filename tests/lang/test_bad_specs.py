@@ -1,0 +1,198 @@
+"""The corpus of broken specs in ``bad/``: each one's full message, checked against its
+``.err`` file (code, line:col, source line, caret, expected, suggestion), and the hostile inputs
+that must fail fast and cleanly (generated here rather than committed).
+
+The corpus is checked against the built-in components alone, so the messages do not depend
+on which plugins happen to be installed. To rewrite the ``.err`` files after a deliberate
+change of wording: ``python tests/lang/test_bad_specs.py --update`` (then read the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from alframe.compile import compile_file, compile_text
+from alframe.errors import SpecError, SpecErrors
+from alframe.plugins import load
+
+BAD = Path(__file__).parent / "bad"
+CASES = sorted(BAD.glob("*.al"))
+REGISTRY = load(autoload=False).registry
+REGISTRY.unloaded = ()  # the built-ins alone, whatever is installed
+FAST = 2.0  # seconds; "about a second" with room for a slow CI machine
+# expected-name lists that come from the built-in declarations rather than from the language
+_REGISTRY_LISTS = ("E201", "E301", "E302")
+
+
+def render(path: Path) -> str:
+    with pytest.raises(SpecErrors) as info:
+        compile_text(path.read_text(), f"bad/{path.name}", REGISTRY)
+    return info.value.render() + "\n"
+
+
+def comparable(text: str) -> str:
+    """Drop the lists of installed names (they grow as built-ins are added)."""
+    out: list[str] = []
+    code = ""
+    for line in text.splitlines():
+        m = re.search(r"error\[(E\d+)\]", line)
+        if m:
+            code = m.group(1)
+        if line.startswith("  expected:") and code in _REGISTRY_LISTS:
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert {p.with_suffix(".err").name for p in CASES} <= {p.name for p in BAD.glob("*.err")}
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_bad_spec_message(path: Path) -> None:
+    started = time.perf_counter()
+    got = render(path)
+    assert time.perf_counter() - started < FAST
+    intended = re.match(r"# (E\d{3}):", path.read_text()).group(1)  # type: ignore[union-attr]
+    assert f"error[{intended}]" in got, got
+    assert "Traceback" not in got
+    assert comparable(got) == comparable(path.with_suffix(".err").read_text())
+
+
+def test_all_errors_of_a_file_are_reported() -> None:
+    got = render(BAD / "syntax-several-errors.al")
+    assert [m for m in re.findall(r":(\d+):\d+: error", got)] == ["5", "6", "7"]
+
+
+def test_the_command_line_prints_the_same_without_a_traceback() -> None:
+    names = ["name-unknown-policy", "syntax-missing-brace", "code-dotted-name", "limit-deep-nesting", "arg-wrong-type"]
+    paths = [BAD / f"{name}.al" for name in names]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "check", *map(str, paths)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    for name, path in zip(names, paths):
+        header = render(path).splitlines()[0].replace(f"bad/{name}.al", str(path))
+        assert header in done.stderr.splitlines()
+    assert done.stderr.rstrip().endswith("5 spec(s) checked: 0 valid, 5 with 5 error(s)")
+
+
+# ---- hostile input, generated ---------------------------------------------------------
+
+
+def fails_fast(text: str, code: str, tmp_path: Path) -> SpecErrors:
+    spec = tmp_path / "hostile.al"
+    spec.write_text(text)
+    started = time.perf_counter()
+    with pytest.raises(SpecErrors) as info:
+        compile_file(spec, REGISTRY)
+    took = time.perf_counter() - started
+    assert took < FAST, f"{code} took {took:.2f}s"
+    assert code in [e.code for e in info.value.errors], info.value.render()[:500]
+    assert len(info.value.render()) < 20_000
+    return info.value
+
+
+def test_a_50_mb_file_is_refused_before_reading(tmp_path: Path) -> None:
+    fails_fast("# " + "x" * (50 << 20), "E601", tmp_path)
+
+
+def test_a_10_mb_string(tmp_path: Path) -> None:
+    fails_fast('run "' + "a" * (10 << 20) + '"', "E601", tmp_path)
+
+
+def test_a_long_string_inside_the_size_limit(tmp_path: Path) -> None:
+    fails_fast('run "' + "a" * 500_000 + '"', "E604", tmp_path)
+
+
+@pytest.mark.parametrize("opener", ["[", "(", "{"])
+def test_nesting_depth_100_000(opener: str, tmp_path: Path) -> None:
+    fails_fast("vary policy " + opener * 100_000, "E602", tmp_path)
+
+
+def test_a_100_000_digit_number(tmp_path: Path) -> None:
+    fails_fast("seed " + "7" * 100_000, "E603", tmp_path)
+
+
+def test_a_flood_of_tokens(tmp_path: Path) -> None:
+    fails_fast("seed 1 " * 60_000, "E605", tmp_path)
+
+
+def test_a_flood_of_errors_is_capped(tmp_path: Path) -> None:
+    errors = fails_fast("train { epochs x }\n" * 2_000, "E606", tmp_path)
+    assert len(errors.errors) <= 52
+
+
+def test_a_long_line_gets_no_caret_line(tmp_path: Path) -> None:
+    errors = fails_fast("#" + " " * 300 + "\n" + " " * 300 + "@", "E101", tmp_path)
+    assert errors.render().count("\n") < 5
+
+
+def test_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    spec = tmp_path / "latin1.al"
+    spec.write_bytes('run "café"\n'.encode("utf-8") + b'seed 1 # \xe9t\xe9\n')
+    with pytest.raises(SpecErrors) as info:
+        compile_file(spec, REGISTRY)
+    (err,) = info.value.errors
+    assert (err.code, err.pos.line, err.pos.column) == ("E106", 2, 10)  # type: ignore[union-attr]
+
+
+def test_a_missing_spec_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecErrors) as info:
+        compile_file(tmp_path / "nope.al", REGISTRY)
+    assert info.value.errors[0].code == "E505"
+    assert "nope.al" in info.value.render()
+
+
+def test_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "items.jsonl").write_text("{}\n")
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "data").symlink_to(outside)
+    spec = folder / "spec.al"
+    spec.write_text('data "data/items.jsonl" { id sku }\nlabels from "tags"\nquery { budget 10 }\n')
+    with pytest.raises(SpecErrors) as info:
+        compile_file(spec, REGISTRY)
+    (err,) = info.value.errors
+    assert err.code == "E503" and (err.pos.line, err.pos.column) == (1, 6)  # type: ignore[union-attr]
+    # a wider root allows it
+    assert compile_file(spec, REGISTRY, root=tmp_path).data.path == str((outside / "items.jsonl").resolve())
+
+
+def test_a_bom_and_crlf_line_ends_are_fine(tmp_path: Path) -> None:
+    spec = tmp_path / "windows.al"
+    spec.write_bytes(b'\xef\xbb\xbfdata "items.jsonl" { id sku }\r\nlabels from "tags"\r\nquery { budget 10 }\r\n')
+    assert compile_file(spec, REGISTRY).query.budget == 10
+
+
+def test_errors_are_spec_errors_with_positions() -> None:
+    with pytest.raises(SpecErrors) as info:
+        compile_text('query { budget "ten" }', "x.al", REGISTRY)
+    assert all(isinstance(e, SpecError) and e.path == "x.al" for e in info.value.errors)
+
+
+def _update() -> None:
+    for path in CASES:
+        try:
+            compile_text(path.read_text(), f"bad/{path.name}", REGISTRY)
+        except SpecErrors as exc:
+            path.with_suffix(".err").write_text(exc.render() + "\n")
+        else:
+            print(f"{path.name} compiles: not a bad spec")
+
+
+if __name__ == "__main__" and "--update" in sys.argv:
+    _update()
