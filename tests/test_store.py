@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,20 +72,20 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         RunStore.open(bad)
 
 
-def _writer(path: str, start: int) -> None:
-    with RunStore.open(path) as s:
-        for k in range(start, start + 50):
-            s.add_answers([_a(f"item{k:03d}", "a", k % 2)])
+WRITER = """
+import sys
+from alframe.store import Answer, RunStore
+path, start = sys.argv[1], int(sys.argv[2])
+with RunStore.open(path) as s:
+    for k in range(start, start + 50):
+        s.add_answers([Answer(f"item{k:03d}", "a", k % 2, 0, 1.0, 1.0, "simulated")])
+"""
 
 
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     path = str(tmp_path / "run.db")
     RunStore.open(path).close()
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, k * 50)) for k in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, path, str(k * 50)]) for k in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
     with RunStore.open(path) as s:
         assert len(s.current_answers()) == 100
