@@ -146,6 +146,7 @@ def _data(b: Builder, spec: Spec) -> P.DataPlan:
             try:
                 test_path = str(paths.confine(test.file.value, test.file, b.ctx.spec_dir, b.ctx.root))
                 b.mark("data.test_path", test.file)
+                _format_of(b, test.file)
             except SpecError as exc:
                 b.fail(exc)
     texts = b.take("data.text_fields", d.text_fields or None, ())

@@ -133,16 +133,19 @@ class _Recovery:
         self.dropped_end = end
         ip = exc.interactive_parser
         ip.lexer_thread.state.line_ctr.feed(self.text[start:end])
-        self._stand_in(ip, exc.line, exc.column)
+        self._stand_in(ip, exc.line, exc.column, start)
         return True
 
-    def _stand_in(self, ip: object, line: int, column: int) -> None:
+    def _stand_in(self, ip: object, line: int, column: int, offset: int) -> None:
         """Where a value was expected, let the skipped characters count as one (a placeholder),
         so that the next word is read as the statement it starts, not as that value."""
         accepts = ip.accepts()  # type: ignore[attr-defined]
         for kind in ("STRING", "NAME", "INT"):
             if kind in accepts:
-                at = Token(kind, _PLACEHOLDERS[kind], line=line, column=column, end_line=line, end_column=column + 1)
+                at = Token(
+                    kind, _PLACEHOLDERS[kind], start_pos=offset, line=line, column=column,
+                    end_line=line, end_column=column + 1, end_pos=offset + 1,
+                )
                 ip.feed_token(at)  # type: ignore[attr-defined]
                 self.placeholders.add((line, column))
                 return

@@ -208,7 +208,8 @@ class SpecTransformer(Transformer[Token, Spec]):
             c if isinstance(c, Arg) else Arg(None, self._value(c), pos=getattr(self._value(c), "pos", None))
             for c in rest
         )
-        parens = meta.end_column is not None and not meta.empty and (meta.end_pos - meta.start_pos) > len(head)
+        spans = not meta.empty and meta.end_pos is not None and meta.start_pos is not None
+        parens = bool(rest) or (spans and meta.end_pos - meta.start_pos > len(head))
         return CallValue(self._name(head), args, parens=parens, pos=_meta_pos(meta))
 
     def strings(self, meta: Meta, children: list[Token]) -> tuple[Text, ...]:
