@@ -49,6 +49,7 @@ class Experiment:
     specs: list[str] = field(default_factory=list)
     axes: list[dict[str, Any]] = field(default_factory=list)
     repeat: int = 1
+    targets: list[str] = field(default_factory=list)  # report targets ("micro_f1=0.9:ceiling")
 
     def run_folder(self, v: Variant) -> Path:
         return self.folder / v.name
@@ -66,6 +67,7 @@ def describe(exp: Experiment, status: dict[str, dict[str, Any]] | None = None) -
         "repeat": exp.repeat,
         "ceiling": exp.ceiling,
         "axes": exp.axes,
+        "targets": exp.targets,
         "variants": [
             {
                 "name": v.name,

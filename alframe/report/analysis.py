@@ -158,13 +158,16 @@ def paired_reference(plans: dict[str, dict[str, Any]], is_reference: Callable[[d
 
 
 def resolve_targets(col: Collection, requested: Sequence[Target] = ()) -> list[Target]:
-    """The targets of the report: those asked for, the plans' stop rules, else defaults.
+    """The targets of the report: those asked for, else the experiment's own (``targets`` in
+    ``experiment.json``), plus the plans' stop rules; without any, defaults.
 
     Defaults are 90 % and 95 % of the ceiling of the first metric when a ceiling was trained,
     otherwise of the best final mean any setting reached (so the table always says how fast each
     setting gets close to the best one).
     """
     wanted: list[Target] = list(requested)
+    if not wanted and col.experiment:
+        wanted = [parse_target(str(t)) for t in col.experiment.get("targets") or []]
     for run in col.runs:
         for rule in (run.plan.get("query") or {}).get("stop") or []:
             t = Target(rule["metric"], float(rule["target"]), "ceiling" if rule.get("of_ceiling") else None)

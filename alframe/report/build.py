@@ -53,8 +53,13 @@ def build_report(path: str | Path, targets: Sequence[Target] = (), out: str | Pa
     folder.mkdir(parents=True, exist_ok=True)
     rep = Report(folder, col, analysis, tables)
     images: dict[str, Path] = {}
+    groups = plots.baseline_groups(analysis)
     for m in analysis.metrics:
         images[f"curves_{m}"] = plots.learning_curves(col, analysis, m, folder / f"curves_{_safe(m)}.png")
+        for i, (base, members) in enumerate(groups.items(), start=1):
+            images[f"curves_{m}__group{i}"] = plots.learning_curves(
+                col, analysis, m, folder / f"curves_{_safe(m)}__vs_{_safe(base)}.png", only=members,
+                title=f"{analysis.name}: {m}, against {base}")
     if analysis.settings:
         images["time"] = plots.time_bars(analysis, folder / "time.png")
         images["imbalance"] = plots.imbalance_scatter(analysis, folder / "imbalance.png")

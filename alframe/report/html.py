@@ -70,6 +70,12 @@ def page(a: Analysis, tables: dict[str, Table], images: dict[str, Path], n_runs:
     for m in a.metrics:
         if f"curves_{m}" in images:
             body.append(image_html(images[f"curves_{m}"], f"{m} against labels"))
+        grouped = sorted(k for k in images if k.startswith(f"curves_{m}__group"))
+        if grouped:
+            body.append(f"<details><summary>{html.escape(m)}: each setting against its own random baseline "
+                        f"({len(grouped)} plots)</summary>")
+            body.extend(image_html(images[k], f"{m} by baseline") for k in grouped)
+            body.append("</details>")
     body.append(table_html(tables["final_metrics"]))
     body.append(table_html(tables["time"]))
     if "time" in images:

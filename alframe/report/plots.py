@@ -4,7 +4,8 @@
   repeats, band ± sd); random settings are drawn dashed in grey shades so the baseline is
   always visible; targets and the ceiling as dotted lines.
 - ``time.png``: seconds per round split by stage, one bar per setting.
-- ``imbalance.png``: final per-label F1 against the label's positives in the test split.
+- ``imbalance.png``: final per-label F1 against the label's positives in the test split (dots:
+  labels; lines: the mean of each band of the imbalance table).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alframe.errors import RunError
 from alframe.report.analysis import STAGES, Analysis, is_random
 from alframe.report.complexity import mean_curve
 from alframe.report.read import Collection
+from alframe.report.tables import BUCKETS
 
 
 def _pyplot() -> Any:
@@ -37,12 +39,16 @@ def _colours(n: int) -> list[Any]:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def learning_curves(col: Collection, a: Analysis, metric: str, path: Path) -> Path:
+def learning_curves(col: Collection, a: Analysis, metric: str, path: Path, only: list[str] | None = None,
+                    title: str | None = None) -> Path:
+    """One metric against labels; ``only`` restricts the lines to some settings (by name)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     colours = _colours(len(a.settings))
     greys = iter(["#222222", "#666666", "#999999", "#444444", "#777777"] * 20)
     for s, colour in zip(a.settings, colours):
+        if only is not None and s.setting not in only:
+            continue
         mc = mean_curve([r.curve(metric) for r in col.runs_of(s.setting)])
         if mc is None:
             continue
@@ -67,11 +73,21 @@ def learning_curves(col: Collection, a: Analysis, metric: str, path: Path) -> Pa
                     fontsize=7, color="#336633", va="bottom", ha="right")
     ax.set_xlabel("labels used (answered cells)")
     ax.set_ylabel(metric)
-    ax.set_title(f"{a.name}: {metric} against labels")
+    ax.set_title(title or f"{a.name}: {metric} against labels")
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)
+
+
+def baseline_groups(a: Analysis) -> dict[str, list[str]]:
+    """Settings grouped by their paired random baseline, when there are several baselines
+    (a grid over policy × something): each group is one comparison against its own random."""
+    groups: dict[str, list[str]] = {}
+    for s in a.settings:
+        if s.baseline:
+            groups.setdefault(s.baseline, []).append(s.setting)
+    return groups if len(groups) > 1 else {}
 
 
 def time_bars(a: Analysis, path: Path) -> Path:
@@ -102,12 +118,14 @@ def imbalance_scatter(a: Analysis, path: Path) -> Path:
         if not pts:
             continue
         xs, ys = np.array(pts, dtype=float).T
-        ax.scatter(xs, ys, s=10, color=colour, alpha=0.5, label=s.setting)
-        order = np.argsort(xs)
-        if len(xs) >= 6:  # a running mean over label frequency
-            k = max(3, len(xs) // 6)
-            smooth = np.convolve(ys[order], np.ones(k) / k, mode="valid")
-            ax.plot(xs[order][k // 2: k // 2 + len(smooth)], smooth, color=colour, lw=1.4)
+        ax.scatter(xs, ys, s=9, color=colour, alpha=0.35)
+        bx, by = [], []
+        for lo, hi in BUCKETS:  # the bands of the imbalance table, drawn at their labels' centre
+            inside = (xs >= lo) & (xs <= (hi if hi is not None else np.inf))
+            if inside.any():
+                bx.append(float(np.exp(np.log(xs[inside]).mean())))
+                by.append(float(ys[inside].mean()))
+        ax.plot(bx, by, color=colour, lw=1.6, marker="o", ms=4, label=s.setting)
     ax.set_xscale("log")
     ax.set_xlabel("positives of the label in the test split (log)")
     ax.set_ylabel("final F1 of the label")

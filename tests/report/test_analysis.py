@@ -166,3 +166,17 @@ def test_a_grid_run_not_started_yet_is_reported_missing(tmp_path: Path) -> None:
     # a run that has not started is no evidence: it is left out, not counted as "not reached"
     assert a.setting("uncertainty").labels_to["micro_f1@0.25"] == [10]
     assert any("not started" in n for n in a.notes)
+
+
+def test_targets_recorded_with_the_experiment_are_its_defaults(tmp_path: Path) -> None:
+    from alframe.experiments.layout import write_experiment
+
+    exp = _exp(tmp_path)
+    exp.targets = ["micro_f1=0.55"]
+    write_experiment(exp)
+    a = analyse(load_collection(tmp_path / "exp"))
+    assert [t.key for t in a.targets] == ["micro_f1@0.55"]
+    assert a.setting("uncertainty").labels_to["micro_f1@0.55"] == [30, 30]
+    # asking for a target replaces them
+    b = analyse(load_collection(tmp_path / "exp"), [Target("micro_f1", 0.4)])
+    assert [t.key for t in b.targets] == ["micro_f1@0.4"]
