@@ -4,7 +4,7 @@ A round is::
 
     round 0:  select_seed                 ┐
     round r:  score_pool → query          ┘→ annotate → weight → train → evaluate
-                                              → (checkpoint) → round_end → should_stop
+                                              → (checkpoint) → should_stop → (commit) → round_end
 
 Promises kept here:
 
@@ -32,7 +32,7 @@ import numpy as np
 import pytorch_lightning as pl
 
 from alframe.errors import AlframeError, PluginError, RunError
-from alframe.hookcall import call_all, call_first
+from alframe.hookcall import call_all, call_first, call_optional
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
@@ -208,7 +208,7 @@ class Engine:
             train=dict(train_info or {}),
             metrics=metrics,
         )
-        reason, _ = self._should_stop(state)
+        reason = self._should_stop(state)
         record.stop_reason = reason
         store.finish_round(
             rnd,
@@ -282,13 +282,9 @@ class Engine:
                     raise Stop()
         return added
 
-    def _should_stop(self, state: RunState) -> tuple[str | None, str]:
-        caller = self.plugins.pm.hook.alframe_should_stop
-        for impl in reversed(caller.get_hookimpls()):
-            reason = impl.function(state=state)
-            if reason is not None:
-                return str(reason), impl.plugin_name
-        return None, ""
+    def _should_stop(self, state: RunState) -> str | None:
+        reason = call_optional(self.plugins, "alframe_should_stop", state=state)
+        return None if reason is None else str(reason)
 
     def _finish_empty(self, state: RunState, reason: str) -> RoundRecord:
         record = RoundRecord(

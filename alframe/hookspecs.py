@@ -144,7 +144,8 @@ def alframe_evaluate(state: RunState) -> dict[str, Any] | None:
 def alframe_round_end(state: RunState, record: RoundRecord) -> None:
     """Observe a finished round (progress display, logs, reports). Every implementation runs.
 
-    Called after the round is committed to the run store; an observer must not change state.
+    Called after the round is committed to the run store (``record.stop_reason`` says whether
+    it was the last); an observer must not change state.
     """
 
 
@@ -152,7 +153,8 @@ def alframe_round_end(state: RunState, record: RoundRecord) -> None:
 def alframe_should_stop(state: RunState) -> str | None:
     """Decide whether the loop ends: budget spent, target reached, pool exhausted.
 
-    Stops at first non-None result.
+    Called after the round's evaluation, before it is committed and observed. Stops at first
+    non-None result.
 
     :returns: a sentence saying why the run stops, or ``None`` to go on.
     """
@@ -167,6 +169,6 @@ STAGE_ORDER = (
     "alframe_weight",
     "alframe_train",
     "alframe_evaluate",
-    "alframe_round_end",
     "alframe_should_stop",
+    "alframe_round_end",
 )
