@@ -173,7 +173,12 @@ def _value(text: str, path: str, row: int) -> int:
 
 
 def _add(
-    table: dict[tuple[int, int], Answer], key: tuple[int, int], answer: Answer, item_id: str, label: str, path: str
+    table: dict[tuple[int, int], Answer],
+    key: tuple[int, int],
+    answer: Answer,
+    item_id: str,
+    label: str,
+    path: str,
 ) -> None:
     before = table.get(key)
     if before is None:

@@ -40,6 +40,8 @@ class PromptOracle:
     """Asks through a rich console; ``input``/``output`` streams replace the terminal in tests."""
 
     source = "prompt"
+    #: a person answers: the engine commits each answer as soon as it is given
+    interactive = True
 
     def __init__(self, input: TextIO | None = None, output: TextIO | None = None, max_text: int = 600):
         self.input = input

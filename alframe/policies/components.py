@@ -65,7 +65,8 @@ def register(registry: Registry) -> None:
             Param("rare_bonus", "float", 0.0, 0.0, 10.0),
         ],
         help="Mutual information between prediction and model (members or MC dropout).",
-        reference="Houlsby et al., Bayesian Active Learning for Classification and Preference Learning, 2011; Gal et al. 2017",
+        reference="Houlsby et al., Bayesian Active Learning for Classification and Preference Learning, 2011; "
+        "Gal, Islam & Ghahramani, Deep Bayesian Active Learning with Image Data, ICML 2017",
     )
     registry.register(
         "policy",
@@ -74,7 +75,7 @@ def register(registry: Registry) -> None:
         params=[
             Param("base", "name", "disagreement", choices=("uncertainty", "margin", "disagreement", "bald")),
             Param("rule", "name", "floor", choices=("floor", "threshold")),
-            Param("floor", "float", 0.02, 1e-6, 1.0, help="p_min: the smallest p of either rule, before batch fitting"),
+            Param("floor", "float", 0.02, 1e-6, 1.0, help="p_min: smallest p of either rule, before batch fitting"),
             Param("scale", "float", 1.0, 0.0, 1e6, help="s of the floor rule (p = max(p_min, s·signal))"),
             Param("c0", "float", 0.01, 1e-9, 1e3, help="mellowness of the threshold rule"),
             Param("loss_bound", "float", 0.25, 0.0, 1e3, help="L of the threshold rule"),

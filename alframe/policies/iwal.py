@@ -113,24 +113,28 @@ def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
     return np.clip(lam * p, 0.0, 1.0)
 
 
-def draw(p: np.ndarray, rng: np.random.Generator, sampling: str) -> np.ndarray:
+def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 1) -> np.ndarray:
     """Positions asked, ascending; position ``i`` is asked with probability exactly ``p[i]``.
 
-    ``poisson``: one independent coin per candidate. ``systematic``: a random order, then one
-    uniform start and unit steps along the cumulated ``p`` — the same inclusion probabilities,
-    and exactly ``Σp`` (rounded) queries.
+    ``poisson``: one independent coin per candidate. ``systematic``: rows (runs of
+    ``row_len`` positions: one item's cells) in a random order, then one uniform start and unit
+    steps along the cumulated ``p`` — the same inclusion probabilities, and exactly ``Σp``
+    (rounded) queries. Shuffling rows rather than single cells keeps it a cheap row gather
+    (a cell-level permutation of a 20M-cell pool costs a second); an item's cells stay
+    neighbours, so two of them share a unit step only when their ``p`` sum past 1.
     """
     if sampling == "poisson":
         u = rng.random(p.shape[0])  # [m]
         return np.flatnonzero(u < p)
-    cand = np.flatnonzero(p > 0)
-    order = cand[rng.permutation(len(cand))]
-    cum = np.cumsum(p[order])  # [c]
-    if len(cum) == 0:
+    rows = rng.permutation(p.shape[0] // row_len)  # [n]
+    shuffled = p.reshape(-1, row_len)[rows].ravel()  # [n·row_len] rows in random order
+    cum = np.cumsum(shuffled)
+    if len(cum) == 0 or cum[-1] <= 0.0:
         return np.zeros(0, dtype=np.int64)
     points = rng.random() + np.arange(math.ceil(cum[-1]))  # spaced by exactly 1
     hit = np.searchsorted(cum, points, side="right")
-    return np.unique(order[hit[hit < len(order)]])
+    hit = np.unique(hit[hit < len(cum)])  # [k] positions in the shuffled order
+    return np.sort(rows[hit // row_len] * row_len + hit % row_len)
 
 
 class IWALPolicy:
@@ -224,7 +228,7 @@ class IWALPolicy:
         if ctx.batch == 0:
             return Queries.empty()
         raw, p = self.candidate_probabilities(scores, ctx)
-        pos = draw(p, ctx.rng, self.sampling)
+        pos = draw(p, ctx.rng, self.sampling, 1 if ctx.unit == "item" else scores.known.shape[1])
         if ctx.unit == "item":
             items, labels = scores.items[pos], np.full(len(pos), -1, dtype=np.int64)
         else:

@@ -110,8 +110,9 @@ def with_rare_bonus(fn: CellFn, weights: np.ndarray, bonus: float) -> CellFn:
 
 
 def check_cell_scores(cell: torch.Tensor, policy: str) -> None:
-    bad = int(torch.isnan(cell).sum())
-    if bad:
+    nan = torch.isnan(cell)
+    if bool(nan.any()):
+        bad = int(nan.sum())
         raise PluginError(f"policy {policy!r} computed {bad} NaN cell scores", hook="alframe_query")
 
 

@@ -67,7 +67,9 @@ class EstimatorBias:
     max_weight: float  # the largest weight any answer can get
 
 
-def synthetic_pool(n_cells: int, batch: int, rng: np.random.Generator, floor: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_pool(
+    n_cells: int, batch: int, rng: np.random.Generator, floor: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-cell losses and IWAL query probabilities for a calibrated model's pool.
 
     The model's probabilities are mostly confident (Beta(0.3, 0.3)); the truth is drawn from
@@ -123,11 +125,12 @@ def bias_table(
     """The rows quoted in the docs: no weights, plain 1/p, clipped at several caps, normalised."""
     rng = np.random.default_rng(seed)
     loss, p = synthetic_pool(n_cells, batch, rng)
-    rows = [estimator_bias(loss, p, clip=None, normalize=False, weighted=False, trials=trials, rng=rng, label="unweighted")]
+    common = {"trials": trials, "rng": rng}
+    rows = [estimator_bias(loss, p, clip=None, normalize=False, weighted=False, label="unweighted", **common)]
     for clip in (None, 100.0, 30.0, 10.0, 3.0):
         for normalize in (False, True):
             name = f"1/p{'' if clip is None else f', clip {clip:g}'}{', normalised' if normalize else ''}"
-            rows.append(estimator_bias(loss, p, clip=clip, normalize=normalize, trials=trials, rng=rng, label=name))
+            rows.append(estimator_bias(loss, p, clip=clip, normalize=normalize, label=name, **common))
     return rows
 
 

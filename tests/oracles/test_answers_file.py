@@ -47,7 +47,9 @@ def test_the_file_is_read_again_on_every_call(tmp_path: Path) -> None:
     assert oracle.answer(ds, np.array([1]), np.array([1]), RNG).tolist() == [1]
 
 
-def test_a_relative_path_is_resolved_against_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_relative_path_is_resolved_against_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, "id,label,value\nsku-001,kids,0\n")
     monkeypatch.chdir(tmp_path)
     oracle = FileOracle("answers.csv")

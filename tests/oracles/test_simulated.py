@@ -21,7 +21,8 @@ def test_answers_are_the_hidden_labels() -> None:
 
 def test_unknown_cells_stay_unknown_under_noise() -> None:
     ds = small_dataset()
-    out = SimulatedOracle(noise=0.5).answer(ds, np.zeros(200, dtype=np.int64), np.zeros(200, dtype=np.int64), np.random.default_rng(1))
+    zeros = np.zeros(200, dtype=np.int64)
+    out = SimulatedOracle(noise=0.5).answer(ds, zeros, zeros, np.random.default_rng(1))
     assert np.all(out == -1)
 
 

@@ -100,7 +100,8 @@ def test_iwal_expected_count_is_the_batch() -> None:
         counts = [len(build("iwal", {}).select(pool, ctx(batch, unit, seed))) for seed in range(300)]
         mean, se = float(np.mean(counts)), float(np.std(counts) / np.sqrt(len(counts)))
         assert abs(mean - batch) < 4 * se + 0.05, (unit, mean, batch)
-        exact = {len(build("iwal", {"sampling": "systematic"}).select(pool, ctx(batch, unit, s))) for s in range(30)}
+        systematic = build("iwal", {"sampling": "systematic"})
+        exact = {len(systematic.select(pool, ctx(batch, unit, s))) for s in range(30)}
         assert exact == {batch}
 
 

@@ -1,0 +1,98 @@
+"""Time each query policy on a large synthetic pool, as a ratio against ``random``.
+
+What is timed is ``policy.select(scores, ctx)``: the per-cell measure over the ``[n, L, K]``
+probabilities, the per-item aggregation and the bounded top-k (or IWAL's probabilities and
+coins). Producing the probabilities (the model's forward pass) is not included. Ratios against
+``random``, measured in the same process on the same pool, make the figures comparable across
+machines; absolute seconds are printed beside them.
+
+    python benchmarks/bench_policies.py                        # 200k items × 100 labels × 5 members
+    python benchmarks/bench_policies.py --items 20000 --unit cell
+    python benchmarks/bench_policies.py --bias                 # the clipping-bias table of the docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from alframe.plugins import load
+from alframe.policies.base import PoolScores, QueryContext
+
+POLICIES: list[tuple[str, dict[str, Any]]] = [
+    ("random", {}),
+    ("uncertainty", {}),
+    ("uncertainty", {"measure": "entropy", "rare_bonus": 1.0}),
+    ("disagreement", {}),
+    ("disagreement", {"measure": "kl"}),
+    ("bald", {}),
+    ("iwal", {"base": "disagreement"}),
+    ("iwal", {"base": "bald", "rule": "threshold", "sampling": "systematic"}),
+]
+
+
+def synthetic_pool(n: int, n_labels: int, members: int, seed: int = 0) -> PoolScores:
+    """Random member probabilities around a per-cell centre; 10% of the cells already known."""
+    g = torch.Generator().manual_seed(seed)
+    probs = torch.randn(n, n_labels, 1, generator=g).mul_(2.0)  # [n, L, 1] centre logits
+    probs = probs + torch.randn(n, n_labels, members, generator=g)  # [n, L, K]
+    probs.sigmoid_()
+    rng = np.random.default_rng(seed)
+    return PoolScores(
+        items=np.arange(n, dtype=np.int64),
+        probs=probs,
+        known=rng.random((n, n_labels)) < 0.1,
+        label_positives=rng.integers(1, 100, size=n_labels).astype(np.int64),
+        label_answered=np.full(n_labels, 200, dtype=np.int64),
+        thresholds=np.full(n_labels, 0.5, dtype=np.float32),
+    )
+
+
+def time_policy(policy: Any, pool: PoolScores, unit: str, batch: int, repeat: int) -> float:
+    """Best of ``repeat`` wall-clock times of one ``select`` call, in seconds."""
+    best = float("inf")
+    for r in range(repeat):
+        ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(r), n_seen=10_000, round=1)
+        start = time.perf_counter()
+        policy.select(pool, ctx)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=200_000)
+    ap.add_argument("--labels", type=int, default=100)
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--unit", choices=("item", "cell", "both"), default="both")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--bias", action="store_true", help="print the importance-weight bias table and exit")
+    args = ap.parse_args()
+    if args.bias:
+        from alframe.policies.weights import bias_table, format_table
+
+        print(format_table(bias_table()))
+        return
+    registry = load(autoload=False).registry
+    pool = synthetic_pool(args.items, args.labels, args.members)
+    units = ("item", "cell") if args.unit == "both" else (args.unit,)
+    print(f"pool: {args.items} items × {args.labels} labels × {args.members} members, "
+          f"batch {args.batch}, torch threads {torch.get_num_threads()}")
+    print(f"{'policy':<58} {'unit':<5} {'seconds':>8} {'× random':>9}")
+    for unit in units:
+        base = None
+        for name, kwargs in POLICIES:
+            policy = registry.build("policy", name, kwargs)
+            secs = time_policy(policy, pool, unit, args.batch, args.repeat)
+            base = secs if base is None else base
+            label = name + (f"({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else "")
+            print(f"{label:<58} {unit:<5} {secs:>8.3f} {secs / base:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
