@@ -5,7 +5,8 @@ A :class:`Variant` is one such run: a plain :class:`~alframe.plan.Plan` (no vary
 with its own name and seed, run in its own folder ``<experiment>/<setting>/repeat-<r>/``.
 
 Seeds make the comparison *paired*: repeat ``r`` gets one seed derived from the spec's seed and
-``r`` (:func:`repeat_seed`), and every setting uses that same seed for repeat ``r``. The test
+``r`` (:func:`repeat_seed`), and every setting uses that same seed for repeat ``r`` (a
+``vary seed [...]`` axis is the one exception: each of its values is that setting's base seed). The test
 split is the spec's (``data { test fraction … seed … }``) in every run, so settings of one repeat
 share their test split and, where the seed policy and unit agree, their seed set; the
 differences between settings of a repeat are then the settings' own.
@@ -143,7 +144,8 @@ def expand(plan: Plan, registry: Registry | None = None, *, repeat: int | None =
                            hint="give the vary values distinct arguments")
         seen[name] = 1
         settings.append((name, pairs, derived))
-    return _repeats(plan.name, settings, plan.seed, n_repeat)
+    # a `vary seed [...]` axis gives settings their own base seed; otherwise all share the spec's
+    return _repeats(settings, [derived.seed for _, _, derived in settings], n_repeat)
 
 
 def expand_plans(plans: Sequence[Plan], registry: Registry | None = None, *, repeat: int, seed: int) -> list[Variant]:
@@ -166,20 +168,18 @@ def expand_plans(plans: Sequence[Plan], registry: Registry | None = None, *, rep
             seen.add(name)
             base = replace(v.plan, name=plan.name)
             settings.append((name, (("run", plan.name),) + v.values, base))
-    title = "compare"
-    return _repeats(title, settings, seed, repeat)
+    return _repeats(settings, [seed] * len(settings), repeat)
 
 
 def _repeats(
-    title: str,
     settings: list[tuple[str, tuple[tuple[str, str], ...], Plan]],
-    base_seed: int,
+    base_seeds: list[int],
     n_repeat: int,
 ) -> list[Variant]:
     out: list[Variant] = []
     for r in range(1, n_repeat + 1):
-        seed = repeat_seed(base_seed, r)
-        for name, pairs, derived in settings:
+        for (name, pairs, derived), base_seed in zip(settings, base_seeds):
+            seed = repeat_seed(base_seed, r)
             vname = f"{name}/repeat-{r}"
             p = replace(derived, name=f"{derived.name}/{vname}", seed=seed, vary=(), repeat=1, ceiling=False)
             out.append(Variant(name=vname, setting=name, repeat=r, seed=seed, values=pairs, plan=p))

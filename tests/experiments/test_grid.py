@@ -116,3 +116,12 @@ def test_repeat_must_be_positive(registry) -> None:
         expand(small_plan(), registry, repeat=0)
     with pytest.raises(RunError):
         repeat_seed(1, 0)
+
+
+def test_a_seed_axis_gives_each_setting_its_own_base_seed(registry) -> None:
+    seeds = VaryAxis("seed", "seed", (1, 2))
+    variants = expand(small_plan(vary=(seeds, HEADS), repeat=2), registry)
+    by = {(v.setting, v.repeat): v.seed for v in variants}
+    assert by[("seed=1__heads=joint", 1)] == repeat_seed(1, 1) == by[("seed=1__heads=independent", 1)]
+    assert by[("seed=2__heads=joint", 2)] == repeat_seed(2, 2)
+    assert by[("seed=1__heads=joint", 1)] != by[("seed=2__heads=joint", 1)]
