@@ -28,7 +28,7 @@ from typing import Any
 import pluggy
 
 from alframe import hookspecs
-from alframe.errors import PluginError
+from alframe.errors import PluginError, nearest
 from alframe.registry import Registry
 
 ENTRY_POINT_GROUP = "alframe"
@@ -82,6 +82,15 @@ def _truthy(value: str | None) -> bool:
 
 def _validate(pm: pluggy.PluginManager, plugin: ModuleType | object, dist: str) -> None:
     """Register ``plugin`` and check its hook names and arguments against the specs."""
+    known = sorted(n for n in dir(hookspecs) if n.startswith("alframe_"))
+    for name in dir(plugin):
+        if name.startswith("alframe_") and name not in known:
+            guess = nearest(name, known)
+            raise PluginError(
+                f"'{name}' is not an alframe hook"
+                + (f"; did you mean '{guess}'?" if guess else f" (hooks: {', '.join(known)})"),
+                plugin=dist,
+            )
     try:
         pm.register(plugin, name=getattr(plugin, "__name__", None))
     except pluggy.PluginValidationError as exc:
@@ -89,14 +98,6 @@ def _validate(pm: pluggy.PluginManager, plugin: ModuleType | object, dist: str) 
     except ValueError as exc:  # already registered: loading is idempotent
         if "already registered" not in str(exc):
             raise
-    for name in dir(plugin):
-        if name.startswith("alframe_") and not hasattr(pm.hook, name):
-            raise PluginError(
-                f"'{name}' is not an alframe hook (hooks: "
-                + ", ".join(sorted(h for h in dir(pm.hook) if h.startswith("alframe_")))
-                + ")",
-                plugin=dist,
-            )
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -156,8 +157,11 @@ def load(autoload: bool | None = None, names: list[str] | None = None) -> Plugin
 
 
 def _fill_registry(plugins: Plugins) -> None:
-    """Call ``alframe_register`` plugin by plugin, so each registration knows its plugin."""
-    for plugin in plugins.pm.get_plugins():
+    """Call ``alframe_register`` plugin by plugin, in load order (built-ins first), so each
+    registration knows its plugin and a clash always names the later one."""
+    order = {info.module: i for i, info in enumerate(plugins.infos)}
+    ranked = sorted(plugins.pm.get_plugins(), key=lambda p: order.get(plugins.pm.get_name(p) or "", len(order)))
+    for plugin in ranked:
         impl = getattr(plugin, "alframe_register", None)
         if impl is None:
             continue
