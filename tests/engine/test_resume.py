@@ -1,0 +1,249 @@
+"""Stopping and resuming: same questions, same metrics, no label asked twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_specs import REPO, run_spec, stored_metrics, stored_queries, write_spec
+
+from alframe.errors import PluginError, RunError
+from alframe.hookspecs import hookimpl
+from alframe.policies.base import Queries
+
+
+class _InterruptAt:
+    """Raises KeyboardInterrupt (as Ctrl-C does) in one stage of one round."""
+
+    def __init__(self, stage: str, rnd: int) -> None:
+        self.stage, self.rnd = stage, rnd
+
+    def _maybe(self, stage: str, state) -> None:  # type: ignore[no-untyped-def]
+        if stage == self.stage and state.round == self.rnd:
+            raise KeyboardInterrupt
+
+    @hookimpl(tryfirst=True)
+    def alframe_annotate(self, state, items, labels):  # type: ignore[no-untyped-def]
+        self._maybe("annotate", state)
+
+    @hookimpl(tryfirst=True)
+    def alframe_train(self, state):  # type: ignore[no-untyped-def]
+        self._maybe("train", state)
+
+    @hookimpl(tryfirst=True)
+    def alframe_evaluate(self, state):  # type: ignore[no-untyped-def]
+        self._maybe("evaluate", state)
+
+    @hookimpl
+    def alframe_round_end(self, state, record):  # type: ignore[no-untyped-def]
+        self._maybe("round_end", state)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An uninterrupted run of the spec every resume is compared with."""
+    folder = tmp_path_factory.mktemp("ref")
+    spec = write_spec(folder / "spec", extra_query="rounds 4", policy="uncertainty(measure=entropy)")
+    run_spec(spec, folder / "run")
+    return spec, folder / "run"
+
+
+@pytest.mark.parametrize("stage,rnd", [("round_end", 1), ("annotate", 2), ("train", 2), ("evaluate", 0)])
+def test_resume_after_a_stop_gives_the_same_run(reference: tuple[Path, Path], tmp_path: Path, stage: str, rnd: int) -> None:
+    spec, ref = reference
+    out = tmp_path / "run"
+    summary, _, _ = run_spec(spec, out, extra=[("interrupt", _InterruptAt(stage, rnd))])
+    assert summary.interrupted
+    asked_before = stored_queries(out)
+    with sqlite3.connect(out / "run.db") as c:
+        answered_before = set(c.execute("SELECT item, label FROM answers").fetchall())
+    summary, _, _ = run_spec(spec, out)
+    assert not summary.interrupted and summary.rounds == 4
+    after = stored_queries(out)
+    # questions asked before the stop were asked again, not replaced
+    assert after[: len(asked_before)] == asked_before
+    assert after == stored_queries(ref)
+    assert stored_metrics(out) == stored_metrics(ref)
+    with sqlite3.connect(out / "run.db") as c:
+        rows = c.execute("SELECT item, label, COUNT(*) FROM answers GROUP BY item, label").fetchall()
+    assert all(n == 1 for _, _, n in rows)  # no label asked (or stored) twice
+    assert answered_before <= {(i, lb) for i, lb, _ in rows}
+
+
+def test_resume_without_checkpoints_retrains_from_labels(reference: tuple[Path, Path], tmp_path: Path) -> None:
+    spec, ref = reference
+    out = tmp_path / "run"
+    run_spec(spec, out, extra=[("interrupt", _InterruptAt("round_end", 2))])
+    for ckpt in (out / "checkpoints").glob("*.ckpt"):
+        ckpt.write_bytes(b"truncated")  # unreadable: refused, then rebuilt from the labels
+    run_spec(spec, out)
+    assert stored_queries(out) == stored_queries(ref)
+    assert stored_metrics(out) == stored_metrics(ref)
+
+
+def test_kill_9_then_resume_gives_the_same_queries(reference: tuple[Path, Path], tmp_path: Path) -> None:
+    spec, ref = reference
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "run", str(spec), "--out", str(out), "--plain"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until round 2's questions are committed
+        try:
+            with sqlite3.connect(out / "run.db", timeout=1) as c:
+                if c.execute("SELECT COUNT(*) FROM queries WHERE round = 2").fetchone()[0]:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert stored_queries(out) == stored_queries(ref)
+    assert stored_metrics(out) == stored_metrics(ref)
+
+
+def test_sigterm_stops_at_a_safe_point_and_says_how_to_resume(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 30", budget=10**6, limit=1500)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "run", str(spec), "--out", str(out), "--plain"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "metrics.csv").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, text
+    assert "resume with: alframe run" in text
+    with sqlite3.connect(out / "run.db") as c:
+        statuses = [r[0] for r in c.execute("SELECT status FROM rounds ORDER BY round")]
+    assert statuses and statuses[0] == "complete"
+
+
+class _BadQueries:
+    """A policy plugin that returns nonsense."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @hookimpl(tryfirst=True)
+    def alframe_query(self, state, scores):  # type: ignore[no-untyped-def]
+        items = scores.items[:3].astype(np.int64)
+        labels = np.full(3, -1, dtype=np.int64)
+        prob = np.ones(3)
+        if self.kind == "duplicate":
+            items = np.array([items[0], items[0], items[1]])
+        elif self.kind == "outside":
+            items = state.dataset.test_idx[:3].astype(np.int64)
+        elif self.kind == "nan":
+            prob = np.array([1.0, np.nan, 0.5])
+        elif self.kind == "shape":
+            labels = labels[:2]
+        return Queries(items, labels, prob, np.zeros(len(items)))
+
+
+@pytest.mark.parametrize(
+    "kind,message",
+    [
+        ("duplicate", "same cell twice"),
+        ("outside", "not in the pool"),
+        ("nan", "outside (0, 1]"),
+        ("shape", "different shapes"),
+    ],
+)
+def test_a_plugin_returning_nonsense_is_named_and_nothing_is_committed(tmp_path: Path, kind: str, message: str) -> None:
+    spec = write_spec(tmp_path / "spec")
+    out = tmp_path / "run"
+    with pytest.raises(PluginError) as err:
+        run_spec(spec, out, extra=[("alframe-bad-policy", _BadQueries(kind))])
+    text = err.value.render()
+    assert "alframe-bad-policy" in text and "alframe_query" in text and message in text
+    with sqlite3.connect(out / "run.db") as c:
+        assert c.execute("SELECT COUNT(*) FROM queries WHERE round = 1").fetchone()[0] == 0
+
+
+class _Raises:
+    @hookimpl(tryfirst=True)
+    def alframe_score_pool(self, state):  # type: ignore[no-untyped-def]
+        raise ValueError("boom")
+
+
+def test_a_plugin_that_raises_is_named(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec")
+    with pytest.raises(PluginError, match="boom") as err:
+        run_spec(spec, tmp_path / "run", extra=[("alframe-raises", _Raises())])
+    assert "alframe-raises" in err.value.render() and "alframe_score_pool" in err.value.render()
+
+
+def test_changed_spec_is_refused_naming_the_change_unless_forced(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 1")
+    out = tmp_path / "run"
+    run_spec(spec, out)
+    before = stored_queries(out)
+    write_spec(tmp_path / "spec", extra_query="rounds 2", batch=40)
+    with pytest.raises(RunError) as err:
+        run_spec(spec, out)
+    assert "query.batch: 30 → 40" in err.value.render()
+    assert stored_queries(out) == before  # nothing stored was changed
+    summary, _, _ = run_spec(spec, out, force=True)
+    assert summary.rounds == 2
+    with sqlite3.connect(out / "run.db") as c:
+        kinds = [r[0] for r in c.execute("SELECT kind FROM events")]
+    assert "forced" in kinds
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
+    from alframe.compile import compile_file
+    from alframe.plugins import load
+    from alframe.rundir import RunDir
+
+    spec = write_spec(tmp_path / "spec")
+    plugins = load(autoload=False)
+    plan = compile_file(spec, plugins.registry)
+    with RunDir.open(plan, plugins, tmp_path / "run"):
+        with pytest.raises(RunError, match=f"in use by another alframe run \\(pid {os.getpid()}\\)"):
+            RunDir.open(plan, plugins, tmp_path / "run")
+
+
+def test_fresh_starts_beside_the_old_run(tmp_path: Path) -> None:
+    from alframe.compile import compile_file
+    from alframe.plugins import load
+    from alframe.rundir import RunDir
+
+    spec = write_spec(tmp_path / "spec")
+    plugins = load(autoload=False)
+    plan = compile_file(spec, plugins.registry)
+    with RunDir.open(plan, plugins, tmp_path / "run") as rd:
+        rd.store.set_meta({"marker": "old"})
+    with RunDir.open(plan, plugins, tmp_path / "run", fresh=True) as rd:
+        assert rd.path == tmp_path / "run-2"
+    with RunDir.open(plan, plugins, tmp_path / "run") as rd:
+        assert rd.store.get_meta("marker") == "old"
+
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+from alframe.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_is_found_before_labelling(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec")
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, "--no-plugins", "run", str(spec), "--out", str(out), "--plain"],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )
+    assert done.returncode != 0
+    assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
+    assert not (out / "run.db").exists()
