@@ -153,12 +153,14 @@ def map_rows(
 
     The temporaries a measure makes (logs, votes) are the size of its input; chunking keeps
     them near ``chunk_cells`` elements, so scoring a large pool costs ``[n, L]`` for the output
-    and a bounded amount beside it.
+    and a bounded amount beside it. Chunks arrive on the CPU in float32 whatever the scorer's
+    device and precision (``bf16`` probabilities would tie far more often).
     """
     n, n_labels, k = probs.shape
     rows = max(1, chunk_cells // max(1, n_labels * max(1, k)))
     out = torch.empty((n, n_labels), dtype=torch.float32)  # [n, L]
     with torch.inference_mode():
         for start in range(0, n, rows):
-            out[start : start + rows] = fn(probs[start : start + rows].float())
+            chunk = probs[start : start + rows].to(device="cpu", dtype=torch.float32)  # [c, L, K]
+            out[start : start + rows] = fn(chunk)
     return out

@@ -83,3 +83,10 @@ def test_map_rows_matches_one_pass_and_chunks() -> None:
     chunked = measures.map_rows(probs, measures.mutual_information, chunk_cells=100)
     assert chunked.shape == (1001, 7)
     assert torch.allclose(whole, chunked)
+
+
+def test_map_rows_takes_half_precision_scores_as_float32() -> None:
+    probs = torch.rand(64, 3, 4, generator=torch.Generator().manual_seed(2)).to(torch.bfloat16)
+    out = measures.map_rows(probs, measures.mutual_information)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, measures.mutual_information(probs.float()))
