@@ -52,14 +52,20 @@ def synthetic_pool(n: int, n_labels: int, members: int, seed: int = 0) -> PoolSc
     )
 
 
-def time_policy(policy: Any, pool: PoolScores, unit: str, batch: int, repeat: int) -> float:
-    """Best of ``repeat`` wall-clock times of one ``select`` call, in seconds."""
-    best = float("inf")
+def time_once(policy: Any, pool: PoolScores, unit: str, batch: int, seed: int) -> float:
+    """Wall-clock seconds of one ``select`` call."""
+    ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(seed), n_seen=10_000, round=1)
+    start = time.perf_counter()
+    policy.select(pool, ctx)
+    return time.perf_counter() - start
+
+
+def time_all(policies: list[Any], pool: PoolScores, unit: str, batch: int, repeat: int) -> list[float]:
+    """Best time of each policy; repeats go round-robin so a busy spell hits all alike."""
+    best = [float("inf")] * len(policies)
     for r in range(repeat):
-        ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(r), n_seen=10_000, round=1)
-        start = time.perf_counter()
-        policy.select(pool, ctx)
-        best = min(best, time.perf_counter() - start)
+        for i, policy in enumerate(policies):
+            best[i] = min(best[i], time_once(policy, pool, unit, batch, r))
     return best
 
 
@@ -71,8 +77,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--unit", choices=("item", "cell", "both"), default="both")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     ap.add_argument("--bias", action="store_true", help="print the importance-weight bias table and exit")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.bias:
         from alframe.policies.weights import bias_table, format_table
 
@@ -85,14 +94,11 @@ def main() -> None:
           f"batch {args.batch}, torch threads {torch.get_num_threads()}")
     print(f"{'policy':<58} {'unit':<5} {'seconds':>8} {'× random':>9}")
     for unit in units:
-        base = None
-        for name, kwargs in POLICIES:
-            policy = registry.build("policy", name, kwargs)
-            secs = time_policy(policy, pool, unit, args.batch, args.repeat)
-            base = secs if base is None else base
+        built = [registry.build("policy", name, kwargs) for name, kwargs in POLICIES]
+        times = time_all(built, pool, unit, args.batch, args.repeat)
+        for (name, kwargs), secs in zip(POLICIES, times):
             label = name + (f"({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else "")
-            print(f"{label:<58} {unit:<5} {secs:>8.3f} {secs / base:>9.1f}")
-
+            print(f"{label:<58} {unit:<5} {secs:>8.3f} {secs / times[0]:>9.1f}")
 
 if __name__ == "__main__":
     main()
