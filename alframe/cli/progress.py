@@ -62,18 +62,15 @@ class _Estimate:
         self.round_seconds: list[float] = []
 
     def rounds_total(self, state: RunState) -> int | None:
+        """Rounds the run will have in all, judged from the labels the finished rounds used."""
         q = state.plan.query
-        hist = [r for r in state.history if not r.resumed] or state.history
-        used = state.labels_used
-        per_round = None
-        if len(state.history) >= 2:
-            per_round = (state.history[-1].labels_used - state.history[0].labels_used) / max(1, len(state.history) - 1)
-        if not per_round:
-            if not hist:
-                return q.rounds
-            per_round = max(1.0, used / max(1, len(state.history)))
+        done = state.history
+        if not done:
+            return q.rounds
+        used = done[-1].labels_used
+        per_round = used / len(done) if len(done) < 2 else (used - done[0].labels_used) / (len(done) - 1)
         left = max(0, q.budget - used)
-        total = len(state.history) + int(-(-left // max(1.0, per_round)))
+        total = len(done) + int(-(-left // max(1.0, per_round)))
         if q.rounds is not None:
             total = min(total, q.rounds)
         return total
@@ -109,6 +106,7 @@ class LiveProgress(Observer):
         self.round_started_at = time.perf_counter()
         self.estimate = _Estimate()
         self.notes: list[str] = []
+        self.finished: str | None = None
         self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
 
     def __enter__(self) -> LiveProgress:
@@ -146,6 +144,7 @@ class LiveProgress(Observer):
         now = time.perf_counter()
         self.estimate.round_seconds.append(now - self.round_started_at)
         self.round_started_at = now
+        self.finished = record.stop_reason
         self.refresh()
 
     def message(self, text: str) -> None:
@@ -162,8 +161,8 @@ class LiveProgress(Observer):
         q = state.plan.query
         total = self.estimate.rounds_total(state)
         head = Text.assemble(
-            ("round ", "dim"), (f"{state.round}", "bold"),
-            ("" if total is None else f" of ~{total}", "dim"),
+            ("round ", "dim"), (f"{state.round + 1}", "bold"),
+            ("" if total is None else f" of ~{max(total, state.round + 1)}", "dim"),
             ("   policy ", "dim"), (str(q.policy), "bold cyan"),
             ("   unit ", "dim"), (q.unit, "bold"),
         )
@@ -181,7 +180,10 @@ class LiveProgress(Observer):
         else:
             stage_line = Text("stage –", style="dim")
         eta = self.estimate.time_left(state)
-        stage_line.append(f"     time left ~{fmt_seconds(eta)}" if eta is not None else "", style="dim")
+        if self.finished:
+            stage_line = Text.assemble(("finished: ", "bold green"), self.finished)
+        elif eta is not None:
+            stage_line.append(f"     time left ~{fmt_seconds(eta)}", style="dim")
         parts: list[Any] = [head, bar, stage_line, self._metrics_table(state), self._timing_table(state)]
         parts.extend(Text(n, style="dim") for n in self.notes)
         return Panel(Group(*parts), title=f"alframe run [bold]{state.plan.name}[/]", border_style="cyan")
