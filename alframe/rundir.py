@@ -112,6 +112,14 @@ class RunDir:
             return
         if store.get_meta("fingerprint") != plan.fingerprint():
             changes = plan_changes(json.loads(old), json.loads(json.dumps(plan.to_dict(), default=str)))
+            if store.answer_count() == 0 and not store.rounds():
+                # nothing was asked yet (e.g. the data was fixed after an error): start anew
+                store.log_event("replanned", {"changes": changes})
+                store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str),
+                                "fingerprint": plan.fingerprint(), "spec_text": plan.spec_text})
+                store.conn.execute("DELETE FROM meta WHERE key = 'data_fingerprint'")
+                _write_atomic(self.path / "spec.al", plan.spec_text)
+                return
             if not self.force:
                 raise RunError(
                     f"the spec changed since this run started ({self.path}): " + "; ".join(changes[:8]),

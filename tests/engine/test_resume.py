@@ -247,3 +247,17 @@ def test_a_full_disk_is_found_before_labelling(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
     assert not (out / "run.db").exists()
+
+
+def test_a_spec_changed_before_any_label_is_simply_taken(tmp_path: Path) -> None:
+    from alframe.compile import compile_file
+    from alframe.plugins import load
+    from alframe.rundir import RunDir
+
+    spec = write_spec(tmp_path / "spec")
+    plugins = load(autoload=False)
+    with RunDir.open(compile_file(spec, plugins.registry), plugins, tmp_path / "run"):
+        pass  # e.g. the data had an error: the folder exists, nothing was asked
+    write_spec(tmp_path / "spec", batch=40)
+    summary, _, _ = run_spec(spec, tmp_path / "run")
+    assert summary.rounds == 4
