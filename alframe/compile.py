@@ -60,12 +60,14 @@ def read_spec(path: str | os.PathLike[str]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
         err = SpecError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             code="E106",
             path=where,
             pos=Pos(line, col, line, col + 1),
+            source=data.decode("utf-8", "replace"),
             hint="save the spec as UTF-8",
         )
         raise SpecErrors([err]) from None
@@ -121,7 +123,7 @@ def _finish(errors: list[SpecError], where: str, text: str) -> list[SpecError]:
         if e.pos is not None and e.pos.column > _MAX_CARET_COLUMN:
             e.source = ""  # no caret line: it would be as long as the offending line
     errors.sort(key=lambda e: (e.pos.line, e.pos.column) if e.pos else (0, 0))
-    if len(errors) > limits.MAX_ERRORS:
+    if len(errors) > limits.MAX_ERRORS + 1:  # + 1: the parser's own "stopped reading here"
         extra = len(errors) - limits.MAX_ERRORS
         errors = errors[: limits.MAX_ERRORS]
         errors.append(

@@ -228,7 +228,7 @@ _FIELDS = [
     Field("query.batch", "batch N", "queries per round (items, or cells for unit cell)", _int("batch", 1, 10**7), "batch"),
     Field("query.unit", "unit item|cell", "ask whole items or single item-label cells", _choice("unit", UNITS), "unit"),
     Field("query.policy", "policy NAME(ARGS)", "chooses what to ask each round", _call("policy", "query.policy"), "policy"),
-    Field("query.budget", "budget N", "labels to spend, seed set included", _int("budget", 1, 10**12), "budget"),
+    Field("query.budget", "budget N", "labels (answered cells) to spend, seed set included; an item costs one per unknown label", _int("budget", 1, 10**12), "budget"),
     Field("query.rounds", "rounds N", "stop after N rounds", _int("rounds", 1, 10**6), "rounds"),
     Field("query.stop", "target METRIC F [of ceiling]", "stop when a test metric reaches a target", lambda v, c: None),
     # oracle, evaluate, trainer
