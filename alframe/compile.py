@@ -16,6 +16,7 @@ responsible, through ``Plan.origins``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,8 @@ def compile_text(
     spec_dir = Path(os.path.abspath(where)).parent
     ctx = Context(registry, spec_dir, Path(os.path.abspath(root)) if root is not None else spec_dir, {})
     try:
-        limits.check_size(len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "replace")))
+        n_bytes = len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "replace"))
+        limits.check_size(n_bytes)  # characters ≤ bytes: a text longer in characters is too large
         parsed = parse(text)
     except SpecError as exc:
         raise SpecErrors(_finish([exc], where, text)) from None
@@ -111,8 +113,6 @@ def compile_text(
         ]
     if errors or plan is None:
         raise SpecErrors(_finish(errors, where, text))
-    import dataclasses
-
     return dataclasses.replace(plan, spec_path=os.path.abspath(where), spec_text=text)
 
 
