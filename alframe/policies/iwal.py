@@ -56,61 +56,70 @@ P_TINY = 1e-12
 _LN2 = math.log(2.0)
 
 
-def threshold_probability(gap: np.ndarray, k: int, c0: float, loss_bound: float) -> np.ndarray:
+def threshold_rule(gap: torch.Tensor, k: int, c0: float, loss_bound: float) -> torch.Tensor:
     """The rejection-threshold rule (Beygelzimer et al. 2010, as in VW ``--active``).
 
     ``b = c0·ln(k+1)/k``, ``s = √L + √(L+g)``; ``p = 1`` when ``g ≤ √b·s + b``; otherwise
     ``p = b·((s + √(s² + 4g)) / (2g))²``, the root of ``g = s·√(b/p) + b/p``. With ``k ≤ 1``
     nothing is known yet and ``p = 1``.
 
-    :param gap: error gaps ``g ≥ 0``, any shape. :returns: ``p`` in ``(0, 1]``, same shape.
+    :param gap: error gaps ``g ≥ 0``, any shape and float dtype.
+    :returns: ``p`` in ``(0, 1]``, same shape and dtype.
     """
-    g = np.asarray(gap, dtype=np.float64)
     if k <= 1:
-        return np.ones_like(g)
+        return torch.ones_like(gap)
     b = c0 * math.log(k + 1.0) / k
-    s = math.sqrt(loss_bound) + np.sqrt(loss_bound + g)
-    inside = g <= math.sqrt(b) * s + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root = (s + np.sqrt(s * s + 4.0 * g)) / (2.0 * g)
-        p = np.where(inside, 1.0, b * root * root)
-    return np.clip(p, P_TINY, 1.0)
+    s = math.sqrt(loss_bound) + (loss_bound + gap).sqrt()
+    inside = gap <= math.sqrt(b) * s + b
+    root = (s + (s * s + 4.0 * gap).sqrt()) / (2.0 * gap)  # inf/NaN only where ``inside``
+    p = torch.where(inside, torch.ones_like(gap), b * root * root)
+    return p.clamp_(P_TINY, 1.0)
+
+
+def threshold_probability(gap: np.ndarray, k: int, c0: float, loss_bound: float) -> np.ndarray:
+    """:func:`threshold_rule` on a NumPy array, in float64."""
+    g = torch.from_numpy(np.asarray(gap, dtype=np.float64))
+    return threshold_rule(g, k, c0, loss_bound).numpy()
+
+
+def floor_rule(signal: torch.Tensor, floor: float, scale: float) -> torch.Tensor:
+    """``p = max(p_min, s·signal)``, capped at 1."""
+    return (signal * scale).clamp_(max(floor, P_TINY), 1.0)
 
 
 def floor_probability(signal: np.ndarray, floor: float, scale: float) -> np.ndarray:
-    """``p = max(p_min, s·signal)``, capped at 1."""
-    return np.clip(np.maximum(floor, scale * np.asarray(signal, dtype=np.float64)), P_TINY, 1.0)
+    """:func:`floor_rule` on a NumPy array, in float64."""
+    return floor_rule(torch.from_numpy(np.asarray(signal, dtype=np.float64)), floor, scale).numpy()
 
 
 def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
-    """Rescale ``p`` (0 = not a candidate) so that ``Σ min(1, λp) = batch``.
+    """Rescale ``p`` (0 = not a candidate) so that ``Σ min(1, λp) = batch``; dtype kept.
 
-    Capping at 1 moves the sum, so λ is found by water-filling: scale the uncapped mass to
-    fill what the capped candidates leave, repeat until no new candidate caps. λ only grows
-    and every pass that does not finish caps at least one more candidate, so it ends in at most
-    as many passes as candidates (in practice two or three). When the batch is at least the
-    number of candidates, all of them get p = 1.
+    Capping at 1 moves the sum, so this is water-filling: if the ``m`` largest ``p`` cap, the
+    rest must fill ``batch − m`` and ``λ_m = (batch − m) / (Σp − S_m)`` (``S_m``: the sum of
+    the ``m`` largest). Iterating "scale, cap, rescale" from ``m = 0`` only ever caps more and
+    stops at the smallest ``m`` whose next value stays below 1; since at most ``batch``
+    candidates can cap, that ``m`` is found at once among the ``batch + 1`` largest values (one
+    partition of ``p``, then a sort of those few) instead of by repeated passes over the pool.
+    When the batch is at least the number of candidates, all of them get p = 1.
     """
-    p = np.asarray(p, dtype=np.float64)
-    cand = p > 0
-    n_cand = int(cand.sum())
+    p = np.asarray(p)
+    if not np.issubdtype(p.dtype, np.floating):
+        p = p.astype(np.float64)
     if batch <= 0:
         return np.zeros_like(p)
-    if batch >= n_cand:
-        return cand.astype(np.float64)
-    lam = batch / float(p.sum())
-    n_capped = -1
-    while True:
-        capped = lam * p >= 1.0
-        now = int(capped.sum())
-        if now == n_capped:
-            break
-        n_capped = now
-        free = float(p[~capped].sum())
-        if free <= 0.0:
-            break
-        lam = (batch - now) / free
-    return np.clip(lam * p, 0.0, 1.0)
+    if batch >= np.count_nonzero(p):
+        return (p > 0).astype(p.dtype)
+    total = float(p.sum(dtype=np.float64))
+    top = np.partition(p, p.size - batch - 1)[p.size - batch - 1 :].astype(np.float64)
+    top = np.sort(top)[::-1]  # [batch + 1] largest first
+    capped_sum = np.concatenate(([0.0], np.cumsum(top[:-1])))  # [batch + 1] S_m, m = 0..batch
+    m = np.arange(batch + 1)
+    lam = (batch - m) / np.maximum(total - capped_sum, 1e-300)  # [batch + 1] λ_m
+    first = int(np.argmax(lam * top < 1.0))  # smallest m whose (m+1)-th value stays uncapped
+    first = min(first, batch - 1)  # m = batch would need every other p to be 0: only by rounding
+    out = p * p.dtype.type(lam[first])
+    return np.minimum(out, 1.0, out=out)
 
 
 def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 1) -> np.ndarray:
@@ -128,7 +137,7 @@ def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 
         return np.flatnonzero(u < p)
     rows = rng.permutation(p.shape[0] // row_len)  # [n]
     shuffled = p.reshape(-1, row_len)[rows].ravel()  # [n·row_len] rows in random order
-    cum = np.cumsum(shuffled)
+    cum = np.cumsum(shuffled, dtype=np.float64)
     if len(cum) == 0 or cum[-1] <= 0.0:
         return np.zeros(0, dtype=np.int64)
     points = rng.random() + np.arange(math.ceil(cum[-1]))  # spaced by exactly 1
@@ -167,16 +176,29 @@ class IWALPolicy:
         self.warning: str | None = None
 
     def cell_probabilities(self, scores: PoolScores, n_seen: int) -> np.ndarray:
-        """Per-cell query probabilities ``[n, L]`` (float64) from the rule, before batch fitting."""
+        """Per-cell query probabilities ``[n, L]`` (float32) from the rule, before batch fitting.
+
+        The rule runs inside the chunked measure, so no float64 ``[n, L]`` temporaries exist.
+        """
         t = torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32))  # [L]
         committee = self._uses_committee(scores)
-        fn = self._gap_fn(t, committee) if self.rule == "threshold" else self._signal_fn(t, committee)
+        if self.rule == "threshold":
+            gap = self._gap_fn(t, committee)
+            k, c0, bound, floor = n_seen, self.c0, self.loss_bound, max(self.floor, P_TINY)
+
+            def fn(chunk: torch.Tensor) -> torch.Tensor:
+                # members in full agreement would give p ≈ 1e-8: the floor bounds it
+                return threshold_rule(gap(chunk), k, c0, bound).clamp_min_(floor)
+
+        else:
+            signal = self._signal_fn(t, committee)
+
+            def fn(chunk: torch.Tensor) -> torch.Tensor:
+                return floor_rule(signal(chunk), self.floor, self.scale)
+
         cell = measures.map_rows(scores.probs, fn)  # [n, L]
         check_cell_scores(cell, self.name)
-        if self.rule == "threshold":
-            p = threshold_probability(cell.numpy(), n_seen, self.c0, self.loss_bound)
-            return np.maximum(p, self.floor)  # members in full agreement would give p ≈ 1e-8
-        return floor_probability(cell.numpy(), self.floor, self.scale)
+        return cell.numpy()
 
     def _uses_committee(self, scores: PoolScores) -> bool:
         if self.base not in COMMITTEE_BASES:
@@ -204,7 +226,9 @@ class IWALPolicy:
             return lambda chunk: measures.committee_gap(chunk, t)
         return lambda chunk: measures.margin_gap(measures.recentre(measures.mean_prob(chunk), t))
 
-    def candidate_probabilities(self, scores: PoolScores, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+    def candidate_probabilities(
+        self, scores: PoolScores, ctx: QueryContext
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``p`` per candidate (``[n]`` items or ``[n·L]`` cells), 0 for non-candidates.
 
         :returns: the rule's ``p`` and the batch-fitted ``p`` the coins are flipped against
@@ -213,10 +237,11 @@ class IWALPolicy:
         known = np.asarray(scores.known, dtype=bool)  # [n, L]
         cell_p = self.cell_probabilities(scores, ctx.n_seen)  # [n, L]
         if ctx.unit == "item":
-            p = aggregate(cell_p, known, self.combine)  # [n], -inf when every cell is known
+            p = aggregate(cell_p, known, self.combine)  # [n] float64, -inf when every cell is known
             p[~np.isfinite(p)] = 0.0
         else:
-            p = np.where(known, 0.0, cell_p).ravel()  # [n·L]
+            cell_p[known] = 0.0
+            p = cell_p.ravel()  # [n·L] float32
         return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
@@ -234,4 +259,9 @@ class IWALPolicy:
         else:
             n_labels = scores.known.shape[1]
             items, labels = scores.items[pos // n_labels], (pos % n_labels).astype(np.int64)
-        return Queries(items=items.astype(np.int64), labels=labels, prob=p[pos], score=raw[pos])
+        return Queries(
+            items=items.astype(np.int64),
+            labels=labels,
+            prob=p[pos].astype(np.float64),  # exactly the p the coin used
+            score=raw[pos].astype(np.float64),
+        )

@@ -63,6 +63,23 @@ def test_fit_to_batch_caps_at_one_and_sums_to_the_batch() -> None:
     assert np.all(np.diff(fitted[[6, 3, 2, 7]]) > 0), "the order of p is kept"
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_fit_to_batch_on_heavy_tailed_probabilities(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 2000))
+    p = (rng.pareto(0.7, size=n) * 1e-3).clip(0, 1).astype(np.float32 if seed % 2 else np.float64)
+    p[rng.random(n) < 0.2] = 0.0
+    batch = int(rng.integers(1, np.count_nonzero(p)))
+    fitted = fit_to_batch(p, batch)
+    assert fitted.dtype == p.dtype and fitted.sum(dtype=np.float64) == pytest.approx(batch, rel=1e-5)
+    assert fitted.max() <= 1.0 and np.all(fitted[p == 0] == 0)
+    free = (fitted < 1) & (p > 0)
+    ratio = fitted[free] / p[free]
+    assert np.allclose(ratio, ratio[0], rtol=1e-5), "uncapped candidates keep their proportions"
+    if (fitted == 1).any() and free.any():
+        assert p[fitted == 1].min() >= p[free].max()
+
+
 def test_fit_to_batch_with_a_batch_larger_than_the_pool() -> None:
     assert fit_to_batch(np.array([0.1, 0.0, 0.3]), 5).tolist() == [1.0, 0.0, 1.0]
     assert fit_to_batch(np.array([0.1, 0.3]), 0).tolist() == [0.0, 0.0]
