@@ -80,19 +80,28 @@ class SpecError(AlframeError):
         if self.pos is not None and self.source is not None:
             lines = self.source.splitlines()
             if 0 < self.pos.line <= len(lines):
-                text = lines[self.pos.line - 1]
-                width = 1
-                if self.pos.end_line == self.pos.line and self.pos.end_column:
-                    width = max(1, self.pos.end_column - self.pos.column)
-                gutter = f"{self.pos.line:>4} | "
-                shown = text if len(text) <= 200 else text[:200] + "…"
-                out.append(gutter + shown)
-                out.append(" " * (len(gutter) + self.pos.column - 1) + "^" * min(width, 80))
+                out.extend(_caret_lines(lines[self.pos.line - 1], self.pos))
         if self.expected:
             out.append("  expected: " + ", ".join(self.expected))
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
+
+
+def _caret_lines(text: str, pos: Pos, window: int = 100) -> list[str]:
+    """The source line and a caret under the offending text; a long line is cut to a window
+    around the column (``…`` marks the cuts) so the caret stays on screen."""
+    width = 1
+    if pos.end_line == pos.line and pos.end_column:
+        width = max(1, pos.end_column - pos.column)
+    col = pos.column - 1
+    start = max(0, col - window // 2) if len(text) > window else 0
+    shown = text[start : start + window]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + window < len(text) else ""
+    gutter = f"{pos.line:>4} | "
+    caret_at = len(gutter) + len(prefix) + (col - start)
+    return [gutter + prefix + shown + suffix, " " * caret_at + "^" * min(width, window - (col - start), 80)]
 
 
 class SpecErrors(AlframeError):

@@ -8,7 +8,7 @@ from alframe.registry import Registry
 
 @hookimpl
 def alframe_register(registry: Registry) -> None:
-    from alframe.data import metrics
+    from alframe.data import metric_catalog
     from alframe.models import components as models
     from alframe.oracles import components as oracles
     from alframe.policies import components as policies
@@ -16,4 +16,4 @@ def alframe_register(registry: Registry) -> None:
     models.register(registry)
     policies.register(registry)
     oracles.register(registry)
-    metrics.register(registry)
+    metric_catalog.register(registry)

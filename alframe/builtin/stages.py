@@ -122,7 +122,14 @@ def alframe_evaluate(state: RunState) -> dict[str, Any]:
     ds = state.dataset
     test = ds.test_idx
     probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
-    return evaluate(probs, ds.labels[test], state.bundle.thresholds, ds.label_names, state.plan.evaluate.metrics)
+    return evaluate(
+        probs,
+        ds.labels[test],
+        state.bundle.thresholds,
+        ds.label_names,
+        state.plan.evaluate.metrics,
+        registry=state.plugins.registry,
+    )
 
 
 @hookimpl(trylast=True)

@@ -33,6 +33,8 @@ from torchmetrics.functional.classification import (
     multilabel_stat_scores,
 )
 
+from alframe.data.metric_catalog import HELP
+from alframe.data.metric_catalog import register as register_names
 from alframe.errors import PluginError, RunError
 
 if TYPE_CHECKING:
@@ -129,23 +131,20 @@ def subset_accuracy(x: EvalInputs) -> float | None:
     return _ratio(x.stats.items_right, x.stats.items_known)
 
 
-BUILTIN: dict[str, tuple[MetricFn, str]] = {
-    "micro_f1": (micro_f1, "F1 over all known cells of the test split"),
-    "macro_f1": (macro_f1, "mean of per-label F1 over labels with a positive in the test split"),
-    "macro_ap": (macro_ap, "mean of per-label average precision (labels with a positive)"),
-    "micro_ap": (micro_ap, "average precision over all known cells"),
-    "hamming": (hamming, "fraction of known cells predicted wrongly"),
-    "subset_accuracy": (subset_accuracy, "fraction of items with every known label right"),
+_FUNCTIONS: dict[str, MetricFn] = {
+    "micro_f1": micro_f1,
+    "macro_f1": macro_f1,
+    "macro_ap": macro_ap,
+    "micro_ap": micro_ap,
+    "hamming": hamming,
+    "subset_accuracy": subset_accuracy,
 }
+BUILTIN: dict[str, tuple[MetricFn, str]] = {name: (fn, HELP[name]) for name, fn in _FUNCTIONS.items()}
 
 
 def register(registry: Registry) -> None:
-    for name, (fn, help_) in BUILTIN.items():
-        registry.register("metric", name, _factory(fn), help=help_)
-
-
-def _factory(fn: MetricFn) -> Callable[[], MetricFn]:
-    return lambda: fn
+    """Register the built-in metrics (names and help from :mod:`metric_catalog`)."""
+    register_names(registry)
 
 
 # --- accumulating and computing -------------------------------------------------------------
