@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--target", action="append", default=None, metavar="METRIC=VALUE[:ceiling]",
                    help="targets (default: micro_f1=0.9:ceiling and macro_f1=0.8:ceiling)")
     p.add_argument("--out", default=str(ROOT / "runs" / "study"), help="experiment folder (default runs/study)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: steadier timings on a shared or small machine)")
     p.add_argument("--plain", action="store_true", help="plain progress lines instead of the live view")
     p.add_argument("--report-only", action="store_true", help="do not run: print the tables of the runs so far")
     return p.parse_args(argv)
@@ -197,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     from alframe.plugins import load
     from alframe.report import build_report, parse_target
 
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     console = Console()
     plugins = load(autoload=False)
     base = compile_file(SPEC, plugins.registry, root=ROOT)
@@ -216,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                      axes=[{"key": "setting", "path": "", "values": [p.name for p in plans]}], repeat=args.repeat,
                      targets=target_text)
     info = machine()
+    info["load_average_before"] = list(os.getloadavg())
     t0 = time.perf_counter()
     interrupted = False
     if not args.report_only:
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_grid(exp, plugins, view)
         interrupted = result.interrupted
     wall = time.perf_counter() - t0
+    info["load_average_after"] = list(os.getloadavg())
     targets = [parse_target(t) for t in target_text]
     rep = build_report(folder, targets)
     lc_cols, lc_rows, time_cols, time_rows, records = ratio_tables(rep)

@@ -98,18 +98,23 @@ def _run_variant(
     status: dict[str, dict[str, Any]],
 ) -> Outcome:
     observer.variant_started(v)
+    resumed = status.get(v.name, {}).get("status") in ("partial", "interrupted", "failed")
     status[v.name] = {"status": "running"}
     write_experiment(exp, status)
     t0 = time.perf_counter()
     try:
         with RunDir.open(v.plan, plugins, exp.run_folder(v), force=force) as rd:
             summary = Engine(v.plan, plugins, rd, observer=observer, ceiling=ceiling).run()
+            seconds = time.perf_counter() - t0
+            # wall seconds describe the whole run only when it ran start to end in this session
+            timing = {("seconds_this_session" if resumed else "seconds"): round(seconds, 3)}
             if not summary.interrupted:
                 rd.store.log_event(FINISHED_EVENT, {
                     "stop_reason": summary.stop_reason,
                     "rounds": summary.rounds,
                     "labels": summary.labels_used,
                     "items": summary.items_touched,
+                    **timing,
                 })
     except KeyboardInterrupt:
         status[v.name] = {"status": "interrupted"}
@@ -119,9 +124,7 @@ def _run_variant(
         status[v.name] = {"status": "failed", "error": str(exc)}
         observer.variant_finished(v, "failed", str(exc))
         raise
-    seconds = time.perf_counter() - t0
-    info = {"rounds": summary.rounds, "labels": summary.labels_used, "stop_reason": summary.stop_reason,
-            "seconds": round(seconds, 3)}
+    info = {"rounds": summary.rounds, "labels": summary.labels_used, "stop_reason": summary.stop_reason, **timing}
     if summary.interrupted:
         status[v.name] = {"status": "interrupted", **info}
         observer.variant_finished(v, "interrupted", f"{summary.rounds} rounds")

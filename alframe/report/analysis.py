@@ -78,6 +78,7 @@ class SettingResult:
     per_round: dict[str, Stat] = field(default_factory=dict)  # stage -> seconds per round
     round_seconds: Stat = Stat(None, None, 0, 0)
     total_seconds: Stat = Stat(None, None, 0, 0)
+    wall_seconds: Stat = Stat(None, None, 0, 0)
     train_seconds: Stat = Stat(None, None, 0, 0)
     labels_per_train_second: Stat = Stat(None, None, 0, 0)
     time_vs_baseline: Stat = Stat(None, None, 0, 0)  # total seconds / baseline's, paired
@@ -271,6 +272,7 @@ def _times(res: SettingResult, runs: dict[int, RunData]) -> None:
     res.per_round = {k: mean_sd(v) for k, v in per_stage.items()}
     res.round_seconds = mean_sd(per_round)
     res.total_seconds = mean_sd(totals)
+    res.wall_seconds = mean_sd([run.wall_seconds for run in runs.values()])
     res.train_seconds = mean_sd(trains)
     res.labels_per_train_second = mean_sd(rates)
 

@@ -93,6 +93,7 @@ def summary_dict(rep: Report) -> dict[str, Any]:
             "seconds_per_round": {k: v.to_dict() for k, v in s.per_round.items()},
             "round_seconds": s.round_seconds.to_dict(),
             "total_seconds": s.total_seconds.to_dict(),
+            "wall_seconds": s.wall_seconds.to_dict(),
             "train_seconds": s.train_seconds.to_dict(),
             "time_vs_random": s.time_vs_baseline.to_dict(),
             "labels_per_train_second": s.labels_per_train_second.to_dict(),

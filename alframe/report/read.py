@@ -55,6 +55,7 @@ class RunData:
     finished: bool
     stop_reason: str | None
     positives_labelled: dict[str, int]  # label -> positives among the run's current answers
+    wall_seconds: float | None = None  # the runner's measure, load and build included (experiments)
 
     def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """(labels, values) of the evaluated rounds where ``metric`` is defined, in round order."""
@@ -148,7 +149,10 @@ def _load_experiment(folder: Path) -> Collection:
         if not db.is_file():
             missing.append(v["name"])
             continue
-        runs.append(read_run(db, setting=v["setting"], repeat=int(v["repeat"])))
+        run = read_run(db, setting=v["setting"], repeat=int(v["repeat"]))
+        if v.get("status") == "done" and isinstance(v.get("seconds"), (int, float)):
+            run.wall_seconds = float(v["seconds"])
+        runs.append(run)
     order = list(dict.fromkeys(v["setting"] for v in variants))
     return _collection(folder, "experiment", str(exp.get("name") or folder.name), runs, _read_ceiling(folder), exp,
                        missing, order)

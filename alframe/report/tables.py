@@ -133,14 +133,14 @@ def final_metrics_table(a: Analysis) -> Table:
 
 def time_table(a: Analysis) -> Table:
     cols = ["setting"] + [f"{k} s/round" for k in (*STAGES, "other")] + [
-        "round s", "rounds", "total s", "time vs random", "labels / train s"]
-    short = ["setting", *STAGES, "other", "round s", "rounds", "total s", "× random", "labels/train s"]
+        "round s", "rounds", "total s", "wall s", "time vs random", "labels / train s"]
+    short = ["setting", *STAGES, "other", "round s", "rounds", "total s", "wall s", "× random", "labels/train s"]
     legend = ["seconds per round by stage; mean ± sd over repeats in the HTML page and time.csv"]
     rows, records = [], []
     for s in a.settings:
         row = [s.setting] + [fmt_seconds(s.per_round[k]) for k in (*STAGES, "other")]
         row += [fmt_seconds(s.round_seconds), fmt_value(s.rounds, 1), fmt_seconds(s.total_seconds),
-                fmt_ratio(s.time_vs_baseline), fmt_seconds(s.labels_per_train_second)]
+                fmt_seconds(s.wall_seconds), fmt_ratio(s.time_vs_baseline), fmt_seconds(s.labels_per_train_second)]
         rows.append(row)
         rec: dict[str, Any] = {"setting": s.setting, "baseline": s.baseline}
         for k in (*STAGES, "other"):
@@ -148,12 +148,15 @@ def time_table(a: Analysis) -> Table:
         rec.update(_flat("round_seconds", s.round_seconds))
         rec.update(_flat("rounds", s.rounds))
         rec.update(_flat("total_seconds", s.total_seconds))
+        rec.update(_flat("wall_seconds", s.wall_seconds))
         rec.update(_flat("train_seconds", s.train_seconds))
         rec.update(_flat("time_vs_random", s.time_vs_baseline))
         rec.update(_flat("labels_per_train_second", s.labels_per_train_second))
         records.append(rec)
     notes = ["Seconds per round are the engine's stage timings, mean over a run's rounds, then mean ± sd "
              "over repeats; total s is their sum over the run (pauses of a resumed run are not counted); "
+             "wall s is the run's wall time as the experiment runner measured it, loading the data and "
+             "building the model included (— for runs finished in several sessions or outside a grid); "
              "'other' is seed selection, weighting and checkpoints; time vs random is total seconds "
              "divided by the paired random setting's."]
     return Table("time", "Time", cols, rows, records, notes, short=short, legend=legend)

@@ -139,6 +139,10 @@ def test_a_stopped_grid_resumes_the_half_done_run(tmp_path: Path) -> None:
     assert [o.status for o in again.outcomes] == ["skipped", "done"]
     assert _rounds(half) == [0, 1, 2, 3]  # resumed after round 0, not restarted
     assert _queries(half, 0) == asked_before
+    entries = {v["name"]: v for v in json.loads((exp.folder / "experiment.json").read_text())["variants"]}
+    assert "seconds" in entries["policy=random/repeat-1"]  # ran start to end in one session
+    assert "seconds" not in entries["policy=uncertainty/repeat-1"]  # resumed: not a whole-run wall time
+    assert entries["policy=uncertainty/repeat-1"]["seconds_this_session"] > 0
 
 
 def test_compare_two_specs_with_a_ceiling_target(tmp_path: Path) -> None:
