@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
 from torch import nn
 
@@ -70,15 +71,19 @@ def load_catalogue(n_items: int, min_share: float = 0.013) -> Dataset:
     )
 
 
-def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
+def median_seconds(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of each function, timed round-robin so a change in the machine's load
+    falls on every contender alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def batches(ds: Dataset, n: int) -> list[dict[str, torch.Tensor]]:
@@ -134,26 +139,31 @@ def cycle(fn: Callable[[dict[str, torch.Tensor]], None], data: list[dict[str, to
 
 
 def bench_sparse(ds: Dataset, data: list[dict[str, torch.Tensor]], repeat: int) -> None:
-    times = {}
+    fns = {}
     for sparse in (True, False):
         model = TinyModel(ds.n_labels, 1, sparse)
         opts = [optimisers(model, sparse)]
-        times[sparse] = median_seconds(cycle(lambda b: step([model], opts, b), data), repeat)
+        fns[str(sparse)] = cycle(lambda b, m=model, o=opts: step([m], o, b), data)
+    times = median_seconds(fns, repeat)
+    dense, sparse_t = times["False"], times["True"]
     print(f"(a) one training step, {BUCKETS}x{DIM} table, batch {BATCH}")
-    print(f"    dense table + Adam        {times[False] * 1e3:8.2f} ms   1.00x (baseline)")
-    print(f"    sparse bag + SparseAdam   {times[True] * 1e3:8.2f} ms   {times[False] / times[True]:5.1f}x faster")
+    print(f"    dense table + Adam        {dense * 1e3:8.2f} ms   1.00x (baseline)")
+    print(f"    sparse bag + SparseAdam   {sparse_t * 1e3:8.2f} ms   {dense / sparse_t:5.1f}x faster")
 
 
 def bench_committee(ds: Dataset, data: list[dict[str, torch.Tensor]], repeat: int) -> None:
     loop = [TinyModel(ds.n_labels, 1, True) for _ in range(K)]
     loop_opts = [optimisers(m, True) for m in loop]
-    t_loop = median_seconds(cycle(lambda b: step(loop, loop_opts, b), data), repeat)
-    print(f"(b) one training step of a committee of {K}")
-    print(f"    {K} separate models in a loop   {t_loop * 1e3:8.2f} ms   1.00x (baseline)")
+    fns = {"loop": cycle(lambda b: step(loop, loop_opts, b), data)}
     for label, per_member in (("batched, shared table", False), ("batched, per-member tables", True)):
         model = TinyModel(ds.n_labels, K, True, per_member)
         opts = [optimisers(model, True)]
-        t = median_seconds(cycle(lambda b: step([model], opts, b), data), repeat)
+        fns[label] = cycle(lambda b, m=model, o=opts: step([m], o, b), data)
+    times = median_seconds(fns, repeat)
+    t_loop = times.pop("loop")
+    print(f"(b) one training step of a committee of {K}")
+    print(f"    {K} separate models in a loop   {t_loop * 1e3:8.2f} ms   1.00x (baseline)")
+    for label, t in times.items():
         print(f"    {label:<30}{t * 1e3:8.2f} ms   {t_loop / t:5.1f}x faster")
 
 
@@ -181,36 +191,60 @@ def bench_heads_op(ds: Dataset, repeat: int) -> None:
             module(x).square().mean().backward()
         return fn
 
-    t_loop = median_seconds(run(looped), repeat)
-    t_batched = median_seconds(run(batched), repeat)
+    times = median_seconds({"loop": run(looped), "batched": run(batched)}, repeat)
+    t_loop, t_batched = times["loop"], times["batched"]
     print(f"(c) independent heads, {n} labels x hidden {hidden}, forward + backward, batch {BATCH}")
     print(f"    Python loop over labels   {t_loop * 1e3:8.2f} ms   1.00x (baseline)")
     print(f"    one batched operation     {t_batched * 1e3:8.2f} ms   {t_loop / t_batched:5.1f}x faster")
 
 
-def plan_for(heads: Call) -> Plan:
+def plan_for(heads: Call, epochs: int) -> Plan:
     return Plan(
         name="bench", seed=0, data=DataPlan(str(DATA), "jsonl", "package"), labels=LabelPlan("list", "tags"),
         model=ModelPlan(Call("hashed_bag"), Call("mlp"), heads, K, "bootstrap"),
-        train=TrainPlan(epochs=1, batch_size=BATCH), weighting=WeightPlan(),
+        train=TrainPlan(epochs=epochs, batch_size=BATCH), weighting=WeightPlan(),
         query=QueryPlan(100, Call("random"), 100, "item", Call("random"), 1000), oracle=Call("simulated"),
         evaluate=EvalPlan(), trainer=TrainerPlan(),
     )
 
 
-def bench_epochs(ds: Dataset, n_labelled: int, repeat: int) -> None:
+class EpochTimer(pl.Callback):
+    """Seconds of each training epoch, without the Trainer's set-up and tear-down."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def bench_epochs(ds: Dataset, n_labelled: int, epochs: int, passes: int) -> None:
     reg = Registry()
     components.register(reg)
     items = np.random.default_rng(0).choice(ds.pool_idx, n_labelled, replace=False)
-    req = FitRequest(items, ds.labels[items], np.ones(ds.labels[items].shape, np.float32), seed=0, round=0)
     print(f"(d) one epoch of a Lightning fit: {n_labelled} labelled items, {ds.n_labels} labels, "
-          f"committee of {K}")
-    base = None
-    for heads in (Call("joint"), Call("independent"), Call("grouped")):
-        bundle = build_bundle(plan_for(heads), reg, ds)
-        t = median_seconds(lambda: bundle.fit(req)["train_seconds"], repeat, warmup=1)
-        base = base or t
-        print(f"    heads {heads.name:<12} {t:8.3f} s   {t / base:5.2f}x joint's time")
+          f"committee of {K} (median over {passes} alternating fits of {epochs} epochs; set-up not counted)")
+    heads = (Call("joint"), Call("independent"), Call("grouped"))
+    bundles = {h.name: build_bundle(plan_for(h, epochs), reg, ds) for h in heads}
+    epoch_times: dict[str, list[float]] = {name: [] for name in bundles}
+    setup: dict[str, list[float]] = {name: [] for name in bundles}
+    for _ in range(passes):
+        for name, bundle in bundles.items():
+            timer = EpochTimer()
+            req = FitRequest(items, ds.labels[items], np.ones(ds.labels[items].shape, np.float32), seed=0,
+                             round=0, callbacks=[timer])
+            info = bundle.fit(req)
+            epoch_times[name] += timer.seconds[1:]  # the first epoch of a fit warms up
+            setup[name].append(info["train_seconds"] - sum(timer.seconds))
+    base = statistics.median(epoch_times["joint"])
+    for name, times in epoch_times.items():
+        t = statistics.median(times)
+        print(f"    heads {name:<12} {t:8.3f} s   {t / base:5.2f}x joint's time   "
+              f"(Trainer set-up and tear-down {statistics.median(setup[name]):.2f} s per fit)")
 
 
 def main() -> None:
@@ -233,7 +267,7 @@ def main() -> None:
     bench_sparse(ds, data, repeat)
     bench_committee(ds, data, repeat)
     bench_heads_op(ds, repeat)
-    bench_epochs(ds, 3000, 3 if args.quick else 5)
+    bench_epochs(ds, 3000, 3, 2 if args.quick else 3)
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 

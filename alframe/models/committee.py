@@ -108,11 +108,13 @@ class CommitteeBundle(ModelBundle):
         if reads == "trunk":
             trunk = self.trunk_spec.build(d, n_members)
             d = int(trunk.out_dim)
-        elif self.plan.model.trunk.name != "identity" and n_members == self.n_members:
-            self.notes.append(
+        elif self.plan.model.trunk.name != "identity":
+            note = (
                 f"trunk {self.plan.model.trunk} is not used: heads {self.plan.model.heads.name} "
                 "read the encoder's output through their own per-label or per-group layers"
             )
+            if note not in self.notes:
+                self.notes.append(note)
         heads = self.heads_spec.build(d, list(self.dataset.label_names), n_members)
         return CommitteeNet(enc, trunk, heads, self.plan.model.dropout, n_members, self.n_labels)
 
@@ -201,7 +203,7 @@ class CommitteeBundle(ModelBundle):
                 enable_model_summary=False,
                 enable_checkpointing=False,
                 num_sanity_val_steps=0,
-                deterministic="warn" if tp.deterministic else None,
+                deterministic="warn" if tp.deterministic and self._on_gpu() else None,
                 log_every_n_steps=max(1, min(50, n_batches)),
             )
         except Exception as exc:  # Lightning's MisconfigurationException and friends
@@ -250,9 +252,18 @@ class CommitteeBundle(ModelBundle):
             net.train(was_training)
         return out.reshape(len(idx), self.n_labels, k * t)
 
-    def _device(self) -> torch.device:
+    def _on_gpu(self) -> bool:
+        """Whether the trainer will run on a CUDA device.
+
+        Only there is torch's deterministic mode asked for (``deterministic="warn"``): the CPU
+        kernels used here are deterministic for a fixed thread count, and the mode would also
+        fill every new tensor with NaN, which costs about a third of a CPU step.
+        """
         acc = str(self.plan.trainer.accelerator).lower()
-        if acc in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        return acc in ("gpu", "cuda", "auto") and torch.cuda.is_available()
+
+    def _device(self) -> torch.device:
+        if self._on_gpu():
             return torch.device("cuda", torch.cuda.current_device())
         return torch.device("cpu")
 

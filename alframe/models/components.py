@@ -86,7 +86,14 @@ def register(registry: Registry) -> None:
         _lazy("alframe.models.heads", "IndependentHeads"),
         params=[
             Param("hidden", "int", 32, 1, 4096, help="per-label hidden width"),
-            Param("dropout", "float", 0.1, 0.0, 0.9, help="dropout on the per-label hidden layer"),
+            Param(
+                "dropout",
+                "float",
+                0.0,
+                0.0,
+                0.9,
+                help="dropout on the per-label hidden layer (K x L x hidden masks per item: not free)",
+            ),
         ],
         help="A separate small MLP per label over the encoder output; no parameter is shared "
         "between labels (one batched einsum, not a loop).",

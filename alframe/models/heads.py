@@ -43,7 +43,7 @@ class JointHeads:
 class IndependentHeads:
     reads: ClassVar[str] = "encoder"
     hidden: int = 32
-    dropout: float = 0.1
+    dropout: float = 0.0
 
     def build(self, d_in: int, label_names: list[str], n_members: int) -> nn.Module:
         n = len(label_names)
@@ -128,7 +128,7 @@ class GroupedModule(nn.Module):
             for slot, j in enumerate(members):
                 pos[j] = gi * m + slot
         self.register_buffer("pos", pos, persistent=False)
-        self.drop = nn.Dropout(dropout)
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.reset_members(torch.Generator().manual_seed(0))
 
     def reset_members(self, gen: torch.Generator) -> None:

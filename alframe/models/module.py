@@ -31,7 +31,7 @@ class CommitteeNet(nn.Module):
         super().__init__()
         self.encoder, self.heads = encoder, heads
         self.trunk = trunk if trunk is not None else None
-        self.input_drop = nn.Dropout(dropout)
+        self.input_drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.n_members, self.n_labels = n_members, n_labels
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -76,6 +76,8 @@ class CommitteeModule(pl.LightningModule):
         self.steps = 0
         self._sum: torch.Tensor | float = 0.0
         self._rows = 0
+        self._vsum: torch.Tensor | float = 0.0
+        self._vrows = 0
 
     def set_label_counts(self, counts: LabelCounts) -> None:
         self.label_pos.copy_(counts.pos)

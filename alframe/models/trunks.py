@@ -55,7 +55,7 @@ class MLPModule(nn.Module):
         self.out_dim = hidden
         dims = [d_in] + [hidden] * layers
         self.layers = nn.ModuleList(StackedLinear(n_members, a, b) for a, b in zip(dims, dims[1:]))
-        self.drop = nn.Dropout(dropout)
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def reset_members(self, gen: torch.Generator) -> None:
         for layer in self.layers:
