@@ -35,7 +35,9 @@ def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, termi
         axes=axes_of(plan, variants),
         repeat=plan.repeat,
     )
-    resume = f"alframe run {getattr(args, 'spec', plan.spec_path)}" + (f" --out {folder}" if folder != base or getattr(args, "out", None) else "")
+    resume = f"alframe run {getattr(args, 'spec', plan.spec_path)}"
+    if folder != Path("runs") / plan.name:  # --out, or --fresh chose a new folder
+        resume += f" --out {folder}"
     return execute_experiment(exp, plugins, args, terminal, resume)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from alframe.report.analysis import STAGES, Analysis, SettingResult
+from alframe.report.analysis import STAGES, Analysis
 from alframe.report.complexity import Stat
 
 NOT_REACHED = "not reached"
