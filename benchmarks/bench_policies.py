@@ -92,13 +92,14 @@ def main() -> None:
     units = ("item", "cell") if args.unit == "both" else (args.unit,)
     print(f"pool: {args.items} items × {args.labels} labels × {args.members} members, "
           f"batch {args.batch}, torch threads {torch.get_num_threads()}")
-    print(f"{'policy':<58} {'unit':<5} {'seconds':>8} {'× random':>9}")
+    cells = args.items * args.labels
+    print(f"{'policy':<58} {'unit':<5} {'seconds':>8} {'ns/cell':>8} {'× random':>9}")
     for unit in units:
         built = [registry.build("policy", name, kwargs) for name, kwargs in POLICIES]
         times = time_all(built, pool, unit, args.batch, args.repeat)
         for (name, kwargs), secs in zip(POLICIES, times):
             label = name + (f"({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else "")
-            print(f"{label:<58} {unit:<5} {secs:>8.3f} {secs / times[0]:>9.1f}")
+            print(f"{label:<58} {unit:<5} {secs:>8.3f} {secs / cells * 1e9:>8.1f} {secs / times[0]:>9.1f}")
 
 if __name__ == "__main__":
     main()

@@ -46,6 +46,7 @@ from alframe.policies.select import (
     check_cell_scores,
     check_context,
     check_scores,
+    kth_largest,
     no_members_error,
 )
 
@@ -111,8 +112,10 @@ def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
     if batch >= np.count_nonzero(p):
         return (p > 0).astype(p.dtype)
     total = float(p.sum(dtype=np.float64))
-    top = np.partition(p, p.size - batch - 1)[p.size - batch - 1 :].astype(np.float64)
-    top = np.sort(top)[::-1]  # [batch + 1] largest first
+    cut = p.dtype.type(kth_largest(p, batch + 1))
+    above = p[p > cut]
+    top = np.concatenate([np.sort(above)[::-1], np.full(batch + 1 - len(above), cut)])
+    top = top.astype(np.float64)  # [batch + 1] the largest values, largest first
     capped_sum = np.concatenate(([0.0], np.cumsum(top[:-1])))  # [batch + 1] S_m, m = 0..batch
     m = np.arange(batch + 1)
     lam = (batch - m) / np.maximum(total - capped_sum, 1e-300)  # [batch + 1] λ_m

@@ -7,7 +7,7 @@ import pytest
 
 from alframe.errors import PluginError
 from alframe.policies.random_policy import RandomPolicy
-from alframe.policies.select import aggregate, canonical, top_k
+from alframe.policies.select import aggregate, canonical, kth_largest, top_k
 from policy_pools import ctx, make_pool, permuted
 
 
@@ -64,3 +64,24 @@ def test_random_needs_no_model_scores() -> None:
     pool.probs = torch.zeros((12, pool.known.shape[1], 0))  # the seed set: no model yet
     q = RandomPolicy().select(pool, ctx(4, "item"))
     assert len(q) == 4 and RandomPolicy.needs_scores is False
+
+
+@pytest.mark.parametrize("case", ["continuous", "tied_bulk", "tie_at_cut", "minus_inf_bulk", "all_equal"])
+@pytest.mark.parametrize("k", [1, 37, 5000])
+def test_kth_largest_on_large_pools_matches_a_full_sort(case: str, k: int) -> None:
+    rng = np.random.default_rng(k)
+    m = 600_000  # past the size where a sampled cut is used
+    v = rng.random(m).astype(np.float32)
+    if case == "tied_bulk":
+        v[rng.random(m) < 0.95] = 0.02
+    elif case == "tie_at_cut":
+        v = np.round(v * 4).astype(np.float32) / 4  # five values only
+    elif case == "minus_inf_bulk":
+        v[rng.random(m) < 0.99] = -np.inf
+    elif case == "all_equal":
+        v[:] = 0.5
+    expected = np.sort(v)[::-1][k - 1]
+    assert kth_largest(v, k) == expected
+    chosen = top_k(v, k)
+    reference = np.lexsort((np.arange(m), -v))[:k]
+    assert chosen.tolist() == reference.tolist()
