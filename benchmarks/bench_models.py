@@ -37,7 +37,9 @@ from alframe.models.features import Features
 from alframe.models.hashing import hash_bags
 from alframe.models.heads import IndependentHeads, JointModule
 from alframe.models.losses import LabelCounts, NoCorrection, masked_loss
-from alframe.plan import Call, DataPlan, EvalPlan, LabelPlan, ModelPlan, Plan, QueryPlan, TrainerPlan, TrainPlan, WeightPlan
+from alframe.plan import (
+    Call, DataPlan, EvalPlan, LabelPlan, ModelPlan, Plan, QueryPlan, TrainerPlan, TrainPlan, WeightPlan,
+)
 from alframe.registry import Registry
 
 DATA = Path(__file__).resolve().parents[1] / "specs" / "data" / "debian-packages.jsonl.gz"

@@ -11,7 +11,6 @@ CONTRACT (the engine relies on exactly this; the implementation grows behind it)
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,24 +33,6 @@ class FitRequest:
     callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks (progress feed)
     logger: Any = False  # a Lightning logger, or False
     root_dir: str | None = None  # Trainer.default_root_dir
-
-
-#: share of the labelled items held out (early stopping, tuned thresholds)
-HOLDOUT_FRACTION = 0.2
-#: below this many labelled items nothing is held out (thresholds stay fixed, no early stop)
-MIN_HOLDOUT_ITEMS = 10
-#: largest inference batch, and the budget of floats of its widest intermediate
-PREDICT_BATCH = 4096
-PREDICT_FLOATS = 1 << 24
-
-# purposes of the sub-seeds derived from a round seed
-_INIT, _SPLIT, _RESAMPLE, _SHUFFLE, _DROPOUT, _MC = range(1, 7)
-
-
-def sub_seed(seed: int, purpose: int) -> int:
-    """An independent 63-bit seed for one purpose, derived from the round seed."""
-    state = np.random.SeedSequence([int(seed) % (1 << 63), purpose]).generate_state(2, np.uint32)
-    return int((int(state[0]) << 31) ^ int(state[1]))
 
 
 def build_bundle(plan: Plan, registry: Registry, dataset: Dataset) -> ModelBundle:
@@ -128,7 +109,3 @@ def check_request(req: FitRequest, n_items: int, n_labels: int) -> tuple[np.ndar
     if not np.isfinite(weights[known]).all() or (weights[known] < 0).any():
         raise RunError("fit request: a cell weight is negative, NaN or infinite", code="R311")
     return items, targets.astype(np.int8), weights
-
-
-def now() -> float:
-    return time.perf_counter()

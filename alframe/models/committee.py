@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -24,23 +25,8 @@ from pytorch_lightning.callbacks import EarlyStopping
 from alframe.data.dataset import Dataset
 from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
-from alframe.models.bundle import (
-    _DROPOUT,
-    _INIT,
-    _MC,
-    _RESAMPLE,
-    _SHUFFLE,
-    _SPLIT,
-    HOLDOUT_FRACTION,
-    MIN_HOLDOUT_ITEMS,
-    PREDICT_BATCH,
-    PREDICT_FLOATS,
-    FitRequest,
-    ModelBundle,
-    check_request,
-    now,
-    sub_seed,
-)
+from alframe.models import seeds
+from alframe.models.bundle import FitRequest, ModelBundle, check_request
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
 from alframe.models.encoders import empty_bag_fraction
 from alframe.models.ensemble import member_multiplicity, member_network, reset_members
@@ -49,6 +35,14 @@ from alframe.models.losses import LabelCounts
 from alframe.models.module import CommitteeModule, CommitteeNet, OptimConfig
 from alframe.models.thresholds import tune_thresholds
 from alframe.plan import Plan
+
+#: share of the labelled items held out (early stopping, tuned thresholds)
+HOLDOUT_FRACTION = 0.2
+#: below this many labelled items nothing is held out (thresholds stay fixed, no early stop)
+MIN_HOLDOUT_ITEMS = 10
+#: largest inference batch, and the budget of floats of its widest intermediate
+PREDICT_BATCH = 4096
+PREDICT_FLOATS = 1 << 24
 
 _NOISY_LOGGERS = ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
 _NOISY_WARNINGS = (
@@ -64,7 +58,9 @@ _NOISY_WARNINGS = (
 class CommitteeBundle(ModelBundle):
     """Hashed/numeric encoder → trunk → heads, K members in one module."""
 
-    def __init__(self, plan: Plan, dataset: Dataset, *, encoder: Any, trunk: Any, heads: Any, imbalance: Any) -> None:
+    def __init__(
+        self, plan: Plan, dataset: Dataset, *, encoder: Any, trunk: Any, heads: Any, imbalance: Any
+    ) -> None:
         self.plan, self.dataset = plan, dataset
         self.encoder_spec, self.trunk_spec, self.heads_spec = encoder, trunk, heads
         self.notes: list[str] = []
@@ -76,7 +72,7 @@ class CommitteeBundle(ModelBundle):
             )
         self.n_members, self.n_labels = int(plan.model.ensemble), dataset.n_labels
         self.net = self.build_net(self.n_members)
-        reset_members(self.net, sub_seed(plan.seed, _INIT))
+        reset_members(self.net, seeds.sub_seed(plan.seed, seeds.INIT))
         optim = OptimConfig(
             name=plan.train.optimizer,
             lr=plan.train.lr,
@@ -127,29 +123,35 @@ class CommitteeBundle(ModelBundle):
     # -- training ---------------------------------------------------------------------------
 
     def fit(self, req: FitRequest) -> dict[str, float]:
-        start = now()
+        start = time.perf_counter()
         items, targets, weights = check_request(req, self.dataset.n_items, self.n_labels)
         plan = self.plan
         if not (plan.train.warm_start and self.fitted):
-            reset_members(self.net, sub_seed(req.seed, _INIT))
+            reset_members(self.net, seeds.sub_seed(req.seed, seeds.INIT))
         self.fitted, self.last_seed, self.last_round = True, int(req.seed), int(req.round)
         if len(items) == 0:
             self.thresholds = np.full(self.n_labels, plan.weighting.threshold, dtype=np.float32)
-            return {"epochs": 0, "steps": 0, "train_loss": 0.0, "fit_seconds": now() - start,
-                    "n_train": 0, "n_holdout": 0}
+            return {"epochs": 0, "steps": 0, "train_loss": 0.0, "train_seconds": 0.0,
+                    "n_train": 0, "n_holdout": 0, "fit_seconds": time.perf_counter() - start}
         data = self._round_data(req.seed, items, targets, weights)
+        out = self._train(req, data)
+        self._set_thresholds(data)
+        out["fit_seconds"] = time.perf_counter() - start
+        return out
+
+    def _train(self, req: FitRequest, data: RoundData) -> dict[str, float]:
+        """One ``Trainer.fit`` over the round's rows; the best held-out epoch restored."""
+        plan, module = self.plan, self.module
         early = plan.train.early_stop_patience is not None and data.holdout is not None
-        module = self.module
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
-        train_start = now()
+        start = time.perf_counter()
         with _quiet():
             trainer = self._trainer(req, early, -(-len(data.train) // max(plan.train.batch_size, 1)))
             with torch.random.fork_rng(devices=_cuda_devices()):
-                torch.manual_seed(sub_seed(req.seed, _DROPOUT))
+                torch.manual_seed(seeds.sub_seed(req.seed, seeds.DROPOUT))
                 trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())
-        train_seconds = now() - train_start
-        stopped_early = early and len(module.epoch_losses) < plan.train.epochs
+        seconds = time.perf_counter() - start
         module.restore_best()
         loss = module.epoch_losses[-1] if module.epoch_losses else float("nan")
         if not np.isfinite(loss):
@@ -158,37 +160,40 @@ class CommitteeBundle(ModelBundle):
                 code="R312",
                 hint="lower the learning rate (train { lr ... }) or check the cell weights",
             )
-        self._set_thresholds(data)
         out: dict[str, float] = {
             "epochs": len(module.epoch_losses),
             "steps": module.steps,
             "train_loss": loss,
-            "train_seconds": train_seconds,
+            "train_seconds": seconds,
             "n_train": len(data.train),
             "n_holdout": 0 if data.holdout is None else len(data.holdout),
-            "stopped_early": int(stopped_early),
+            "stopped_early": int(early and len(module.epoch_losses) < plan.train.epochs),
         }
         if module.val_losses:
             out["val_loss"] = min(module.val_losses) if early else module.val_losses[-1]
-        out["fit_seconds"] = now() - start
         return out
 
     def _round_data(self, seed: int, items: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> RoundData:
+        """Held-out split and member multiplicities of this round, from their own sub-seeds."""
         plan = self.plan
         need_holdout = plan.train.early_stop_patience is not None or plan.weighting.thresholds == "tuned"
+        split_rng = np.random.default_rng(seeds.sub_seed(seed, seeds.SPLIT))
         fraction = HOLDOUT_FRACTION if need_holdout else 0.0
-        rows, held = split_holdout(len(items), fraction, MIN_HOLDOUT_ITEMS, np.random.default_rng(sub_seed(seed, _SPLIT)))
-        mult = member_multiplicity(len(rows), self.n_members, plan.model.diversity,
-                                   np.random.default_rng(sub_seed(seed, _RESAMPLE)))
+        rows, held = split_holdout(len(items), fraction, MIN_HOLDOUT_ITEMS, split_rng)
+        resample_rng = np.random.default_rng(seeds.sub_seed(seed, seeds.RESAMPLE))
+        mult = member_multiplicity(len(rows), self.n_members, plan.model.diversity, resample_rng)  # [m, K]
         train = LabelledRows(self.features, items[rows], targets[rows], weights[rows], mult)
-        holdout = LabelledRows(self.features, items[held], targets[held], weights[held], None) if len(held) else None
-        return RoundData(train, holdout, plan.train.batch_size, sub_seed(seed, _SHUFFLE))
+        holdout = None
+        if len(held):
+            holdout = LabelledRows(self.features, items[held], targets[held], weights[held], None)
+        return RoundData(train, holdout, plan.train.batch_size, seeds.sub_seed(seed, seeds.SHUFFLE))
 
     def _trainer(self, req: FitRequest, early: bool, n_batches: int) -> pl.Trainer:
         tp = self.plan.trainer
         callbacks = list(req.callbacks)
         if early:
-            callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=int(self.plan.train.early_stop_patience or 0)))
+            patience = int(self.plan.train.early_stop_patience or 0)
+            callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=patience))
         try:
             return pl.Trainer(
                 max_epochs=self.plan.train.epochs,
@@ -242,9 +247,10 @@ class CommitteeBundle(ModelBundle):
         all_idx = torch.from_numpy(idx)
         try:
             with torch.inference_mode(), torch.random.fork_rng(devices=_cuda_devices()):
-                torch.manual_seed(sub_seed(self.last_seed, _MC))
+                torch.manual_seed(seeds.sub_seed(self.last_seed, seeds.MC))
                 for s in range(0, len(idx), step):
-                    batch = {n: v.to(device, non_blocking=True) for n, v in self.features.batch(all_idx[s : s + step]).items()}
+                    chunk = self.features.batch(all_idx[s : s + step])
+                    batch = {n: v.to(device, non_blocking=True) for n, v in chunk.items()}
                     for j in range(t):
                         logits = net(batch).float()  # [B, K, L]
                         out[s : s + step, :, :, j] = torch.sigmoid(logits).permute(0, 2, 1).cpu()

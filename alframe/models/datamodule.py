@@ -90,7 +90,9 @@ class RoundData:
         return DataLoader(self.holdout, sampler=sampler, batch_size=None, num_workers=0)
 
 
-def split_holdout(n: int, fraction: float, min_items: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def split_holdout(
+    n: int, fraction: float, min_items: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, held-out rows) of n labelled items; nothing held out below ``min_items``."""
     if n < min_items or fraction <= 0:
         return np.arange(n), np.zeros(0, dtype=np.int64)

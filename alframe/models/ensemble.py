@@ -121,7 +121,9 @@ def member_state(
     return out
 
 
-def member_network(committee: nn.Module, k: int, n_members: int, build_single: Callable[[], nn.Module]) -> nn.Module:
+def member_network(
+    committee: nn.Module, k: int, n_members: int, build_single: Callable[[], nn.Module]
+) -> nn.Module:
     """A single-member network holding exactly member k's parameters."""
     single = build_single()
     single.load_state_dict(member_state(committee.state_dict(), single.state_dict(), k, n_members))

@@ -26,11 +26,17 @@ class CommitteeNet(nn.Module):
     """``batch → [B, K, L]`` logits of K members for L labels."""
 
     def __init__(
-        self, encoder: nn.Module, trunk: nn.Module | None, heads: nn.Module, dropout: float, n_members: int, n_labels: int
+        self,
+        encoder: nn.Module,
+        trunk: nn.Module | None,
+        heads: nn.Module,
+        dropout: float,
+        n_members: int,
+        n_labels: int,
     ) -> None:
         super().__init__()
         self.encoder, self.heads = encoder, heads
-        self.trunk = trunk if trunk is not None else None
+        self.trunk = trunk
         self.input_drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.n_members, self.n_labels = n_members, n_labels
 
