@@ -122,3 +122,25 @@ def test_label_counts_are_importance_weighted() -> None:
     weights = np.array([[2.0, 1.0], [3.0, 9.0], [1.0, 4.0]], dtype=np.float32)
     counts = LabelCounts.from_cells(targets, weights)
     assert counts.pos.tolist() == [3.0, 4.0] and counts.neg.tolist() == [3.0, 1.0]
+
+
+def test_importance_weighted_loss_is_unbiased_for_the_full_pool() -> None:
+    """Ask each cell with probability p, weight its answer 1/p: the mean loss over many draws is
+    the loss with every cell known (the divisor must not depend on the weights)."""
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(40, 1, 5, generator=gen)
+    full_targets = (torch.rand(40, 5, generator=gen) < 0.3).to(torch.int8)
+    p = torch.rand(40, 5, generator=gen) * 0.8 + 0.1  # query probabilities in [0.1, 0.9]
+    method = PosWeight("ratio", 50.0)
+    counts = _counts([1.0] * 5, [3.0] * 5)
+    full = masked_loss(method.cell_loss(logits, full_targets, counts), full_targets, torch.ones(40, 5))
+    draws = []
+    for _ in range(3000):
+        asked = torch.rand(40, 5, generator=gen) < p
+        targets = torch.where(asked, full_targets, torch.tensor(-1, dtype=torch.int8))
+        weights = torch.where(asked, 1.0 / p, 0.0)
+        draws.append(masked_loss(method.cell_loss(logits, targets, counts), targets, weights).item())
+    mean = float(np.mean(draws))
+    stderr = float(np.std(draws)) / math.sqrt(len(draws))
+    assert abs(mean - full.item()) < 4 * stderr
+    assert stderr < 0.01 * full.item()  # the check is sharp: within a few tenths of a percent
