@@ -154,7 +154,8 @@ def map_rows(
     The temporaries a measure makes (logs, votes) are the size of its input; chunking keeps
     them near ``chunk_cells`` elements, so scoring a large pool costs ``[n, L]`` for the output
     and a bounded amount beside it. Chunks arrive on the CPU in float32 whatever the scorer's
-    device and precision (``bf16`` probabilities would tie far more often).
+    device and precision (``bf16`` probabilities would tie far more often), and each is checked
+    to lie in [0, 1] while it is in cache rather than in a separate pass over the pool.
     """
     n, n_labels, k = probs.shape
     rows = max(1, chunk_cells // max(1, n_labels * max(1, k)))
@@ -162,5 +163,19 @@ def map_rows(
     with torch.inference_mode():
         for start in range(0, n, rows):
             chunk = probs[start : start + rows].to(device="cpu", dtype=torch.float32)  # [c, L, K]
+            _check_range(chunk)
             out[start : start + rows] = fn(chunk)
     return out
+
+
+def _check_range(chunk: torch.Tensor) -> None:
+    if chunk.numel() == 0:
+        return
+    low, high = torch.aminmax(chunk)
+    if not (0.0 <= float(low) and float(high) <= 1.0):  # NaN fails both
+        from alframe.errors import PluginError
+
+        raise PluginError(
+            f"probabilities outside [0, 1] or NaN (min {float(low)}, max {float(high)})",
+            hook="alframe_score_pool",
+        )

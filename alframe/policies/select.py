@@ -25,7 +25,11 @@ CellFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def check_scores(scores: PoolScores) -> None:
-    """Refuse malformed pool scores with a message naming the scorer hook."""
+    """Refuse malformed pool scores with a message naming the scorer hook.
+
+    Shapes only: the values are checked chunk by chunk as the measures read them
+    (:func:`alframe.policies.measures.map_rows`).
+    """
     probs = scores.probs
     if not isinstance(probs, torch.Tensor) or probs.ndim != 3:
         raise _scorer_error(f"probs must be a tensor [n, L, K], got {getattr(probs, 'shape', type(probs))}")
@@ -38,10 +42,6 @@ def check_scores(scores: PoolScores) -> None:
         got = len(getattr(scores, name))
         if got != n_labels:
             raise _scorer_error(f"{name} has {got} entries for {n_labels} labels")
-    if probs.numel() and probs.shape[2]:
-        low, high = torch.aminmax(probs)
-        if not (0.0 <= float(low) and float(high) <= 1.0):
-            raise _scorer_error(f"probabilities outside [0, 1] or NaN (min {float(low)}, max {float(high)})")
 
 
 def _scorer_error(message: str) -> PluginError:

@@ -81,3 +81,9 @@ def test_malformed_scores_are_refused() -> None:
     scores.known = np.zeros((2, 2), dtype=bool)
     with pytest.raises(PluginError, match="known mask"):
         UncertaintyPolicy().select(scores, ctx(1, "cell"))
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1])
+def test_out_of_range_probabilities_are_refused(bad: float) -> None:
+    with pytest.raises(PluginError, match=r"outside \[0, 1\]"):
+        UncertaintyPolicy().select(pool([[0.5, bad]]), ctx(1, "cell"))
