@@ -11,6 +11,7 @@ CONTRACT (the engine relies on exactly this; the implementation grows behind it)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,13 @@ def _component(registry: Registry, kind: str, call: Call, needs: tuple[str, ...]
 
 
 class ModelBundle:
-    """Features of every item, the committee, its decision thresholds; see the module doc."""
+    """What the engine calls (see the module doc). The built-in implementation is
+    :class:`alframe.models.committee.CommitteeBundle`; a plugin's ``alframe_build_model`` may
+    return its own subclass.
+
+    ``thresholds`` is float32 [L]; ``notes`` holds sentences worth showing the user (a trunk the
+    heads do not use, texts that are mostly empty).
+    """
 
     thresholds: np.ndarray
     notes: list[str]
@@ -82,10 +89,10 @@ class ModelBundle:
     def predict_proba(self, idx: np.ndarray, mc_samples: int = 0) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def save_checkpoint(self, path: str) -> None:  # pragma: no cover - interface
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def load_checkpoint(self, path: str) -> None:  # pragma: no cover - interface
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -275,7 +276,7 @@ class CommitteeBundle(ModelBundle):
 
     # -- checkpoints ------------------------------------------------------------------------
 
-    def save_checkpoint(self, path: str) -> None:
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         state = {n: v.detach().cpu() for n, v in self.net.state_dict().items()}
         ckpt.write_atomic(
             {
@@ -293,7 +294,7 @@ class CommitteeBundle(ModelBundle):
             path,
         )
 
-    def load_checkpoint(self, path: str) -> None:
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         obj = ckpt.read_checkpoint(path)
         if list(obj.get("labels", [])) != list(self.dataset.label_names) or obj.get("members") != self.n_members:
             raise RunError(f"checkpoint {path} belongs to another label space or committee size", code="R305")
