@@ -30,7 +30,7 @@ from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
 from alframe.models.encoders import empty_bag_fraction
-from alframe.models.ensemble import member_multiplicity, member_network, reset_members
+from alframe.models.ensemble import cuda_devices, member_multiplicity, member_network, reset_members
 from alframe.models.features import Features
 from alframe.models.losses import LabelCounts
 from alframe.models.module import CommitteeModule, CommitteeNet, OptimConfig
@@ -94,7 +94,7 @@ class CommitteeBundle(ModelBundle):
         Built under a forked global generator: a plugin layer that initialises itself from the
         global RNG must not shift the engine's random stream (weights are re-drawn from seeds).
         """
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=cuda_devices()):
             return self._build_net(n_members)
 
     def _build_net(self, n_members: int) -> CommitteeNet:
@@ -149,7 +149,7 @@ class CommitteeBundle(ModelBundle):
         start = time.perf_counter()
         with _quiet():
             trainer = self._trainer(req, early, -(-len(data.train) // max(plan.train.batch_size, 1)))
-            with torch.random.fork_rng(devices=_cuda_devices()):
+            with torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(seeds.sub_seed(req.seed, seeds.DROPOUT))
                 trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())
         seconds = time.perf_counter() - start
@@ -247,7 +247,7 @@ class CommitteeBundle(ModelBundle):
         step = max(256, min(PREDICT_BATCH, PREDICT_FLOATS // max(net.width, 1)))
         all_idx = torch.from_numpy(idx)
         try:
-            with torch.inference_mode(), torch.random.fork_rng(devices=_cuda_devices()):
+            with torch.inference_mode(), torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(seeds.sub_seed(self.last_seed, seeds.MC))
                 for s in range(0, len(idx), step):
                     chunk = self.features.batch(all_idx[s : s + step])
@@ -322,10 +322,6 @@ def _devices(text: str) -> Any:
     if "," in value and all(p.strip().isdigit() for p in value.split(",") if p.strip()):
         return [int(p) for p in value.split(",") if p.strip()]
     return value
-
-
-def _cuda_devices() -> list[int]:
-    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
 
 
 @contextlib.contextmanager

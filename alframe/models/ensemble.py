@@ -93,8 +93,8 @@ def _reset_children(module: nn.Module, gen: torch.Generator) -> None:
             continue
         if hasattr(child, "reset_parameters"):
             sub_seed = int(torch.randint(0, 2**62, (1,), generator=gen))
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(sub_seed)
+            with torch.random.fork_rng(devices=cuda_devices()):
+                torch.manual_seed(sub_seed)  # seeds the CUDA generators too: fork them all
                 child.reset_parameters()
         _reset_children(child, gen)
 
@@ -128,3 +128,8 @@ def member_network(
     single = build_single()
     single.load_state_dict(member_state(committee.state_dict(), single.state_dict(), k, n_members))
     return single
+
+
+def cuda_devices() -> list[int]:
+    """Every CUDA device, so ``fork_rng`` restores their generators too (none on a CPU)."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
