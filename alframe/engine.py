@@ -131,6 +131,8 @@ class Engine:
         )
         for text in dataset.warnings:
             self.observer.message(f"warning: {text}")
+        for note in getattr(bundle, "notes", None) or []:
+            self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
             if getattr(pol, "warning", None):
                 self.observer.message(f"warning: {pol.warning}")
@@ -244,12 +246,8 @@ class Engine:
     def _annotate(self, state: RunState, asked: list[tuple[str, str, float, float]]) -> int:
         """Ask the oracle every asked cell that has no answer yet; commit each chunk at once."""
         ds = state.dataset
-        label_index = {name: j for j, name in enumerate(ds.label_names)}
-        todo = [
-            (ds.index_of(item), label_index[label], p)
-            for item, label, p, _ in asked
-            if state.answers[ds.index_of(item), label_index[label]] < 0
-        ]
+        cells = [(ds.index_of(item), ds.label_index(label), p) for item, label, p, _ in asked]
+        todo = [(i, j, p) for i, j, p in cells if state.answers[i, j] < 0]
         chunk = 1 if getattr(state.oracle, "interactive", False) else BATCH_ANSWERS
         added = 0
         with self._stage("annotate"):
@@ -392,9 +390,8 @@ class Engine:
     def _restore(self, state: RunState) -> None:
         """Rebuild the label matrix from the store, and the model of the last complete round."""
         ds = state.dataset
-        label_index = {name: j for j, name in enumerate(ds.label_names)}
         for a in state.store.current_answers():
-            i, j = ds.index_of(a.item), label_index[a.label]
+            i, j = ds.index_of(a.item), ds.label_index(a.label)
             state.answers[i, j] = a.value
             state.query_prob[i, j] = a.prob
         complete = [r for r in state.store.rounds() if r.status == "complete"]
@@ -432,10 +429,9 @@ class Engine:
 
     def _answers_up_to(self, state: RunState, rnd: int) -> np.ndarray:
         ds = state.dataset
-        label_index = {name: j for j, name in enumerate(ds.label_names)}
         out = np.full_like(state.answers, -1)
         for a in state.store.current_answers(up_to_round=rnd):
-            out[ds.index_of(a.item), label_index[a.label]] = a.value
+            out[ds.index_of(a.item), ds.label_index(a.label)] = a.value
         return out
 
     @contextmanager

@@ -41,8 +41,21 @@ class Dataset:
         return len(self.label_names)
 
     def index_of(self, item_id: str) -> int:
-        """Index of an item id (binary search; ids are sorted). KeyError when absent."""
-        i = int(np.searchsorted(np.asarray(self.ids, dtype=object), item_id))
-        if i < len(self.ids) and self.ids[i] == item_id:
-            return i
-        raise KeyError(item_id)
+        """Index of an item id. KeyError when absent.
+
+        The id → index map is built once, on first use: the engine maps every stored answer
+        and every asked question back to its row.
+        """
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {item: i for i, item in enumerate(self.ids)}
+            self.__dict__["_index"] = index
+        return index[item_id]
+
+    def label_index(self, name: str) -> int:
+        """Index of a label name. KeyError when absent."""
+        index = self.__dict__.get("_label_index")
+        if index is None:
+            index = {label: j for j, label in enumerate(self.label_names)}
+            self.__dict__["_label_index"] = index
+        return index[name]
