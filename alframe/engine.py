@@ -95,6 +95,7 @@ class Engine:
         self.observer = observer or Observer()
         self._stop_requested = False
         self._timings: dict[str, float] = {}
+        self._warned: set[str] = set()
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -134,8 +135,7 @@ class Engine:
         for note in getattr(bundle, "notes", None) or []:
             self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
-            if getattr(pol, "warning", None):
-                self.observer.message(f"warning: {pol.warning}")
+            self._warn_once(getattr(pol, "warning", None))
         state.train_callbacks.append(_StopTraining(self))
         state.train_callbacks.extend(self.observer.train_callbacks())
         for text in self.run_dir.messages or []:
@@ -241,7 +241,14 @@ class Engine:
         with self._stage("query"):
             queries, who = call_first(self.plugins, "alframe_query", state=state, scores=scores)
         self._check_queries(state, queries, who, "alframe_query")
+        self._warn_once(getattr(state.policy, "warning", None))
         return queries
+
+    def _warn_once(self, text: str | None) -> None:
+        """A policy learns some things only when it first sees scores (e.g. one member)."""
+        if text and text not in self._warned:
+            self._warned.add(text)
+            self.observer.message(f"warning: {text}")
 
     def _annotate(self, state: RunState, asked: list[tuple[str, str, float, float]]) -> int:
         """Ask the oracle every asked cell that has no answer yet; commit each chunk at once."""

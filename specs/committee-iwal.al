@@ -1,7 +1,9 @@
 # Importance-weighted active learning with a committee, asking single package-tag cells.
 # Five members (bootstrap resamples, one batched module) disagree; IWAL asks each cell with a
 # probability p that grows with the disagreement (never below the floor) and weights its answer
-# by 1/p, so the labelled set stays an unbiased sample of the pool.
+# by 1/p, so the weighted loss over the labelled cells is an unbiased estimate of the loss over
+# the whole pool. (Clipping the weights, e.g. `clip 20`, steadies training but gives up part of
+# that: docs/strategies.md measures how much.)
 
 run "committee-iwal" seed 3
 
@@ -26,8 +28,6 @@ train { epochs 5  batch 64  lr 0.003  warm_start yes }
 
 weighting {
   importance yes
-  clip 20                          # no answer weighs more than 20
-  normalize yes
   imbalance pos_weight(mode=sqrt)
 }
 
