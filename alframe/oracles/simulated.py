@@ -29,13 +29,26 @@ class SimulatedOracle:
     ) -> np.ndarray:
         """Answers for the cells ``(items[i], labels[i])``: int8 0/1, or -1 where unknown.
 
-        The flip coins are drawn for every cell (answerable or not) so that the random stream,
-        and therefore every later answer, does not depend on which cells the data set knows.
+        Each cell's coin is a function of the cell and of one number drawn from ``rng``, not
+        of the cell's position in the request: asking a cell alone, in another order or in
+        another chunk (as a resumed round does) gives the same answer for the same ``rng``.
         """
         items, labels = as_cells(dataset, items, labels)
         truth = dataset.labels[items, labels].astype(np.int8)  # [m]
         if self.noise == 0.0:
             return truth
-        flip = (rng.random(len(items)) < self.noise) & (truth != UNKNOWN)  # [m]
+        key = np.uint64(rng.integers(0, 2**63))
+        cell = items.astype(np.uint64) * np.uint64(dataset.n_labels) + labels.astype(np.uint64)
+        flip = (cell_uniform(cell, key) < self.noise) & (truth != UNKNOWN)  # [m]
         return np.where(flip, 1 - truth, truth).astype(np.int8)
+
+
+def cell_uniform(cell: np.ndarray, key: np.uint64) -> np.ndarray:
+    """A uniform [0, 1) number per cell id: splitmix64 of (cell id, key), vectorised."""
+    with np.errstate(over="ignore"):
+        z = (cell ^ key) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 

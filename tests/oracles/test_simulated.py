@@ -48,3 +48,17 @@ def test_noise_is_deterministic_for_a_seed() -> None:
 def test_an_item_query_must_be_expanded_first() -> None:
     with pytest.raises(PluginError, match="expand"):
         SimulatedOracle().answer(small_dataset(), np.array([1]), np.array([-1]), np.random.default_rng(0))
+
+
+def test_noisy_answers_do_not_depend_on_how_cells_are_batched() -> None:
+    """A resumed round asks its remaining cells alone: they must get the same answers."""
+    ds = small_dataset()
+    items = np.repeat(np.arange(ds.n_items), ds.n_labels)
+    labels = np.tile(np.arange(ds.n_labels), ds.n_items)
+    oracle = SimulatedOracle(0.4)
+    whole = oracle.answer(ds, items, labels, np.random.default_rng(11))
+    order = np.random.default_rng(0).permutation(len(items))
+    parts = np.empty_like(whole)
+    for chunk in np.array_split(order, 3):
+        parts[chunk] = oracle.answer(ds, items[chunk], labels[chunk], np.random.default_rng(11))
+    assert (whole == parts).all()
