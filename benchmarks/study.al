@@ -9,14 +9,14 @@ data "../specs/data/debian-packages.jsonl.gz" {
   id package
   text package, description
   test fraction 0.25 seed 11
-  limit 4000
+  limit 5000
 }
 
-labels from "tags" { min_positives 150 }
+labels from "tags" { min_positives 100 }
 
 model { encoder hashed_bag(dim=32, buckets=2^16, ngrams=1..2)  trunk mlp(hidden=64)  heads joint  ensemble 3 }
 
-train { epochs 4  batch 64  lr 0.005 }
+train { epochs 3  batch 64  lr 0.005 }
 
 trainer { loggers [] }
 
@@ -25,11 +25,11 @@ query {
   batch 50
   unit item
   policy random
-  budget 9600
+  budget 35700
 }
 
 oracle simulated
 
 evaluate { metrics [micro_f1, macro_f1] }
 
-ceiling no
+ceiling yes

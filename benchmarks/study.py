@@ -13,8 +13,9 @@ measured in the same study:
 
 - labels to target (first evaluated round at or above the target, mean ± sd over repeats),
   with "labels saved" = labels of the reference / labels of the setting (above 1: fewer labels);
-- time: seconds per round and in total, with "time" = seconds of the setting / seconds of the
-  reference (above 1: slower), and labels per second of training.
+- time: seconds per round and in total (the engine's stage timings), with "time" = seconds of
+  the setting / seconds of the reference (above 1: slower), labels per second of training, and
+  each run's wall time (loading the data and building the model included).
 
     .venv/bin/python benchmarks/study.py                 # the full study (docs/results.md)
     .venv/bin/python benchmarks/study.py --design core --repeat 1 --limit 2000   # a quick look
@@ -135,7 +136,8 @@ def ratio_tables(rep: Any) -> tuple[list[str], list[list[str]], list[str], list[
     for i, t in enumerate(a.targets, start=1):
         lc_cols += [f"labels to T{i}", "saved × random", "saved × joint"]
     lc_cols += [f"final {m}" for m in a.metrics]
-    time_cols = ["setting", "train s/round", "round s", "total s", "time × random", "time × joint", "labels / train s"]
+    time_cols = ["setting", "train s/round", "round s", "total s", "time × random", "time × joint", "labels / train s",
+                 "wall s"]
     lc_rows, time_rows, records = [], [], []
     for s in a.settings:
         j = by.get(joint.get(s.setting) or "")
@@ -153,12 +155,13 @@ def ratio_tables(rep: Any) -> tuple[list[str], list[list[str]], list[str], list[
         t_joint = paired_ratio(totals(s.setting), totals(j.setting)) if j else None
         time_rows.append([s.setting, fmt_seconds(s.per_round["train"]), fmt_seconds(s.round_seconds),
                           fmt_seconds(s.total_seconds), fmt_ratio(t_random), fmt_ratio(t_joint),
-                          fmt_seconds(s.labels_per_train_second)])
+                          fmt_seconds(s.labels_per_train_second), fmt_seconds(s.wall_seconds)])
         rec.update({"final": {m: s.final[m].to_dict() for m in a.metrics},
                     "train_seconds_per_round": s.per_round["train"].to_dict(),
                     "round_seconds": s.round_seconds.to_dict(), "total_seconds": s.total_seconds.to_dict(),
                     "time_vs_random": t_random.to_dict(), "time_vs_joint": t_joint.to_dict() if t_joint else None,
-                    "labels_per_train_second": s.labels_per_train_second.to_dict()})
+                    "labels_per_train_second": s.labels_per_train_second.to_dict(),
+                    "wall_seconds": s.wall_seconds.to_dict()})
         records.append(rec)
     return lc_cols, lc_rows, time_cols, time_rows, records
 

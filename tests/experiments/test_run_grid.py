@@ -93,6 +93,12 @@ def test_vary_run_end_to_end_then_resume_skips_everything(tmp_path: Path) -> Non
     assert "Labels to target" in text and "Time" in text and "F1 by label frequency" in text
     page = (out / "report" / "index.html").read_text()
     assert "policy=uncertainty" in page and "data:image/png;base64," in page
+    assert "<table>" in page and "Labels to target" in page
+    import matplotlib.image as mpimg
+
+    pngs = sorted((out / "report").glob("*.png"))
+    assert {p.name for p in pngs} >= {"curves_micro_f1.png", "curves_macro_f1.png", "time.png", "imbalance.png"}
+    assert all(mpimg.imread(p).shape[0] > 100 for p in pngs)
     summary = json.loads((out / "report" / "summary.json").read_text())
     assert [s["setting"] for s in summary["settings"]] == ["policy=random", "policy=uncertainty"]
     assert summary["targets"][0]["relative_to"] == "ceiling"
