@@ -185,6 +185,9 @@ class Engine:
         if self._stop_requested:
             raise Stop()
         answered = self._annotate(state, asked)
+        waiting = self._waiting_for_answers(state, asked)
+        if waiting is not None:
+            return waiting
         with self._stage("weight"):
             weights, _ = call_first(self.plugins, "alframe_weight", state=state)
             state.weights = self._check_weights(state, weights)
@@ -192,14 +195,14 @@ class Engine:
             train_info, _ = call_first(self.plugins, "alframe_train", state=state)
         if self._stop_requested:
             raise Stop()  # training may have been cut short: the round is redone on resume
-        metrics = state.last_metrics
-        last = self._budget_left(state) <= 0 or not state.candidates().size
-        if rnd % self.plan.evaluate.every == 0 or last:
-            with self._stage("evaluate"):
-                metrics, _ = call_first(self.plugins, "alframe_evaluate", state=state)
-            state.last_metrics = metrics
+        metrics: dict[str, Any] = {}  # empty: not evaluated this round (evaluate { every N })
+        if rnd % self.plan.evaluate.every == 0:
+            metrics = self._evaluate(state)
         with self._stage("checkpoint"):
             ckpt = self.run_dir.save_checkpoint(state.bundle, rnd)
+        reason = self._should_stop(state)
+        if reason is not None and not metrics:
+            metrics = self._evaluate(state)  # the last round is always evaluated
         record = RoundRecord(
             round=rnd,
             labels_used=state.labels_used,
@@ -209,9 +212,8 @@ class Engine:
             timings=dict(self._timings),
             train=dict(train_info or {}),
             metrics=metrics,
+            stop_reason=reason,
         )
-        reason = self._should_stop(state)
-        record.stop_reason = reason
         store.finish_round(
             rnd,
             labels=record.labels_used,
@@ -286,6 +288,30 @@ class Engine:
                 if self._stop_requested:
                     raise Stop()
         return added
+
+    def _evaluate(self, state: RunState) -> dict[str, Any]:
+        with self._stage("evaluate"):
+            metrics, _ = call_first(self.plugins, "alframe_evaluate", state=state)
+        state.last_metrics = metrics
+        return metrics
+
+    def _waiting_for_answers(self, state: RunState, asked: list[tuple[str, str, float, float]]) -> RoundRecord | None:
+        """With an oracle that waits (a person filling in a file), a round whose questions are
+        not all answered ends the run here: the questions are written beside the run, and the
+        same command picks the round up again once the answers are there."""
+        if not getattr(state.oracle, "waits_for_answers", False):
+            return None
+        ds = state.dataset
+        pending = [(item, label) for item, label, _, _ in asked if state.answers[ds.index_of(item), ds.label_index(label)] < 0]
+        if not pending:
+            return None
+        path = self.run_dir.write_questions(state.round, pending, ds)
+        where = getattr(state.oracle, "path", "the answers file")
+        return self._finish_empty(
+            state,
+            f"waiting for {len(pending)} answer(s): fill in the value column of {path} "
+            f"and save it as (or append it to) {where}, then run the same command again",
+        )
 
     def _should_stop(self, state: RunState) -> str | None:
         reason = call_optional(self.plugins, "alframe_should_stop", state=state)
@@ -407,7 +433,7 @@ class Engine:
             return
         last = complete[-1].round
         self._rebuild_model(state, last)
-        state.last_metrics = complete[-1].metrics
+        state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
         for r in complete:
             state.history.append(
                 RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True)

@@ -194,6 +194,19 @@ class RunDir:
         _write_atomic(self.path / "metrics.csv", buf.getvalue())
 
 
+    def write_questions(self, rnd: int, cells: list[tuple[str, str]], dataset: Any) -> Path:
+        """The round's unanswered questions as a CSV a person can fill in (``value`` blank);
+        its columns are those of an answers file, plus the item's text to decide by."""
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["id", "label", "value", "text"])
+        for item, label in cells:
+            w.writerow([item, label, "", dataset.texts[dataset.index_of(item)]])
+        path = self.path / f"questions-round-{rnd:04d}.csv"
+        _write_atomic(path, buf.getvalue())
+        return path
+
+
 def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
     """Human-readable differences between two plan dicts: ``query.batch: 200 → 300``."""
     out: list[str] = []

@@ -23,7 +23,7 @@ model {
   heads independent(hidden=16)
 }
 
-train { epochs 4  batch 128  lr 0.003  optimizer adamw  weight_decay 0.0001 }
+train { epochs 10  batch 32  lr 0.003  optimizer adamw  weight_decay 0.0001 }
 
 weighting { imbalance focal(gamma=2.0, alpha=0.25)  thresholds fixed 0.5 }
 

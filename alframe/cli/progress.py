@@ -51,6 +51,15 @@ def fmt_seconds(s: float | None) -> str:
     return f"{h}h{m:02d}m"
 
 
+def metric_text(metrics: dict[str, Any], name: str) -> str:
+    """A metric for display: "–" when the round was not evaluated, "undefined" when the metric
+    has no value (e.g. no positive in the test split)."""
+    if not metrics:
+        return "–"
+    value = metrics.get(name)
+    return "undefined" if value is None else f"{value:.4f}"
+
+
 def metric_names(state: RunState) -> list[str]:
     return list(state.plan.evaluate.metrics)
 
@@ -193,10 +202,11 @@ class LiveProgress(Observer):
         t.add_column("metric", style="dim")
         t.add_column("last", justify="right")
         t.add_column("trend")
+        evaluated = [r.metrics for r in state.history if r.metrics]
         for name in metric_names(state):
-            values = [r.metrics.get(name) for r in state.history]
-            last = values[-1] if values else None
-            t.add_row(name, "undefined" if last is None else f"{last:.4f}", sparkline(values))  # type: ignore[arg-type]
+            values = [m.get(name) for m in evaluated]
+            last = evaluated[-1] if evaluated else {}
+            t.add_row(name, metric_text(last, name), sparkline(values))  # type: ignore[arg-type]
         return t
 
     def _timing_table(self, state: RunState) -> Table:
@@ -237,10 +247,7 @@ class PlainProgress(Observer):
         self.estimate.round_seconds.append(now - self.round_started_at)
         self.round_started_at = now
         q = state.plan.query
-        metrics = "  ".join(
-            f"{m} {'undefined' if record.metrics.get(m) is None else format(record.metrics[m], '.4f')}"
-            for m in metric_names(state)
-        )
+        metrics = "  ".join(f"{m} {metric_text(record.metrics, m)}" for m in metric_names(state))
         stages = " ".join(f"{k} {v:.1f}s" for k, v in record.timings.items() if v >= 0.05)
         eta = self.estimate.time_left(state)
         self.console.print(

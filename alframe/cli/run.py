@@ -66,6 +66,8 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
 
 def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
+    from alframe.cli.progress import metric_text
+
     t = Table(title=f"{plan.name}: {summary.stop_reason}", title_justify="left", show_edge=False)
     t.add_column("round", justify="right")
     t.add_column("labels", justify="right")
@@ -80,7 +82,7 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
             str(r.round),
             f"{r.labels_used:,}",
             f"{r.items_touched:,}",
-            *["undefined" if r.metrics.get(m) is None else f"{r.metrics[m]:.4f}" for m in names],
+            *[metric_text(r.metrics, m) for m in names],
             f"{r.timings.get('train', 0.0):.1f}",
             f"{sum(r.timings.values()):.1f}",
         )

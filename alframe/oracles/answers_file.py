@@ -18,8 +18,10 @@ the header being row 1) and the field — an unknown label or id with the neares
 value outside {0, 1}, one cell answered twice with different values naming both rows — and
 never a silently dropped row.
 
-The path comes from the spec as written; a relative path is resolved against the current
-directory when the oracle is built (the folder ``alframe run`` was started in).
+The compiler resolves the spec's path against the spec's folder (it may not leave it); a
+relative path given in Python is resolved against the current directory. A file that does not
+exist yet holds no answers: the run writes the round's questions beside itself and waits
+(``waits_for_answers``), naming this path.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class FileOracle:
     """Answers the asked cells the file has; -1 (unknown) for the others."""
 
     source = "file"
+    #: a round whose questions are not all answered waits (the run stops and is resumed)
+    waits_for_answers = True
 
     def __init__(self, path: str):
         given = Path(path)
@@ -68,7 +72,10 @@ class FileOracle:
         return out
 
     def read(self, dataset: Dataset) -> dict[tuple[int, int], Answer]:
-        """Every answer in the file, keyed by ``(item index, label index)``; validates all rows."""
+        """Every answer in the file, keyed by ``(item index, label index)``; validates all rows.
+        No file yet means no answers yet."""
+        if not self.path.exists():
+            return {}
         text = _read_text(self.path)
         return parse_answers(text, str(self.path), self._id_index(dataset), dataset.label_names)
 

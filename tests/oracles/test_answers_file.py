@@ -115,9 +115,11 @@ def test_non_utf8_bytes_name_the_row(tmp_path: Path) -> None:
     assert err.row == 3 and "UTF-8" in err.message
 
 
-def test_a_missing_file_says_where_it_looked(tmp_path: Path) -> None:
-    err = error_of(tmp_path / "nope.csv")
-    assert "not found" in err.message and err.hint and "current directory" in err.hint
+def test_a_file_not_written_yet_holds_no_answers(tmp_path: Path) -> None:
+    oracle = FileOracle(str(tmp_path / "not-yet.csv"))
+    ds = small_dataset()
+    out = oracle.answer(ds, np.array([0, 1]), np.array([0, 0]), np.random.default_rng(0))
+    assert out.tolist() == [-1, -1] and oracle.waits_for_answers
 
 
 def test_errors_anywhere_in_the_file_are_reported_even_for_cells_not_asked(tmp_path: Path) -> None:
