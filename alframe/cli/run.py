@@ -52,7 +52,9 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
         return run_experiment(plan, plugins, args, terminal)
     with RunDir.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
-        live = terminal.interactive and not args.plain
+        oracle = plugins.registry.build("oracle", plan.oracle.name, plan.oracle.kwargs)
+        # a person answering in this terminal needs it: no live view over the questions
+        live = terminal.interactive and not args.plain and not getattr(oracle, "interactive", False)
         view = LiveProgress(terminal.console) if live else PlainProgress(terminal.console)
         if not live:
             terminal.console.print(f"alframe run {plan.name} → {rd.path}", highlight=False)
