@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe.errors import AlframeError, PluginError, RunError
 from alframe.hookcall import call_all, call_first, call_optional
@@ -154,7 +155,8 @@ class Engine:
                     state.round += 1
                 if self._stop_requested and stop_reason is None:
                     raise Stop()
-        except (Stop, KeyboardInterrupt):
+        except (Stop, KeyboardInterrupt, SIGTERMException):
+            # SIGTERMException: Lightning's own SIGTERM handling inside ``fit`` (a SystemExit)
             interrupted = True
             stop_reason = "interrupted; run the same command again to resume"
         return Summary(
