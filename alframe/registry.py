@@ -33,6 +33,20 @@ PARAM_TYPES = ("int", "float", "str", "bool", "name", "range", "list")
 REQUIRED: Any = object()
 
 
+def lazy(module: str, attr: str) -> Callable[..., Any]:
+    """A factory that imports ``module.attr`` only when a component is built, so that listing
+    and checking names (``alframe check``, ``alframe plugins``) never imports torch."""
+
+    def factory(**kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(**kwargs)
+
+    factory.__name__ = attr
+    factory.__qualname__ = f"lazy({module}.{attr})"
+    return factory
+
+
 @dataclass(frozen=True)
 class Param:
     """One declared argument of a component.

@@ -6,26 +6,14 @@ factories import their implementation lazily so that ``alframe check`` stays fas
 
 from __future__ import annotations
 
-from typing import Any
-
-from alframe.registry import Param, Registry
-
-
-def _lazy(module: str, attr: str) -> Any:
-    def factory(**kwargs: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), attr)(**kwargs)
-
-    factory.__name__ = attr
-    return factory
+from alframe.registry import Param, Registry, lazy
 
 
 def register(registry: Registry) -> None:
     registry.register(
         "encoder",
         "hashed_bag",
-        _lazy("alframe.models.encoders", "HashedBagEncoder"),
+        lazy("alframe.models.encoders", "HashedBagEncoder"),
         params=[
             Param("dim", "int", 64, 1, 4096, help="embedding width"),
             Param("buckets", "int", 262144, 1024, 1 << 24, help="hash buckets of the embedding table"),
@@ -53,14 +41,14 @@ def register(registry: Registry) -> None:
     registry.register(
         "encoder",
         "numeric_mlp",
-        _lazy("alframe.models.encoders", "NumericEncoder"),
+        lazy("alframe.models.encoders", "NumericEncoder"),
         params=[Param("hidden", "int", 64, 1, 8192, help="width of the projection")],
         help="Standardised numeric/vector fields through a linear projection.",
     )
     registry.register(
         "trunk",
         "mlp",
-        _lazy("alframe.models.trunks", "MLPTrunk"),
+        lazy("alframe.models.trunks", "MLPTrunk"),
         params=[
             Param("hidden", "int", 256, 1, 16384),
             Param("layers", "int", 1, 0, 8),
@@ -71,19 +59,19 @@ def register(registry: Registry) -> None:
     registry.register(
         "trunk",
         "identity",
-        _lazy("alframe.models.trunks", "IdentityTrunk"),
+        lazy("alframe.models.trunks", "IdentityTrunk"),
         help="No trunk: heads read the encoder's output directly.",
     )
     registry.register(
         "heads",
         "joint",
-        _lazy("alframe.models.heads", "JointHeads"),
+        lazy("alframe.models.heads", "JointHeads"),
         help="One linear layer for all labels over the shared trunk (one matmul).",
     )
     registry.register(
         "heads",
         "independent",
-        _lazy("alframe.models.heads", "IndependentHeads"),
+        lazy("alframe.models.heads", "IndependentHeads"),
         params=[
             Param("hidden", "int", 32, 1, 4096, help="per-label hidden width"),
             Param(
@@ -101,7 +89,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "heads",
         "grouped",
-        _lazy("alframe.models.heads", "GroupedHeads"),
+        lazy("alframe.models.heads", "GroupedHeads"),
         params=[
             Param("separator", "str", "::", help="labels are grouped by the text before it"),
             Param("hidden", "int", 64, 1, 8192, help="per-group trunk width"),
@@ -112,13 +100,13 @@ def register(registry: Registry) -> None:
     registry.register(
         "imbalance",
         "none",
-        _lazy("alframe.models.losses", "NoCorrection"),
+        lazy("alframe.models.losses", "NoCorrection"),
         help="Plain (masked, weighted) binary cross-entropy.",
     )
     registry.register(
         "imbalance",
         "pos_weight",
-        _lazy("alframe.models.losses", "PosWeight"),
+        lazy("alframe.models.losses", "PosWeight"),
         params=[
             Param("mode", "name", "sqrt", choices=("ratio", "sqrt"), help="negatives/positives, or its root"),
             Param("max", "float", 50.0, 1.0, 1e6, help="clip the weight"),
@@ -129,7 +117,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "imbalance",
         "focal",
-        _lazy("alframe.models.losses", "Focal"),
+        lazy("alframe.models.losses", "Focal"),
         params=[Param("gamma", "float", 2.0, 0.0, 10.0), Param("alpha", "float", 0.25, 0.0, 1.0)],
         help="Focal loss: down-weights easy cells.",
         reference="Lin et al., Focal Loss for Dense Object Detection, ICCV 2017",
@@ -137,7 +125,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "imbalance",
         "logit_adjust",
-        _lazy("alframe.models.losses", "LogitAdjust"),
+        lazy("alframe.models.losses", "LogitAdjust"),
         params=[Param("tau", "float", 1.0, 0.0, 10.0)],
         help="Logit adjustment by the label's prior (log-odds of the positive rate).",
         reference="Menon et al., Long-tail learning via logit adjustment, ICLR 2021",

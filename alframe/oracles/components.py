@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from alframe.registry import Param, Registry
-
-
-def _lazy(module: str, attr: str) -> Any:
-    def factory(**kwargs: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), attr)(**kwargs)
-
-    factory.__name__ = attr
-    return factory
+from alframe.registry import Param, Registry, lazy
 
 
 def register(registry: Registry) -> None:
     registry.register(
         "oracle",
         "simulated",
-        _lazy("alframe.oracles.simulated", "SimulatedOracle"),
+        lazy("alframe.oracles.simulated", "SimulatedOracle"),
         params=[Param("noise", "float", 0.0, 0.0, 0.5, help="probability of flipping an answer")],
         help="Answers from the data set's hidden labels (an experiment), optionally noisy.",
     )
     registry.register(
         "oracle",
         "file",
-        _lazy("alframe.oracles.answers_file", "FileOracle"),
+        lazy("alframe.oracles.answers_file", "FileOracle"),
         params=[Param("path", "str", help="answers file (csv: id,label,value), inside the spec's folder")],
         help="Answers read from a file a person filled in; missing answers are left unknown.",
     )
     registry.register(
         "oracle",
         "prompt",
-        _lazy("alframe.oracles.prompt", "PromptOracle"),
+        lazy("alframe.oracles.prompt", "PromptOracle"),
         help="Asks a person in the terminal, one question at a time (y/n/skip).",
     )

@@ -6,19 +6,7 @@ factories import their implementation lazily.
 
 from __future__ import annotations
 
-from typing import Any
-
-from alframe.registry import Param, Registry
-
-
-def _lazy(module: str, attr: str) -> Any:
-    def factory(**kwargs: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), attr)(**kwargs)
-
-    factory.__name__ = attr
-    return factory
+from alframe.registry import Param, Registry, lazy
 
 
 AGGREGATES = ("mean", "max", "sum")
@@ -28,13 +16,13 @@ def register(registry: Registry) -> None:
     registry.register(
         "policy",
         "random",
-        _lazy("alframe.policies.random_policy", "RandomPolicy"),
+        lazy("alframe.policies.random_policy", "RandomPolicy"),
         help="Uniform random items (or cells): the baseline every other policy must beat.",
     )
     registry.register(
         "policy",
         "uncertainty",
-        _lazy("alframe.policies.uncertainty", "UncertaintyPolicy"),
+        lazy("alframe.policies.uncertainty", "UncertaintyPolicy"),
         params=[
             Param("measure", "name", "least_confidence", choices=("least_confidence", "margin", "entropy")),
             Param("aggregate", "name", "mean", choices=AGGREGATES, help="per-label scores → one per item"),
@@ -46,7 +34,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "policy",
         "disagreement",
-        _lazy("alframe.policies.committee", "DisagreementPolicy"),
+        lazy("alframe.policies.committee", "DisagreementPolicy"),
         params=[
             Param("measure", "name", "vote_entropy", choices=("vote_entropy", "kl")),
             Param("aggregate", "name", "mean", choices=AGGREGATES),
@@ -58,7 +46,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "policy",
         "bald",
-        _lazy("alframe.policies.committee", "BaldPolicy"),
+        lazy("alframe.policies.committee", "BaldPolicy"),
         params=[
             Param("aggregate", "name", "mean", choices=AGGREGATES),
             Param("mc_dropout", "int", 0, 0, 256, help="MC-dropout samples instead of members (0: members)"),
@@ -71,7 +59,7 @@ def register(registry: Registry) -> None:
     registry.register(
         "policy",
         "iwal",
-        _lazy("alframe.policies.iwal", "IWALPolicy"),
+        lazy("alframe.policies.iwal", "IWALPolicy"),
         params=[
             Param("base", "name", "disagreement", choices=("uncertainty", "margin", "disagreement", "bald")),
             Param("rule", "name", "floor", choices=("floor", "threshold")),
