@@ -28,11 +28,8 @@ from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import (
     CellFn,
-    canonical,
     check_cell_scores,
-    check_context,
-    check_scores,
-    no_members_error,
+    prepared,
     rare_label_weights,
     select_top,
     with_rare_bonus,
@@ -79,11 +76,7 @@ class _CommitteePolicy:
         return cell.numpy()
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
-        check_context(ctx)
-        check_scores(scores)
-        scores = canonical(scores)
-        if scores.probs.shape[2] == 0:
-            raise no_members_error(self.name)
+        scores = prepared(scores, ctx, self.name)
         return select_top(self.cell_scores(scores), scores, ctx, self.aggregate)
 
 

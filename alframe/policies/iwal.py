@@ -42,12 +42,9 @@ from alframe.policies.committee import single_member_warning
 from alframe.policies.select import (
     CellFn,
     aggregate,
-    canonical,
     check_cell_scores,
-    check_context,
-    check_scores,
     kth_largest,
-    no_members_error,
+    prepared,
 )
 
 BASES = ("uncertainty", "margin", "disagreement", "bald")
@@ -248,11 +245,7 @@ class IWALPolicy:
         return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
-        check_context(ctx)
-        check_scores(scores)
-        scores = canonical(scores)
-        if scores.probs.shape[2] == 0:
-            raise no_members_error(self.name)
+        scores = prepared(scores, ctx, self.name)
         if ctx.batch == 0:
             return Queries.empty()
         raw, p = self.candidate_probabilities(scores, ctx)

@@ -59,6 +59,17 @@ def check_context(ctx: QueryContext) -> None:
         raise PluginError(f"query batch {ctx.batch} is negative", hook="alframe_query")
 
 
+def prepared(scores: PoolScores, ctx: QueryContext, policy: str) -> PoolScores:
+    """Every scoring policy's first step: check the context and the scores, and put the pool
+    in item order (selection breaks ties by position)."""
+    check_context(ctx)
+    check_scores(scores)
+    scores = canonical(scores)
+    if scores.probs.shape[2] == 0:
+        raise no_members_error(policy)
+    return scores
+
+
 def canonical(scores: PoolScores) -> PoolScores:
     """The same pool with rows in ascending item index (a no-op when already so)."""
     items = np.asarray(scores.items, dtype=np.int64)
