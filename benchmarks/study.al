@@ -9,7 +9,7 @@ data "../specs/data/debian-packages.jsonl.gz" {
   id package
   text package, description
   test fraction 0.25 seed 11
-  limit 5000
+  limit 8000
 }
 
 labels from "tags" { min_positives 100 }
@@ -21,11 +21,11 @@ train { epochs 3  batch 64  lr 0.005 }
 trainer { loggers [] }
 
 query {
-  seed 50 random
-  batch 50
+  seed 80 random
+  batch 80
   unit item
   policy random
-  budget 35700
+  budget 69440
 }
 
 oracle simulated
