@@ -94,12 +94,14 @@ def execute_experiment(exp: Experiment, plugins: Plugins, args: argparse.Namespa
 def _report(result: GridResult, console: Any, skip: bool) -> None:
     if skip:
         return
+    from alframe.errors import RunError
     from alframe.report import build_report, print_tables
-    from alframe.report.read import load_collection
 
-    col = load_collection(result.folder)
-    if not any(r.points for r in col.runs):
+    try:
+        rep = build_report(result.folder)
+    except RunError as exc:
+        if exc.code != "X206":
+            raise
         console.print("no complete round yet: no report", highlight=False)
         return
-    rep = build_report(result.folder)
     print_tables(rep, console)

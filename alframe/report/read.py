@@ -168,6 +168,12 @@ def _collection(
     missing: list[str],
     order: list[str] | None = None,
 ) -> Collection:
+    # a run without a complete round has nothing to show yet: like a run not started
+    missing = missing + [str(r.path.relative_to(folder)) if r.path != folder else r.setting for r in runs if not r.points]
+    runs = [r for r in runs if r.points]
+    if not runs:
+        raise RunError(f"{folder} holds no complete round yet: nothing to report", code="X206",
+                       hint="report again once a round has finished")
     settings = order or list(dict.fromkeys(r.setting for r in runs))
     metrics: list[str] = []
     for r in runs:

@@ -95,3 +95,15 @@ def test_nothing_to_report_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad" / "run.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(RunError, match="cannot read"):
         build_report(tmp_path / "bad")
+
+
+def test_runs_without_a_complete_round_are_not_reported(tmp_path: Path) -> None:
+    make_run(tmp_path / "empty", small_plan("empty"), [], finished=False)
+    with pytest.raises(RunError, match="no complete round"):
+        build_report(tmp_path / "empty")
+    settings = {"random": (Call("random"), [[(10, 0.2)], []]), "uncertainty": (Call("uncertainty"), [[(10, 0.3)], []])}
+    make_experiment(tmp_path / "exp", small_plan("exp"), settings)
+    make_run(tmp_path / "exp" / "random" / "repeat-2", small_plan("exp"), [], finished=False)  # started, no round
+    rep = build_report(tmp_path / "exp")
+    assert rep.analysis.setting("random").repeats == [1]
+    assert "random/repeat-2" in rep.collection.missing
