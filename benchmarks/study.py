@@ -264,5 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     return 130 if interrupted else 0
 
 
+def run() -> int:
+    """``main`` with alframe's own errors printed as the command line prints them."""
+    from alframe.errors import AlframeError
+
+    try:
+        return main()
+    except AlframeError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
