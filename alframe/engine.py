@@ -133,6 +133,12 @@ class Engine:
         )
         for text in dataset.warnings:
             self.observer.message(f"warning: {text}")
+        from alframe import loggers
+
+        unusable = loggers.missing(plan.trainer.loggers)
+        if unusable:
+            self.observer.message("warning: loggers left out: " + ", ".join(unusable))
+            rd.store.log_event("loggers", {"left_out": unusable})
         for note in getattr(bundle, "notes", None) or []:
             self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
@@ -145,7 +151,7 @@ class Engine:
         return state
 
     def _loop(self, state: RunState) -> Summary:
-        stop_reason = None
+        stop_reason = self._already_finished(state)
         interrupted = False
         try:
             while stop_reason is None:
@@ -169,6 +175,17 @@ class Engine:
             history=state.history,
             interrupted=interrupted,
         )
+
+    def _already_finished(self, state: RunState) -> str | None:
+        """A resumed run whose last complete round already met a stop rule stays finished:
+        running the command again reports it instead of adding a round."""
+        if not state.history:
+            return None
+        state.round -= 1
+        try:
+            return self._should_stop(state)
+        finally:
+            state.round += 1
 
     def _round(self, state: RunState) -> RoundRecord:
         rnd = state.round

@@ -159,26 +159,10 @@ def alframe_should_stop(state: RunState) -> str | None:
 
 
 def _loggers(state: RunState) -> Any:
-    """Lightning loggers named by the plan, one version folder per round under ``logs/``.
+    """Lightning loggers named by the plan, one version folder per round under ``logs/``."""
+    from alframe import loggers
 
-    ``csv`` is always available; ``tensorboard`` when the tensorboard package is installed
-    (otherwise it is skipped with a note in the run's events).
-    """
-    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
-
-    out: list[Any] = []
-    save_dir = str(state.run_dir / "logs")
-    version = f"round-{state.round:04d}"
-    for name in state.plan.trainer.loggers:
-        if name == "csv":
-            out.append(CSVLogger(save_dir, name="csv", version=version))
-        elif name == "tensorboard":
-            try:
-                import tensorboard  # noqa: F401
-            except ImportError:
-                continue
-            out.append(TensorBoardLogger(save_dir, name="tensorboard", version=version))
-    return out or False
+    return loggers.make(state.plan.trainer.loggers, str(state.run_dir / "logs"), f"round-{state.round:04d}")
 
 
 def _pool_scores(state: RunState, policy: Any) -> PoolScores:

@@ -37,6 +37,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--fresh", action="store_true", help="start over in a new folder (the old run is kept)")
     p.add_argument("--force", action="store_true", help="resume although the spec or data changed (recorded)")
     p.add_argument("--plain", action="store_true", help="one line per round instead of the live display")
+    p.add_argument("--no-report", action="store_true", help="skip writing report/ at the end (alframe report does it later)")
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
@@ -61,6 +62,11 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
         with view:
             summary = Engine(plan, plugins, rd, observer=view).run()
     print_summary(terminal, plan, summary)
+    if summary.history and not args.no_report:
+        from alframe.report import build_report
+
+        report = build_report(summary.run_dir)
+        terminal.console.print(f"report: {report.folder / 'index.html'}", highlight=False)
     if summary.interrupted:
         terminal.console.print(f"resume with: alframe run {args.spec}" + (f" --out {args.out}" if args.out else ""), highlight=False)
         return 130

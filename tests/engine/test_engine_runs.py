@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from engine_specs import run_spec, stored_metrics, stored_queries, write_spec
 
+from alframe.engine import Observer
 from alframe.hookspecs import STAGE_ORDER, hookimpl
 
 
@@ -137,3 +138,29 @@ def test_a_plugin_stage_wins_over_the_builtin(tmp_path: Path) -> None:
     summary, _, _ = run_spec(spec, tmp_path / "run", extra=[("stopper", _FirstResultPolicy())])
     assert summary.stop_reason == "stopped by a plugin"
     assert summary.rounds == 2
+
+
+def test_running_a_finished_run_again_adds_nothing(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
+    run_spec(spec, tmp_path / "run")
+    before = stored_queries(tmp_path / "run")
+    summary, _, _ = run_spec(spec, tmp_path / "run")
+    assert summary.stop_reason.startswith("round limit reached") and summary.rounds == 2
+    assert stored_queries(tmp_path / "run") == before
+
+
+def test_loggers_write_per_round_and_missing_ones_are_named(tmp_path: Path) -> None:
+    from alframe import loggers
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
+    spec.write_text(spec.read_text().replace("loggers []", "loggers [csv, neptune]"))
+    messages: list[str] = []
+
+    class Notes(Observer):
+        def message(self, text: str) -> None:
+            messages.append(text)
+
+    run_spec(spec, tmp_path / "run", observer=Notes())
+    assert (tmp_path / "run" / "logs" / "csv" / "round-0001" / "metrics.csv").exists()
+    if loggers.missing(["neptune"]):
+        assert any("neptune" in m and "left out" in m for m in messages)
