@@ -17,7 +17,6 @@ from the stored labels.
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from alframe.errors import RunError
+from alframe.fsutil import FolderLock, write_atomic
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.store import RunStore
@@ -65,7 +65,7 @@ class RunDir:
         except OSError as exc:
             raise RunError(f"cannot create the run folder {path}: {exc.strerror}", code="R201") from None
         _check_writable(path)
-        lock = _lock(path)
+        lock = FolderLock(path, "run.lock", what="run folder", code="R205").acquire()
         created = not (path / "run.db").exists()
         store = RunStore.open(path / "run.db")
         rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock, messages=[])
@@ -80,8 +80,7 @@ class RunDir:
     def close(self) -> None:
         self.store.close()
         if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def __enter__(self) -> RunDir:
@@ -106,9 +105,9 @@ class RunDir:
                 }
             )
             store.log_event("created", {"spec": plan.spec_path, "plugins": versions})
-            _write_atomic(self.path / "spec.al", plan.spec_text)
-            _write_atomic(self.path / "plugins.json", json.dumps(versions, indent=2, sort_keys=True))
-            _write_atomic(self.path / "plan.json", json.dumps(plan.to_dict(), indent=2, default=str))
+            write_atomic(self.path / "spec.al", plan.spec_text)
+            write_atomic(self.path / "plugins.json", json.dumps(versions, indent=2, sort_keys=True))
+            write_atomic(self.path / "plan.json", json.dumps(plan.to_dict(), indent=2, default=str))
             return
         if store.get_meta("fingerprint") != plan.fingerprint():
             changes = plan_changes(json.loads(old), json.loads(json.dumps(plan.to_dict(), default=str)))
@@ -118,7 +117,7 @@ class RunDir:
                 store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str),
                                 "fingerprint": plan.fingerprint(), "spec_text": plan.spec_text})
                 store.conn.execute("DELETE FROM meta WHERE key = 'data_fingerprint'")
-                _write_atomic(self.path / "spec.al", plan.spec_text)
+                write_atomic(self.path / "spec.al", plan.spec_text)
                 return
             if not self.force:
                 raise RunError(
@@ -191,7 +190,7 @@ class RunDir:
                 + ["" if r.metrics.get(k) is None else r.metrics[k] for k in scalar_keys]
                 + [round(r.timings.get(k, 0.0), 4) for k in stage_keys]
             )
-        _write_atomic(self.path / "metrics.csv", buf.getvalue())
+        write_atomic(self.path / "metrics.csv", buf.getvalue())
 
 
     def write_questions(self, rnd: int, cells: list[tuple[str, str]], dataset: Any) -> Path:
@@ -203,7 +202,7 @@ class RunDir:
         for item, label in cells:
             w.writerow([item, label, "", dataset.texts[dataset.index_of(item)]])
         path = self.path / f"questions-round-{rnd:04d}.csv"
-        _write_atomic(path, buf.getvalue())
+        write_atomic(path, buf.getvalue())
         return path
 
 
@@ -249,38 +248,3 @@ def _check_writable(path: Path) -> None:
     free = shutil.disk_usage(path).free
     if free < 50 * 1024 * 1024:
         raise RunError(f"only {free // 1024} KiB free beside {path}", code="R204", hint="free some disk space")
-
-
-def _lock(path: Path) -> Any:
-    lock_path = path / "run.lock"
-    f = open(lock_path, "a+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "?"
-        f.close()
-        raise RunError(
-            f"the run folder {path} is in use by another alframe run (pid {holder})",
-            code="R205",
-            hint="wait for it to finish, or use --out for another folder",
-        ) from None
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
-    return f
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,9 +16,7 @@ exhausted). ``experiment.json`` only mirrors the statuses for people and tools.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 
 from alframe.errors import RunError
 from alframe.experiments.grid import Variant
+from alframe.fsutil import FolderLock
 from alframe.plan import Plan
 from alframe.report.files import open_store_readonly, write_json
 
@@ -136,39 +135,13 @@ def experiment_folder(base: Path, *, fresh: bool) -> Path:
     raise RunError(f"no free folder name beside {base}", code="X107")
 
 
-class ExperimentLock:
-    """An exclusive ``flock`` on the experiment folder: a second runner is refused, named."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._f: Any = None
-
-    def __enter__(self) -> ExperimentLock:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RunError(f"cannot create the experiment folder {self.folder}: {exc.strerror}", code="X108") from None
-        f = open(self.folder / LOCK_FILE, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.seek(0)
-            holder = f.read().strip() or "?"
-            f.close()
-            raise RunError(f"the experiment folder {self.folder} is in use by another alframe run (pid {holder})",
-                           code="X109", hint="wait for it to finish, or use --out for another folder") from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        self._f = f
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._f is not None:
-            fcntl.flock(self._f, fcntl.LOCK_UN)
-            self._f.close()
-            self._f = None
+def experiment_lock(folder: Path) -> FolderLock:
+    """An exclusive lock on the experiment folder: a second runner is refused, named."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create the experiment folder {folder}: {exc.strerror}", code="X108") from None
+    return FolderLock(folder, LOCK_FILE, what="experiment folder", code="X109")
 
 
 def axes_of(plan: Plan, variants: Sequence[Variant]) -> list[dict[str, Any]]:

@@ -23,7 +23,13 @@ from alframe.errors import AlframeError
 from alframe.experiments.ceiling import ceiling as train_ceiling
 from alframe.experiments.ceiling import needs_ceiling
 from alframe.experiments.grid import Variant
-from alframe.experiments.layout import FINISHED_EVENT, Experiment, ExperimentLock, run_state, write_experiment
+from alframe.experiments.layout import (
+    FINISHED_EVENT,
+    Experiment,
+    experiment_lock,
+    run_state,
+    write_experiment,
+)
 from alframe.experiments.progress import GridObserver
 from alframe.plugins import Plugins
 from alframe.rundir import RunDir
@@ -56,7 +62,7 @@ def run_grid(exp: Experiment, plugins: Plugins, observer: GridObserver | None = 
     """
     observer = observer or GridObserver(exp.variants)
     result = GridResult(exp.folder)
-    with ExperimentLock(exp.folder):
+    with experiment_lock(exp.folder):
         status: dict[str, dict[str, Any]] = {}
         shown: dict[str, str] = {}
         details: dict[str, str] = {}

@@ -1,27 +1,15 @@
-"""Small file helpers shared by reports and experiments: atomic writes, read-only stores."""
+"""Small file helpers shared by reports and experiments: JSON files, read-only stores."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alframe.errors import RunError
+from alframe.fsutil import write_atomic
 from alframe.store import RunStore
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write beside the target, fsync, rename over it: a kill leaves the old file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from alframe.errors import RunError
-from alframe.experiments.layout import ExperimentLock, experiment_folder, read_experiment, run_state
+from alframe.experiments.layout import experiment_lock, experiment_folder, read_experiment, run_state
 
 
 def test_fresh_never_reuses_a_folder_that_holds_something(tmp_path: Path) -> None:
@@ -29,11 +29,11 @@ def test_a_single_run_folder_is_not_an_experiment_folder(tmp_path: Path) -> None
 
 
 def test_a_second_runner_is_refused_naming_the_holder(tmp_path: Path) -> None:
-    with ExperimentLock(tmp_path / "exp"):
+    with experiment_lock(tmp_path / "exp"):
         with pytest.raises(RunError, match=f"pid {os.getpid()}"):
-            with ExperimentLock(tmp_path / "exp"):
+            with experiment_lock(tmp_path / "exp"):
                 pass
-    with ExperimentLock(tmp_path / "exp"):  # released: a later runner gets it
+    with experiment_lock(tmp_path / "exp"):  # released: a later runner gets it
         pass
 
 
