@@ -12,7 +12,6 @@ A statement that is absent is ``None`` (or an empty tuple); the compiler fills t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from alframe.errors import Pos
 
@@ -81,8 +80,8 @@ class CallValue(Node):
     parens: bool = False  # written with parentheses, e.g. ``joint()``
 
 
-Value = Union[Number, Text, Name, CodeRef, Range, ListValue, CallValue]
-NameLike = Union[Name, CodeRef]
+Value = Number | Text | Name | CodeRef | Range | ListValue | CallValue
+NameLike = Name | CodeRef
 
 
 # ---- blocks -----------------------------------------------------------------------------

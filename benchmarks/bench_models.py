@@ -38,7 +38,16 @@ from alframe.models.hashing import hash_bags
 from alframe.models.heads import IndependentHeads, JointModule
 from alframe.models.losses import LabelCounts, NoCorrection, masked_loss
 from alframe.plan import (
-    Call, DataPlan, EvalPlan, LabelPlan, ModelPlan, Plan, QueryPlan, TrainerPlan, TrainPlan, WeightPlan,
+    Call,
+    DataPlan,
+    EvalPlan,
+    LabelPlan,
+    ModelPlan,
+    Plan,
+    QueryPlan,
+    TrainerPlan,
+    TrainPlan,
+    WeightPlan,
 )
 from alframe.registry import Registry
 

@@ -133,7 +133,7 @@ def ratio_tables(rep: Any) -> tuple[list[str], list[list[str]], list[str], list[
         return [sum(runs[k].stage_seconds().values()) if k in runs and runs[k].points else None for k in repeats]
 
     lc_cols = ["setting"]
-    for i, t in enumerate(a.targets, start=1):
+    for i in range(1, len(a.targets) + 1):
         lc_cols += [f"labels to T{i}", "saved × random", "saved × joint"]
     lc_cols += [f"final {m}" for m in a.metrics]
     time_cols = ["setting", "train s/round", "round s", "total s", "time × random", "time × joint", "labels / train s",
@@ -191,6 +191,7 @@ def print_rich(console: Any, title: str, cols: list[str], rows: list[list[str]],
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    import torch
     from rich.console import Console
 
     from alframe.compile import compile_file
@@ -201,8 +202,6 @@ def main(argv: list[str] | None = None) -> int:
     from alframe.hookcall import call_first
     from alframe.plugins import load
     from alframe.report import build_report, parse_target
-
-    import torch
 
     torch.set_num_threads(max(1, args.threads))
     console = Console()

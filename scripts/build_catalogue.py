@@ -260,7 +260,7 @@ def summary(packages: list[Package], wide: list[str]) -> str:
         [
             f"items: {len(packages)}",
             f"distinct tags (jsonl): {len(counts)}",
-            f"tags with >=1/10/50/200 positives: "
+            "tags with >=1/10/50/200 positives: "
             + "/".join(str(sum(1 for n in counts.values() if n >= k)) for k in (1, 10, 50, 200)),
             f"wide csv label columns: {len(wide)}",
             f"positives per wide label: min {wide_pos[0]}, median {q(wide_pos, 0.5)}, max {wide_pos[-1]}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from alframe.registry import Param, Registry, lazy
 
-
 AGGREGATES = ("mean", "max", "sum")
 
 

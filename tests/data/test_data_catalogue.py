@@ -16,9 +16,9 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from catalogue_fixtures import FIXTURES, columns_plan, data_plan, tags_plan
 
 from alframe.data.load import load_dataset
-from catalogue_fixtures import FIXTURES, columns_plan, data_plan, tags_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_JSONL = ROOT / "specs" / "data" / "debian-packages.jsonl.gz"

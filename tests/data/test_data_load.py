@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from catalogue_fixtures import JSONL, WIDE, WIDE_LABELS, columns_plan, data_plan, records, tags_plan
 
 from alframe.data.load import load_dataset
 from alframe.errors import DataError
-from catalogue_fixtures import JSONL, WIDE, WIDE_LABELS, columns_plan, data_plan, records, tags_plan
 
 
 def test_jsonl_list_labels_match_the_file() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from catalogue_fixtures import JSONL, WIDE, WIDE_LABELS, columns_plan, data_plan, tags_plan
 
 from alframe.data import readers
 from alframe.data.load import load_dataset
 from alframe.errors import DataError
-from catalogue_fixtures import JSONL, WIDE, WIDE_LABELS, columns_plan, data_plan, tags_plan
 
 HEADER = WIDE.read_text().splitlines()[0].split(",")
 

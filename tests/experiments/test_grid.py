@@ -4,12 +4,12 @@ import re
 
 import numpy as np
 import pytest
+from experiment_plans import small_plan
 
 from alframe.errors import RunError
 from alframe.experiments.grid import expand, expand_plans, repeat_seed, safe_name, settings_of, value_label
 from alframe.plan import Call, VaryAxis
 from alframe.plugins import load
-from experiment_plans import small_plan
 
 POLICIES = VaryAxis("policy", "query.policy", (
     Call("random"),

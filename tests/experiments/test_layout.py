@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from alframe.errors import RunError
-from alframe.experiments.layout import experiment_lock, experiment_folder, read_experiment, run_state
+from alframe.experiments.layout import experiment_folder, experiment_lock, read_experiment, run_state
 
 
 def test_fresh_never_reuses_a_folder_that_holds_something(tmp_path: Path) -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from experiment_plans import small_plan
 from rich.console import Console
 
 from alframe.experiments import Experiment, expand, run_grid
 from alframe.experiments.progress import GridObserver, LiveGridProgress, PlainGridProgress
 from alframe.plan import Call, VaryAxis
 from alframe.plugins import load
-from experiment_plans import small_plan
 
 AXIS = VaryAxis("policy", "query.policy", (Call("random"), Call("uncertainty")))
 

@@ -10,13 +10,13 @@ import signal
 from pathlib import Path
 
 import pytest
+from experiment_plans import PACKAGES
 
 from alframe.cli.main import main
 from alframe.experiments import Experiment, expand, run_grid
 from alframe.experiments.progress import GridObserver
 from alframe.plugins import load
 from alframe.report.files import open_store_readonly
-from experiment_plans import PACKAGES
 
 SPEC = """\
 run "{name}"

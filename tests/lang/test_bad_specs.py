@@ -141,7 +141,7 @@ def test_a_long_line_gets_no_caret_line(tmp_path: Path) -> None:
 
 def test_bytes_that_are_not_utf8(tmp_path: Path) -> None:
     spec = tmp_path / "latin1.al"
-    spec.write_bytes('run "café"\n'.encode("utf-8") + b'seed 1 # \xe9t\xe9\n')
+    spec.write_bytes('run "café"\n'.encode() + b'seed 1 # \xe9t\xe9\n')
     with pytest.raises(SpecErrors) as info:
         compile_file(spec, REGISTRY)
     (err,) = info.value.errors

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from model_fixtures import bundle, catalogue, plan, registry
 
 from alframe.errors import DataError, PluginError
 from alframe.models.bundle import ModelBundle, build_bundle
 from alframe.plan import Call
-from model_fixtures import bundle, catalogue, plan, registry
 
 
 def test_build_bundle_gives_a_model_bundle_with_fixed_thresholds() -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from model_fixtures import TINY_ENCODER, bundle, catalogue, plan, request
 
 from alframe.models.ensemble import StackedLinear, member_multiplicity
 from alframe.plan import Call
-from model_fixtures import TINY_ENCODER, bundle, catalogue, plan, request
 
 CONFIGS = {
     "joint-shared": dict(heads=Call("joint")),

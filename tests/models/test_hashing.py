@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from alframe.models.features import Features, gather_bags, standardise
 from alframe.errors import DataError
+from alframe.models.features import Features, gather_bags, standardise
 from alframe.models.hashing import hash_bags
 
 

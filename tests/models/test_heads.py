@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import torch
+from model_fixtures import bundle, catalogue, plan
 
 from alframe.models.heads import GroupedHeads, IndependentHeads, JointHeads, label_groups
 from alframe.plan import Call
-from model_fixtures import bundle, catalogue, plan
 
 NAMES = ["facet::a", "facet::b", "size::big", "plain", "size::small", "other"]
 

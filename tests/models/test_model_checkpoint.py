@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from model_fixtures import bundle, catalogue, plan, request
 
 from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
 from alframe.plan import WeightPlan
-from model_fixtures import bundle, catalogue, plan, request
 
 
 class _RunsCode:
@@ -108,7 +108,7 @@ def test_a_failed_save_leaves_the_previous_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "model.ckpt"
     b.save_checkpoint(str(path))
     before = path.read_bytes()
-    with pytest.raises(Exception):
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # torch says either, by object
         ckpt.write_atomic({"format": ckpt.FORMAT, "bad": lambda: None}, path)  # cannot be pickled
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.ckpt"]

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from model_fixtures import bundle, catalogue, plan, request, weights_of
 from pytorch_lightning.loggers import CSVLogger
 
 from alframe.errors import RunError
 from alframe.models.bundle import FitRequest
 from alframe.plan import Call, TrainerPlan, WeightPlan
-from model_fixtures import bundle, catalogue, plan, request, weights_of
 
 
 def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:

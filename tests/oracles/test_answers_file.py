@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_data import small_dataset
 
 from alframe.errors import DataError
 from alframe.oracles.answers_file import FileOracle
-from oracle_data import small_dataset
 
 RNG = np.random.default_rng(0)
 

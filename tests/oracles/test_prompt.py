@@ -6,9 +6,9 @@ import io
 
 import numpy as np
 import pytest
+from oracle_data import small_dataset
 
 from alframe.oracles.prompt import PromptOracle, QuitAnnotation
-from oracle_data import small_dataset
 
 RNG = np.random.default_rng(0)
 

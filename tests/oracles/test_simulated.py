@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracle_data import big_dataset, small_dataset
 
 from alframe.errors import PluginError
 from alframe.oracles.simulated import SimulatedOracle
-from oracle_data import big_dataset, small_dataset
 
 
 def test_answers_are_the_hidden_labels() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from policy_pools import ctx, make_pool
 
 from alframe.policies.base import PoolScores
 from alframe.policies.committee import BaldPolicy, DisagreementPolicy
 from alframe.policies.uncertainty import UncertaintyPolicy
-from policy_pools import ctx, make_pool
 
 
 def pool_from(probs: list[list[list[float]]]) -> PoolScores:

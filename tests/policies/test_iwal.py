@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from policy_pools import ctx, make_pool
 
 from alframe.policies.base import PoolScores
 from alframe.policies.iwal import IWALPolicy, draw, fit_to_batch, floor_probability, threshold_probability
-from policy_pools import ctx, make_pool
 
 # -- the rejection-threshold rule ------------------------------------------------------------
 

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from policy_pools import available, ctx, make_pool, permuted
 
 from alframe.plugins import load
 from alframe.policies.base import PoolScores, Queries
-from policy_pools import available, ctx, make_pool, permuted
 
 REGISTRY = load(autoload=False).registry
 

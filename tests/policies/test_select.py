@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from policy_pools import ctx, make_pool, permuted
 
 from alframe.errors import PluginError
 from alframe.policies.random_policy import RandomPolicy
 from alframe.policies.select import aggregate, canonical, kth_largest, top_k
-from policy_pools import ctx, make_pool, permuted
 
 
 def test_top_k_orders_by_value_then_position() -> None:

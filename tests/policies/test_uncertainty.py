@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from policy_pools import ctx
 
 from alframe.errors import PluginError
 from alframe.policies.base import PoolScores
 from alframe.policies.uncertainty import UncertaintyPolicy
-from policy_pools import ctx
 
 
 def pool(p: list[list[float]], known: list[list[bool]] | None = None, thresholds: list[float] | None = None,

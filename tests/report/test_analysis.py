@@ -4,14 +4,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from experiment_plans import small_plan
+from report_runs import make_experiment, make_run
 
 from alframe.errors import RunError
 from alframe.plan import Call
 from alframe.report.analysis import Target, analyse, paired_reference, parse_target
 from alframe.report.read import load_collection
 from alframe.report.tables import NONE, NOT_REACHED, imbalance_table, label_complexity_table, time_table
-from experiment_plans import small_plan
-from report_runs import make_experiment, make_run
 
 RANDOM = Call("random")
 UNC = Call("uncertainty")

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from experiment_plans import small_plan
+from report_runs import make_experiment, make_run
 from rich.console import Console
 
 from alframe.errors import RunError
 from alframe.plan import Call
 from alframe.report import build_report, parse_target, print_tables
-from experiment_plans import small_plan
-from report_runs import make_experiment, make_run
 
 
 def _png_ok(path: Path) -> None:
