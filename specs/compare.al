@@ -26,7 +26,7 @@ query {
   batch 150
   unit item
   budget 40000
-  target micro_f1 0.9 of ceiling
+  target micro_f1 0.85 of ceiling
 }
 
 oracle simulated
