@@ -195,6 +195,8 @@ class Engine:
         asked = store.queries(rnd)
         if not asked and store_round_status(store, rnd) != "queried":
             if state.candidates().size == 0:
+                if not len(state.dataset.pool_idx):
+                    return self._finish_empty(state, "the pool is empty: nothing to ask (every item is in the test split?)")
                 return self._finish_empty(state, "the pool is exhausted: every pool cell is answered")
             queries = self._choose(state)
             asked = self._expand_and_trim(state, queries)

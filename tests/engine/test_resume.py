@@ -261,3 +261,32 @@ def test_a_spec_changed_before_any_label_is_simply_taken(tmp_path: Path) -> None
     write_spec(tmp_path / "spec", batch=40)
     summary, _, _ = run_spec(spec, tmp_path / "run")
     assert summary.rounds == 4
+
+
+def test_changed_data_is_refused_unless_forced(tmp_path: Path) -> None:
+    import gzip
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 1")
+    out = tmp_path / "run"
+    run_spec(spec, out)
+    data = spec.parent / "debian-packages.jsonl.gz"
+    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    data.write_bytes(gzip.compress(b"".join(lines[:-1])))  # one item fewer at the end
+    with pytest.raises(RunError) as err:
+        run_spec(spec, out)
+    assert err.value.code == "R302" and "data changed" in err.value.render()
+
+
+class _EmptyPool:
+    @hookimpl(hookwrapper=False, wrapper=True)
+    def alframe_load_data(self, plan):  # type: ignore[no-untyped-def]
+        dataset = yield
+        dataset.pool_idx = dataset.pool_idx[:0]
+        return dataset
+
+
+def test_an_empty_pool_is_a_clean_stop(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec")
+    summary, _, _ = run_spec(spec, tmp_path / "run", extra=[("empty-pool", _EmptyPool())])
+    assert not summary.interrupted and summary.labels_used == 0
+    assert summary.stop_reason.startswith("the pool is empty")
