@@ -32,6 +32,7 @@ import numpy as np
 import pytorch_lightning as pl
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from alframe import loggers
 from alframe.errors import AlframeError, PluginError, RunError
 from alframe.hookcall import call_all, call_first, call_optional
 from alframe.plan import Plan
@@ -131,24 +132,27 @@ class Engine:
             query_prob=np.ones((n, n_labels), dtype=np.float32),
             ceiling=self.ceiling,
         )
-        for text in dataset.warnings:
-            self.observer.message(f"warning: {text}")
-        from alframe import loggers
+        self._announce(state)
+        state.train_callbacks.append(_StopTraining(self))
+        state.train_callbacks.extend(self.observer.train_callbacks())
+        self._restore(state)
+        return state
 
-        unusable = loggers.missing(plan.trainer.loggers)
+    def _announce(self, state: RunState) -> None:
+        """What the user should know before the first round: data warnings, loggers left out,
+        model notes, policy fallbacks, what the run folder noticed."""
+        for text in state.dataset.warnings:
+            self.observer.message(f"warning: {text}")
+        unusable = loggers.missing(self.plan.trainer.loggers)
         if unusable:
             self.observer.message("warning: loggers left out: " + ", ".join(unusable))
-            rd.store.log_event("loggers", {"left_out": unusable})
-        for note in getattr(bundle, "notes", None) or []:
+            state.store.log_event("loggers", {"left_out": unusable})
+        for note in getattr(state.bundle, "notes", None) or []:
             self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
             self._warn_once(getattr(pol, "warning", None))
-        state.train_callbacks.append(_StopTraining(self))
-        state.train_callbacks.extend(self.observer.train_callbacks())
         for text in self.run_dir.messages or []:
             self.observer.message(text)
-        self._restore(state)
-        return state
 
     def _loop(self, state: RunState) -> Summary:
         stop_reason = self._already_finished(state)
