@@ -290,3 +290,23 @@ def test_an_empty_pool_is_a_clean_stop(tmp_path: Path) -> None:
     summary, _, _ = run_spec(spec, tmp_path / "run", extra=[("empty-pool", _EmptyPool())])
     assert not summary.interrupted and summary.labels_used == 0
     assert summary.stop_reason.startswith("the pool is empty")
+
+
+class _NaNScores:
+    @hookimpl(tryfirst=True)
+    def alframe_score_pool(self, state):  # type: ignore[no-untyped-def]
+        import torch
+
+        from alframe.policies.base import PoolScores
+
+        cand = state.candidates()
+        probs = torch.full((len(cand), state.dataset.n_labels, 1), float("nan"))
+        return PoolScores(cand, probs, state.known[cand], np.zeros(state.dataset.n_labels, np.int64),
+                          np.zeros(state.dataset.n_labels, np.int64), np.full(state.dataset.n_labels, 0.5, np.float32))
+
+
+def test_nan_scores_from_a_plugin_are_refused_naming_it(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec")
+    with pytest.raises(PluginError) as err:
+        run_spec(spec, tmp_path / "run", extra=[("alframe-nan-scorer", _NaNScores())])
+    assert "alframe-nan-scorer" in err.value.render() and "NaN" in err.value.render()
