@@ -517,7 +517,7 @@ class Engine:
             self._stop_requested = True
             self.observer.message("stopping at the next safe point (Ctrl-C again to stop now)")
 
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 previous[sig] = signal.signal(sig, on_signal)

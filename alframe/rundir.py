@@ -127,11 +127,11 @@ class RunDir:
                 )
             store.log_event("forced", {"reason": "spec changed", "changes": changes})
             store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str), "fingerprint": plan.fingerprint()})
-            self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
+            self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))  # type: ignore[union-attr]  # open() sets []
         old_versions = json.loads(store.get_meta("plugins") or "{}")
         if old_versions != versions:
             store.log_event("plugins", {"before": old_versions, "now": versions})
-            self.messages.append("plugin versions differ from the run's start (recorded in run.db)")
+            self.messages.append("plugin versions differ from the run's start (recorded in run.db)")  # type: ignore[union-attr]  # open() sets []
         store.log_event("resumed", {"pid": os.getpid()})
 
     def check_data(self, fingerprint: str) -> None:

@@ -193,7 +193,7 @@ class RunStore:
             )
 
     def events(self) -> list[tuple[float, str, str]]:
-        return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]  # type: ignore[misc]
+        return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]
 
     # -- answers -------------------------------------------------------------------------------
 

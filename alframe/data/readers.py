@@ -19,7 +19,7 @@ import csv
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -92,13 +92,13 @@ def open_table(path: str | Path, fmt: str | None = None) -> Table:
 # --- bytes to lines -------------------------------------------------------------------------
 
 
-def _open_bytes(path: Path) -> IO[bytes]:
+def _open_bytes(path: Path) -> IO[bytes] | gzip.GzipFile:
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "rb")
     return open(path, "rb")
 
 
-def _text_lines(path: Path, counter: list[int]) -> Iterator[str]:
+def _text_lines(path: Path, counter: list[int]) -> Generator[str, None, None]:
     """Decoded lines; ``counter[0]`` is the number of the line last yielded."""
     try:
         with _open_bytes(path) as fh:
@@ -262,7 +262,7 @@ def _check_json_lengths(path: Path, line: int, obj: dict[str, Any]) -> None:
 
 def _parquet_table(path: Path) -> Table:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-not-found]
+        import pyarrow.parquet as pq
     except ImportError:
         raise DataError(
             "reading Parquet needs the optional dependency pyarrow, which is not installed",

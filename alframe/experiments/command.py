@@ -82,7 +82,7 @@ def execute_experiment(exp: Experiment, plugins: Plugins, args: argparse.Namespa
     else:
         view = PlainGridProgress(console, exp.variants, exp.name)
         console.print(f"alframe {exp.kind} {exp.name} → {exp.folder}", highlight=False, markup=False)
-    with view:  # type: ignore[attr-defined]
+    with view:
         result = run_grid(exp, plugins, view, force=bool(getattr(args, "force", False)))
     _report(result, console, getattr(args, "no_report", False))
     if result.interrupted:

@@ -284,7 +284,7 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     seed_policy = b.take("query.seed_policy", seed.policy if seed else None, b.default_call("policy", "random"))
     stop = tuple(_target(b, t, i) for i, t in enumerate(get("targets") or ()))
     if stop:
-        b.origins["query.stop"] = q.targets[0].pos  # type: ignore[union-attr]
+        b.origins["query.stop"] = q.targets[0].pos  # type: ignore[union-attr,assignment]  # stop implies query { ... } with targets; parsed nodes carry a position
     return P.QueryPlan(
         seed_size=seed_size,
         seed_policy=seed_policy,

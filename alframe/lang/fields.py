@@ -165,7 +165,7 @@ def _texts(what: str) -> Convert:
                 raise SpecError(f"{what} takes non-empty names", code="E311", pos=item.pos)
         return out
 
-    return convert  # type: ignore[return-value]
+    return convert
 
 
 def _text(what: str, max_len: int = 256) -> Convert:
@@ -184,7 +184,7 @@ _FIELDS = [
     # data
     Field("data.path", 'data "FILE" { ... }', "the data file, inside the spec's folder", lambda v, c: None),
     Field("data.format", "format csv|jsonl|parquet", "file format (default: from the extension)", _choice("format", FORMATS)),
-    Field("data.id_field", "id FIELD", "the field holding each item's unique id", lambda v, c: v.value),
+    Field("data.id_field", "id FIELD", "the field holding each item's unique id", lambda v, c: v.value),  # type: ignore[union-attr]  # the grammar gives a Text here
     Field("data.text_fields", "text FIELD, ...", "text fields, joined with ' | ' for the encoder", _texts("text")),
     Field("data.numeric_fields", "numeric FIELD, ...", "numeric fields, standardised", _texts("numeric")),
     Field("data.test_fraction", "test fraction F seed N", "share of items held out for evaluation", _real("test fraction", 0.0, 1.0, open_low=True, open_high=True), "test_fraction"),
@@ -192,7 +192,7 @@ _FIELDS = [
     Field("data.test_path", 'test file "FILE"', "a separate test file instead of a fraction", lambda v, c: None),
     Field("data.limit", "limit N", "read only the first N rows (quick slices)", _int("limit", 1, 10**9), "limit"),
     # labels
-    Field("labels.column", 'labels from "FIELD"', "the field holding each item's labels", lambda v, c: v.value),
+    Field("labels.column", 'labels from "FIELD"', "the field holding each item's labels", lambda v, c: v.value),  # type: ignore[union-attr]  # the grammar gives a Text here
     Field("labels.separator", 'separator "S"', "separator of labels stored as one string (csv)", _text("separator", 16)),
     Field("labels.columns", 'labels columns ["GLOB", ...]', "binary 0/1 columns, by name or glob", _texts("columns")),
     Field("labels.min_positives", "min_positives N", "drop labels with fewer positives", _int("min_positives", 0, 10**9), "min_positives"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -108,7 +109,7 @@ class _Recovery:
     # -- characters no token starts with --------------------------------------------------
 
     def _bad_characters(self, exc: UnexpectedCharacters) -> bool:
-        start = exc.pos_in_stream
+        start = cast(int, exc.pos_in_stream)  # always set for UnexpectedCharacters
         char = self.text[start]
         if char == '"':
             end = self.text.find("\n", start)
@@ -119,7 +120,7 @@ class _Recovery:
                 pos=Pos(exc.line, exc.column, exc.line, exc.column + 1),
             )
         else:
-            end = start + 1 + _BAD_RUN.match(self.text, start + 1).end() - (start + 1)
+            end = start + 1 + _BAD_RUN.match(self.text, start + 1).end() - (start + 1)  # type: ignore[union-attr]  # the pattern matches the empty string too
             shown = char if char.isprintable() else repr(char)
             error = SpecError(
                 f"unexpected character '{shown}'",
@@ -132,7 +133,7 @@ class _Recovery:
             self.errors.append(error)
         self.dropped_end = end
         ip = exc.interactive_parser
-        ip.lexer_thread.state.line_ctr.feed(self.text[start:end])
+        ip.lexer_thread.state.line_ctr.feed(self.text[start:end])  # type: ignore[union-attr]  # set while lexing
         self._stand_in(ip, exc.line, exc.column, start)
         return True
 
@@ -261,7 +262,7 @@ class _Recovery:
             if kind is None:
                 return False
             ip.feed_token(Token.new_borrow_pos(kind, _PLACEHOLDERS[kind], at))  # type: ignore[attr-defined]
-            self.placeholders.add((at.line, at.column))
+            self.placeholders.add((at.line, at.column))  # type: ignore[arg-type]  # parsed tokens carry a position
         return False
 
     # -- helpers --------------------------------------------------------------------------

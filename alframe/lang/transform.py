@@ -12,6 +12,7 @@ the compiler does not report anything else about it.
 
 from __future__ import annotations
 
+import builtins
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,7 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
-        self.errors: list[SpecError] = []
+        self.errors: builtins.list[SpecError] = []
         self.bad: set[tuple[int, int]] = set()
 
     # ---- tokens ------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     # ---- numbers, ranges, lists, calls ------------------------------------------------
 
-    def power(self, meta: Meta, children: list[Token]) -> tuple[int, str] | None:
+    def power(self, meta: Meta, children: builtins.list[Token]) -> tuple[int, str] | None:
         base_tok, exp_tok = children
         base, exp = self._int(base_tok), self._int(exp_tok)
         if base is None or exp is None:
@@ -150,7 +151,7 @@ class SpecTransformer(Transformer[Token, Spec]):
             return None
         return base**exp, f"{base_tok}^{exp_tok}"
 
-    def number(self, meta: Meta, children: list[Any]) -> Number:
+    def number(self, meta: Meta, children: builtins.list[Any]) -> Number:
         negative = isinstance(children[0], Token) and children[0].type == "NEG"
         body = children[-1]
         pos = _meta_pos(meta) or Pos(1, 1)
@@ -184,8 +185,8 @@ class SpecTransformer(Transformer[Token, Spec]):
             return None
         return -value if negative else value
 
-    def range(self, meta: Meta, children: list[Token]) -> Range:
-        ints: list[int] = []
+    def range(self, meta: Meta, children: builtins.list[Token]) -> Range:
+        ints: builtins.list[int] = []
         negative = False
         for tok in children:
             if tok.type == "NEG":
@@ -195,14 +196,14 @@ class SpecTransformer(Transformer[Token, Spec]):
                 negative = False
         return Range(ints[0], ints[1], pos=_meta_pos(meta))
 
-    def list(self, meta: Meta, children: list[Any]) -> ListValue:
+    def list(self, meta: Meta, children: builtins.list[Any]) -> ListValue:
         return ListValue(tuple(self._value(c) for c in children), pos=_meta_pos(meta))
 
-    def kwarg(self, meta: Meta, children: list[Any]) -> Arg:
+    def kwarg(self, meta: Meta, children: builtins.list[Any]) -> Arg:
         key, value = children
         return Arg(str(key), self._value(value), name_pos=tok_pos(key), pos=_meta_pos(meta))
 
-    def call(self, meta: Meta, children: list[Any]) -> CallValue:
+    def call(self, meta: Meta, children: builtins.list[Any]) -> CallValue:
         head, *rest = children
         args = tuple(
             c if isinstance(c, Arg) else Arg(None, self._value(c), pos=getattr(self._value(c), "pos", None))
@@ -212,7 +213,7 @@ class SpecTransformer(Transformer[Token, Spec]):
         parens = bool(rest) or (spans and meta.end_pos - meta.start_pos > len(head))
         return CallValue(self._name(head), args, parens=parens, pos=_meta_pos(meta))
 
-    def strings(self, meta: Meta, children: list[Token]) -> tuple[Text, ...]:
+    def strings(self, meta: Meta, children: builtins.list[Token]) -> tuple[Text, ...]:
         return tuple(self._text(t) for t in children)
 
     # ---- statements ------------------------------------------------------------------
@@ -221,72 +222,72 @@ class SpecTransformer(Transformer[Token, Spec]):
         pos = _meta_pos(meta, len(word)) or Pos(1, 1)
         return _Item(key, word, value, pos)
 
-    def run(self, meta: Meta, c: list[Token]) -> _Item:
+    def run(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         value = self._text(c[0]) if c[0].type == "STRING" else self._name(c[0])
         return self._item("run", "run", value, meta)
 
-    def seed(self, meta: Meta, c: list[Any]) -> _Item:
+    def seed(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         return self._item("seed", "seed", c[0], meta)
 
-    def oracle(self, meta: Meta, c: list[Any]) -> _Item:
+    def oracle(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         return self._item("oracle", "oracle", c[0], meta)
 
-    def ceiling(self, meta: Meta, c: list[Token]) -> _Item:
+    def ceiling(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("ceiling", "ceiling", self._name(c[0]), meta)
 
-    def repeat(self, meta: Meta, c: list[Any]) -> _Item:
+    def repeat(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         return self._item("repeat", "repeat", c[0], meta)
 
-    def vary(self, meta: Meta, c: list[Any]) -> _Item:
+    def vary(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         spec = VarySpec(self._name(c[0]), c[1], pos=_meta_pos(meta, 4))
         return self._item("vary", "vary", spec, meta)
 
     # data
-    def id_field(self, meta: Meta, c: list[Token]) -> _Item:
+    def id_field(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("id_field", "id", self._field(c[0]), meta)
 
-    def text_fields(self, meta: Meta, c: list[Token]) -> _Item:
+    def text_fields(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("text_fields", "text", tuple(self._field(t) for t in c), meta)
 
-    def numeric_fields(self, meta: Meta, c: list[Token]) -> _Item:
+    def numeric_fields(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("numeric_fields", "numeric", tuple(self._field(t) for t in c), meta)
 
-    def test_fraction(self, meta: Meta, c: list[Any]) -> _Item:
+    def test_fraction(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         seed = c[1] if len(c) > 1 else None
         return self._item("test", "test", SplitSpec(fraction=c[0], seed=seed, pos=_meta_pos(meta)), meta)
 
-    def test_file(self, meta: Meta, c: list[Token]) -> _Item:
+    def test_file(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("test", "test", SplitSpec(file=self._text(c[0]), pos=_meta_pos(meta)), meta)
 
-    def limit(self, meta: Meta, c: list[Any]) -> _Item:
+    def limit(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         return self._item("limit", "limit", c[0], meta)
 
-    def format(self, meta: Meta, c: list[Token]) -> _Item:
+    def format(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("format", "format", self._name(c[0]), meta)
 
-    def data(self, meta: Meta, c: list[Any]) -> _Item:
+    def data(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         path_tok, *items = c
         fields = self._collect(items, "data")
         spec = DataSpec(self._text(path_tok), pos=_meta_pos(meta, 4), **fields)
         return self._item("data", "data", spec, meta)
 
     # labels
-    def from_list(self, meta: Meta, c: list[Token]) -> dict[str, Any]:
+    def from_list(self, meta: Meta, c: builtins.list[Token]) -> dict[str, Any]:
         return {"source": "list", "column": self._field(c[0])}
 
-    def from_columns(self, meta: Meta, c: list[Any]) -> dict[str, Any]:
+    def from_columns(self, meta: Meta, c: builtins.list[Any]) -> dict[str, Any]:
         return {"source": "columns", "columns": c[0]}
 
-    def labels(self, meta: Meta, c: list[Any]) -> _Item:
+    def labels(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         source, *items = c
         fields = self._collect(items, "labels")
         spec = LabelsSpec(pos=_meta_pos(meta, 6), **source, **fields)
         return self._item("labels", "labels", spec, meta)
 
-    def _simple(word: str, key: str | None = None, convert: str | None = None) -> Any:  # noqa: N805
+    def _simple(word: str, key: str | None = None, convert: str | None = None) -> Any:  # type: ignore[misc]  # noqa: N805  (a class-body helper, not a method)
         """A handler for ``word value``: the value as the transformer already built it."""
 
-        def handler(self: SpecTransformer, meta: Meta, c: list[Any]) -> _Item:
+        def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
             value = c[0]
             if convert == "name" and isinstance(value, Token):
                 value = self._name(value)
@@ -340,24 +341,24 @@ class SpecTransformer(Transformer[Token, Spec]):
     loggers = _simple("loggers", convert="name")
     deterministic = _simple("deterministic", convert="name")
 
-    def thresholds(self, meta: Meta, c: list[Any]) -> _Item:
+    def thresholds(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         value = c[1] if len(c) > 1 else None
         spec = ThresholdSpec(self._name(c[0]), value, pos=_meta_pos(meta))
         return self._item("thresholds", "thresholds", spec, meta)
 
-    def seed_set(self, meta: Meta, c: list[Any]) -> _Item:
+    def seed_set(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         policy = c[1] if len(c) > 1 else None
         return self._item("seed", "seed", SeedSetSpec(c[0], policy, pos=_meta_pos(meta)), meta)
 
-    def target(self, meta: Meta, c: list[Any]) -> _Item:
+    def target(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         of_ceiling = any(isinstance(t, Token) and t.type == "CEILING" for t in c)
         spec = TargetSpec(self._name(c[0]), c[1], of_ceiling, pos=_meta_pos(meta))
         return self._item("targets", "target", spec, meta)
 
     # ---- blocks ----------------------------------------------------------------------
 
-    def _block(cls_: type, word: str) -> Any:  # noqa: N805
-        def handler(self: SpecTransformer, meta: Meta, c: list[Any]) -> _Item:
+    def _block(cls_: type, word: str) -> Any:  # type: ignore[misc]  # noqa: N805  (a class-body helper, not a method)
+        def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
             fields = self._collect(c, word)
             return self._item(word, word, cls_(pos=_meta_pos(meta, len(word)), **fields), meta)
 
@@ -371,10 +372,10 @@ class SpecTransformer(Transformer[Token, Spec]):
     evaluate = _block(EvaluateSpec, "evaluate")
     trainer = _block(TrainerSpec, "trainer")
 
-    def start(self, meta: Meta, c: list[Any]) -> Spec:
+    def start(self, meta: Meta, c: builtins.list[Any]) -> Spec:
         return Spec(pos=Pos(1, 1, 1, 2), **self._collect(c, "top"))
 
-    def _collect(self, items: list[Any], block: str) -> dict[str, Any]:
+    def _collect(self, items: builtins.list[Any], block: str) -> dict[str, Any]:
         """Items → dataclass fields; a statement given twice is reported (E401)."""
         fields: dict[str, Any] = {}
         first: dict[Any, _Item] = {}
@@ -405,7 +406,7 @@ class SpecTransformer(Transformer[Token, Spec]):
                 fields[item.key] = item.value
         return fields
 
-    def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
+    def __default__(self, data: str, children: builtins.list[Any], meta: Meta) -> Any:
         raise NotImplementedError(f"no handler for grammar rule {data!r}")
 
 

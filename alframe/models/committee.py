@@ -201,7 +201,7 @@ class CommitteeBundle(ModelBundle):
                 accelerator=tp.accelerator,
                 devices=_devices(tp.devices),
                 strategy=tp.strategy,
-                precision=tp.precision,
+                precision=tp.precision,  # type: ignore[arg-type]  # a str the spec check accepted
                 logger=req.logger,
                 callbacks=callbacks,
                 default_root_dir=req.root_dir,

@@ -174,7 +174,7 @@ def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
     found: list[nn.Parameter] = []
     for sub in module.modules():
         if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and sub.sparse:
-            found.append(sub.weight)
+            found.append(sub.weight)  # type: ignore[arg-type]  # a Parameter; torch types it as Tensor
     return found
 
 

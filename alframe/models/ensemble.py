@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -89,13 +90,13 @@ def reset_members(module: nn.Module, seed: int) -> None:
 def _reset_children(module: nn.Module, gen: torch.Generator) -> None:
     for child in module.children():
         if hasattr(child, "reset_members"):
-            child.reset_members(gen)
+            child.reset_members(gen)  # type: ignore[operator]  # torch types Module attributes as Tensor | Module
             continue
         if hasattr(child, "reset_parameters"):
             sub_seed = int(torch.randint(0, 2**62, (1,), generator=gen))
             with torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(sub_seed)  # seeds the CUDA generators too: fork them all
-                child.reset_parameters()
+                child.reset_parameters()  # type: ignore[operator]  # torch types Module attributes as Tensor | Module
         _reset_children(child, gen)
 
 
@@ -121,9 +122,12 @@ def member_state(
     return out
 
 
+_M = TypeVar("_M", bound=nn.Module)
+
+
 def member_network(
-    committee: nn.Module, k: int, n_members: int, build_single: Callable[[], nn.Module]
-) -> nn.Module:
+    committee: nn.Module, k: int, n_members: int, build_single: Callable[[], _M]
+) -> _M:
     """A single-member network holding exactly member k's parameters."""
     single = build_single()
     single.load_state_dict(member_state(committee.state_dict(), single.state_dict(), k, n_members))

@@ -107,6 +107,7 @@ class GroupedModule(nn.Module):
     """
 
     reads = "encoder"
+    pos: torch.Tensor  # a buffer (registered in __init__)
 
     def __init__(
         self, d_in: int, hidden: int, groups: list[list[int]], names: list[str], n_members: int, dropout: float

@@ -65,6 +65,9 @@ class OptimConfig:
 class CommitteeModule(pl.LightningModule):
     """Trains a :class:`CommitteeNet` on masked, weighted, member-resampled cells."""
 
+    label_pos: torch.Tensor  # buffers (registered in __init__)
+    label_neg: torch.Tensor
+
     def __init__(self, net: CommitteeNet, imbalance: Any, optim: OptimConfig) -> None:
         super().__init__()
         self.automatic_optimization = False

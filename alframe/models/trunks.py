@@ -59,7 +59,7 @@ class MLPModule(nn.Module):
 
     def reset_members(self, gen: torch.Generator) -> None:
         for layer in self.layers:
-            layer.reset_members(gen)
+            layer.reset_members(gen)  # type: ignore[operator]  # a StackedLinear; torch types it as Module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ def bias_table(
     """The rows quoted in the docs: no weights, plain 1/p, clipped at several caps, normalised."""
     rng = np.random.default_rng(seed)
     loss, p = synthetic_pool(n_cells, batch, rng)
-    common = {"trials": trials, "rng": rng}
+    common: dict[str, Any] = {"trials": trials, "rng": rng}
     rows = [estimator_bias(loss, p, clip=None, normalize=False, weighted=False, label="unweighted", **common)]
     for clip in (None, 100.0, 30.0, 10.0, 3.0):
         for normalize in (False, True):

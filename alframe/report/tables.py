@@ -122,7 +122,7 @@ def final_metrics_table(a: Analysis) -> Table:
             rng = a.aulc_range.get(m)
             rows.append([s.setting, m, fmt_value(s.final[m]), fmt_value(s.aulc[m]),
                          NONE if not rng else f"{rng[0]:,.0f}–{rng[1]:,.0f}"])
-            rec = {"setting": s.setting, "metric": m}
+            rec: dict[str, Any] = {"setting": s.setting, "metric": m}
             rec.update(_flat("final", s.final[m]))
             rec.update(_flat("aulc", s.aulc[m]))
             rec["aulc_from"], rec["aulc_to"] = (rng or (None, None))
