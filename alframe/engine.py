@@ -151,7 +151,7 @@ class Engine:
             self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
             self._warn_once(getattr(pol, "warning", None))
-        for text in self.run_dir.messages or []:
+        for text in self.run_dir.messages:
             self.observer.message(text)
 
     def _loop(self, state: RunState) -> Summary:

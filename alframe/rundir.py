@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class RunDir:
     force: bool
     created: bool
     _lock: Any = None
-    messages: list[str] | None = None
+    messages: list[str] = field(default_factory=list)  # what the user should hear at start
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -68,7 +68,7 @@ class RunDir:
         lock = FolderLock(path, "run.lock", what="run folder", code="R205").acquire()
         created = not (path / "run.db").exists()
         store = RunStore.open(path / "run.db")
-        rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock, messages=[])
+        rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock)
         try:
             rd._check_plan(plugins)
         except BaseException:
@@ -127,11 +127,11 @@ class RunDir:
                 )
             store.log_event("forced", {"reason": "spec changed", "changes": changes})
             store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str), "fingerprint": plan.fingerprint()})
-            self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))  # type: ignore[union-attr]  # open() sets []
+            self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
         old_versions = json.loads(store.get_meta("plugins") or "{}")
         if old_versions != versions:
             store.log_event("plugins", {"before": old_versions, "now": versions})
-            self.messages.append("plugin versions differ from the run's start (recorded in run.db)")  # type: ignore[union-attr]  # open() sets []
+            self.messages.append("plugin versions differ from the run's start (recorded in run.db)")
         store.log_event("resumed", {"pid": os.getpid()})
 
     def check_data(self, fingerprint: str) -> None:
@@ -167,8 +167,7 @@ class RunDir:
         try:
             bundle.load_checkpoint(path)
         except RunError as exc:
-            if self.messages is not None:
-                self.messages.append(f"ignored checkpoint {path.name}: {exc}")
+            self.messages.append(f"ignored checkpoint {path.name}: {exc}")
             return False
         return True
 
