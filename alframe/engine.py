@@ -289,6 +289,8 @@ class Engine:
                 part = todo[start : start + chunk]
                 items = np.array([t[0] for t in part], dtype=np.int64)
                 labels = np.array([t[1] for t in part], dtype=np.int64)
+                if hasattr(state.oracle, "progress"):
+                    state.oracle.progress = (start, len(todo))
                 values, who = call_first(self.plugins, "alframe_annotate", state=state, items=items, labels=labels)
                 values = np.asarray(values)
                 if values.shape != items.shape or not np.isin(values, (-1, 0, 1)).all():

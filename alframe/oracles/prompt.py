@@ -47,17 +47,21 @@ class PromptOracle:
         self.input = input
         self.console = Console(file=output, highlight=False) if output is not None else Console(highlight=False)
         self.max_text = max_text
+        #: (questions answered so far, questions in the round), set by the engine, which asks
+        #: one cell per call so that each answer is committed at once
+        self.progress: tuple[int, int] | None = None
+        self._last_item = -1  # an item's text is shown once for its run of questions
 
     def answer(
         self, dataset: Dataset, items: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         items, labels = as_cells(dataset, items, labels)
         out = np.full(len(items), UNKNOWN, dtype=np.int8)  # [m]
-        previous = -1
+        done, total = self.progress if self.progress is not None else (0, len(items))
         for i, (item, label) in enumerate(zip(items.tolist(), labels.tolist())):
-            if item != previous:
-                self._show_item(dataset, item, i, len(items))
-                previous = item
+            if item != self._last_item:
+                self._show_item(dataset, item, done + i, total)
+                self._last_item = item
             try:
                 reply = self._ask(dataset.label_names[label])
             except KeyboardInterrupt:  # Ctrl-C at the prompt: keep what was answered

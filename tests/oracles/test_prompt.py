@@ -53,3 +53,16 @@ def test_the_end_of_the_input_is_a_quit() -> None:
 
 def test_the_engine_commits_each_answer_of_a_person() -> None:
     assert PromptOracle.interactive is True and PromptOracle.source == "prompt"
+
+
+def test_asked_one_cell_at_a_time_an_item_is_shown_once_with_the_round_counter() -> None:
+    ds = small_dataset()
+    out = io.StringIO()
+    oracle = PromptOracle(input=io.StringIO("y\nn\ny\n"), output=out)
+    cells = [(0, 0), (0, 1), (1, 0)]
+    for k, (item, label) in enumerate(cells):
+        oracle.progress = (k, len(cells))  # as the engine sets it
+        oracle.answer(ds, np.array([item]), np.array([label]), np.random.default_rng(0))
+    text = out.getvalue()
+    assert text.count(f"item {ds.ids[0]}") == 1 and f"[1/3] item {ds.ids[0]}" in text
+    assert f"[3/3] item {ds.ids[1]}" in text
