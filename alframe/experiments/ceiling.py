@@ -25,10 +25,9 @@ from alframe.errors import RunError
 from alframe.hookcall import call_first
 from alframe.plan import Plan
 from alframe.plugins import Plugins
-from alframe.report.files import write_json
+from alframe.report.files import CEILING_FILE, read_json, write_json
 from alframe.state import derive_seed
 
-CEILING_FILE = "ceiling.json"
 _PARTS = ("data", "labels", "model", "train", "weighting", "trainer", "evaluate")
 
 
@@ -46,14 +45,8 @@ def needs_ceiling(plan: Plan) -> bool:
 
 def load_ceiling(folder: Path, plan: Plan) -> dict[str, Any] | None:
     """The stored ceiling if it was trained for this plan (data not checked: see ``ceiling``)."""
-    path = folder / CEILING_FILE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("key") != ceiling_key(plan):
+    data = read_json(folder / CEILING_FILE)
+    if data is None or data.get("key") != ceiling_key(plan):
         return None
     return data
 

@@ -11,6 +11,21 @@ from alframe.errors import RunError
 from alframe.fsutil import write_atomic
 from alframe.store import RunStore
 
+#: the experiment folder's ceiling record (written by experiments, read by reports)
+CEILING_FILE = "ceiling.json"
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object written by :func:`write_json`, or ``None`` when missing or unreadable
+    (such files are caches or summaries: a bad one is ignored, never fatal)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
 
 def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, json.dumps(obj, indent=2, sort_keys=False, default=_default, allow_nan=False) + "\n")

@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from alframe.errors import RunError
-from alframe.report.files import open_store_readonly
+from alframe.report.files import CEILING_FILE, open_store_readonly, read_json
 
 EXPERIMENT_FILE = "experiment.json"
-CEILING_FILE = "ceiling.json"
 _REPEAT = re.compile(r"^repeat-(\d+)$")
 
 
@@ -221,12 +220,6 @@ def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:
 
 
 def _read_ceiling(folder: Path) -> dict[str, Any] | None:
-    path = folder / CEILING_FILE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    metrics = data.get("metrics") if isinstance(data, dict) else None
+    data = read_json(folder / CEILING_FILE)
+    metrics = data.get("metrics") if data is not None else None
     return metrics if isinstance(metrics, dict) else None
