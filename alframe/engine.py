@@ -33,7 +33,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe import loggers
-from alframe.errors import AlframeError, PluginError, RunError
+from alframe.errors import PluginError
 from alframe.hookcall import call_all, call_first, call_optional
 from alframe.plan import Plan
 from alframe.plugins import Plugins
@@ -554,4 +554,4 @@ def store_round_status(store: Any, rnd: int) -> str | None:
     return None
 
 
-__all__ = ["Engine", "Observer", "Summary", "AlframeError", "RunError"]
+__all__ = ["Engine", "Observer", "Summary"]

@@ -49,7 +49,6 @@ class RunState:
     history: list[RoundRecord] = field(default_factory=list)
     ceiling: dict[str, Any] | None = None  # metrics of the model trained on the whole pool
     train_callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks for fit
-    logger: Any = False
 
     def rng(self, purpose: str) -> np.random.Generator:
         """The round's generator for one purpose (query, train, oracle, seed, weight)."""
