@@ -94,6 +94,7 @@ class TrainPlan:
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
     weight_decay: float = 0.0
     warm_start: bool = True
+    schedule: str = "cosine"  # "cosine" | "constant": the learning rate over each round's steps
     early_stop_patience: int | None = None  # epochs without improvement on held-out labelled data
 
 

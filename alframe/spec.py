@@ -136,6 +136,7 @@ class TrainSpec(Node):
     optimizer: NameLike | None = None
     weight_decay: Number | None = None
     warm_start: NameLike | None = None
+    schedule: NameLike | None = None
     early_stop: Number | NameLike | None = None
 
 

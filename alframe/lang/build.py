@@ -238,6 +238,7 @@ def _train(b: Builder, spec: Spec) -> P.TrainPlan:
         optimizer=b.take("train.optimizer", t.optimizer, d["optimizer"]),
         weight_decay=b.take("train.weight_decay", t.weight_decay, d["weight_decay"]),
         warm_start=b.take("train.warm_start", t.warm_start, d["warm_start"]),
+        schedule=b.take("train.schedule", t.schedule, d["schedule"]),
         early_stop_patience=b.take("train.early_stop_patience", t.early_stop, None),
     )
 

@@ -20,6 +20,7 @@ from alframe.spec import ListValue, Name, Number, Text, Value
 
 MAX_SEED = 2**32 - 1
 OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("cosine", "constant")
 DIVERSITY = ("init", "bootstrap", "poisson")
 UNITS = ("item", "cell")
 THRESHOLDS = ("fixed", "tuned")
@@ -214,6 +215,7 @@ _FIELDS = [
     Field("train.optimizer", "optimizer adam|adamw|sgd", "optimiser of the dense parameters", _choice("optimizer", OPTIMIZERS), "optimizer"),
     Field("train.weight_decay", "weight_decay F", "L2 penalty", _real("weight_decay", 0.0, 10.0), "weight_decay"),
     Field("train.warm_start", "warm_start yes|no", "continue from last round's weights", _bool("warm_start"), "warm_start"),
+    Field("train.schedule", "schedule cosine|constant", "learning rate over each round: warm-up then cosine decay, or constant", _choice("schedule", SCHEDULES), "schedule"),
     Field("train.early_stop_patience", "early_stop N|no", "stop after N epochs without improvement", _optional(_int("early_stop", 1, 10_000), "early_stop", "a patience in epochs"), "early_stop"),
     # weighting
     Field("weighting.importance", "importance yes|no", "weight each answer by 1/p, its query probability", _bool("importance"), "importance"),

@@ -320,6 +320,7 @@ class SpecTransformer(Transformer[Token, Spec]):
     optimizer = _simple("optimizer", convert="name")
     weight_decay = _simple("weight_decay")
     warm_start = _simple("warm_start", convert="name")
+    schedule = _simple("schedule", convert="name")
     early_stop = _simple("early_stop", convert="name")
     # weighting
     importance = _simple("importance", convert="name")

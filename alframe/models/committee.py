@@ -29,7 +29,7 @@ from alframe.models import checkpoint as ckpt
 from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
-from alframe.models.encoders import empty_bag_fraction
+from alframe.models.encoders import WideModule, empty_bag_fraction
 from alframe.models.ensemble import cuda_devices, member_multiplicity, member_network, reset_members
 from alframe.models.features import Features
 from alframe.models.losses import LabelCounts
@@ -78,7 +78,7 @@ class CommitteeBundle(ModelBundle):
             name=plan.train.optimizer,
             lr=plan.train.lr,
             weight_decay=plan.train.weight_decay,
-            sparse_lr_scale=float(getattr(self.net.encoder, "sparse_lr_scale", 1.0)),
+            schedule=plan.train.schedule,
         )
         self.module = CommitteeModule(self.net, imbalance, optim)
         self.thresholds = np.full(self.n_labels, plan.weighting.threshold, dtype=np.float32)
@@ -113,7 +113,12 @@ class CommitteeBundle(ModelBundle):
             if note not in self.notes:
                 self.notes.append(note)
         heads = self.heads_spec.build(d, list(self.dataset.label_names), n_members)
-        return CommitteeNet(enc, trunk, heads, self.plan.model.dropout, n_members, self.n_labels)
+        wide = None
+        wide_buckets = int(getattr(self.encoder_spec, "wide", 0) or 0)
+        if wide_buckets > 0 and isinstance(self.features, Features) and self.features.bag_values is not None:
+            scale = float(getattr(enc, "sparse_lr_scale", 1.0))
+            wide = WideModule(wide_buckets, n_members, self.n_labels, scale)
+        return CommitteeNet(enc, trunk, heads, self.plan.model.dropout, n_members, self.n_labels, wide)
 
     def member(self, k: int) -> CommitteeNet:
         """Member k alone, as a one-member network with exactly its parameters."""
@@ -146,9 +151,11 @@ class CommitteeBundle(ModelBundle):
         early = plan.train.early_stop_patience is not None and data.holdout is not None
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
+        n_batches = -(-len(data.train) // max(plan.train.batch_size, 1))
+        module.total_steps = n_batches * plan.train.epochs
         start = time.perf_counter()
         with _quiet():
-            trainer = self._trainer(req, early, -(-len(data.train) // max(plan.train.batch_size, 1)))
+            trainer = self._trainer(req, early, n_batches)
             with torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(seeds.sub_seed(req.seed, seeds.DROPOUT))
                 trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())

@@ -18,7 +18,7 @@ def register(registry: Registry) -> None:
             Param("dim", "int", 64, 1, 4096, help="embedding width"),
             Param("buckets", "int", 262144, 1024, 1 << 24, help="hash buckets of the embedding table"),
             Param("ngrams", "range", (1, 2), 1, 5, help="word n-gram lengths"),
-            Param("char_ngrams", "range", (0, 0), 0, 6, help="character n-gram lengths (0..0: none)"),
+            Param("char_ngrams", "range", (2, 5), 0, 6, help="character n-gram lengths (0..0: none)"),
             Param("numeric", "bool", True, help="also feed the spec's numeric fields, standardised"),
             Param(
                 "table",
@@ -30,13 +30,29 @@ def register(registry: Registry) -> None:
             Param(
                 "lr_scale",
                 "float",
-                300.0,
+                30.0,
                 0.01,
                 1e5,
-                help="SparseAdam's lr = train lr x this: a row of a hashed table sees few updates",
+                help="SparseAdam's lr = train lr x this (both sparse tables): a row of a hashed table sees few updates",
+            ),
+            Param(
+                "weights",
+                "name",
+                "tfidf",
+                choices=("tfidf", "mean"),
+                help="weight of each n-gram in the bag: sublinear TF-IDF (pool statistics), or a plain mean",
+            ),
+            Param(
+                "wide",
+                "int",
+                65536,
+                0,
+                1 << 22,
+                help="hash buckets of the linear path from the bag straight to every label (0: none)",
             ),
         ],
-        help="Hashed word/char n-grams through a sparse EmbeddingBag (sparse optimiser).",
+        help="Hashed word/char n-grams, TF-IDF weighted, through a sparse EmbeddingBag, plus a "
+        "linear path from the same bag to the labels (sparse optimiser).",
     )
     registry.register(
         "encoder",

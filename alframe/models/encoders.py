@@ -9,7 +9,13 @@ steps, so the expensive one runs once per run:
   returns ``[B, D]`` when all members share it, or ``[B, K, D]`` when each member has its own.
 
 A plugin encoder follows the same two steps. Any ``nn.Embedding``/``nn.EmbeddingBag`` built with
-``sparse=True`` is trained with ``SparseAdam``; every other parameter with the dense optimiser.
+``sparse=True`` is trained with ``SparseAdam`` (at the train lr times the module's
+``sparse_lr_scale``); every other parameter with the dense optimiser.
+
+:class:`WideModule` is the hashed bag's second path: a linear model straight from the bag to
+every label (what a logistic regression on TF-IDF n-grams is), added to the deep path's logits.
+It does not go through the ``dim``-wide embedding, so a rare but decisive n-gram keeps its own
+weight per label; the deep path shares what labels have in common.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from alframe.errors import DataError
 from alframe.models.ensemble import StackedLinear
 from alframe.models.features import Features, standardise
 from alframe.models.hashing import hash_bags
+from alframe.models.tfidf import mean_weights, tfidf_bags
 
 TABLES = ("shared", "per_member")
+WEIGHTS = ("tfidf", "mean")
 
 
 def _pair(value: object, name: str) -> tuple[int, int]:
@@ -47,25 +55,36 @@ def _numeric(dataset: Dataset) -> torch.Tensor | None:
 
 @dataclass(frozen=True)
 class HashedBagEncoder:
-    """Hashed word (and character) n-grams averaged through a sparse ``EmbeddingBag``.
+    """Hashed word and character n-grams, weighted, through a sparse ``EmbeddingBag``.
 
-    ``table="shared"``: one table for all members (members differ above it);
-    ``"per_member"``: K tables stacked as K blocks of rows of one bag, each member looking up
-    its own block (K times the memory and optimiser state).
+    ``weights="tfidf"``: each item's distinct n-grams weighted by sublinear TF-IDF (document
+    frequencies from the pool), ``"mean"``: a plain mean. ``table="shared"``: one table for all
+    members (members differ above it); ``"per_member"``: K tables stacked as K blocks of rows of
+    one bag, each member looking up its own block (K times the memory and optimiser state).
+    ``wide``: hash buckets of the linear path from the bag to the labels (0: none); it is
+    built beside the network by the committee, which knows the labels.
     """
 
     dim: int = 64
     buckets: int = 262144
     ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (0, 0)
+    char_ngrams: tuple[int, int] = (2, 5)
     numeric: bool = True
     table: str = "shared"
-    lr_scale: float = 300.0
+    lr_scale: float = 30.0
+    weights: str = "tfidf"
+    wide: int = 65536
 
     def featurize(self, dataset: Dataset) -> Features:
         words = _pair(self.ngrams, "ngrams")
         chars = _pair(self.char_ngrams, "char_ngrams")
+        if self.weights not in WEIGHTS:
+            raise ValueError(f"weights {self.weights!r}: one of {WEIGHTS}")
         values, offsets = hash_bags(dataset.texts, self.buckets, words, chars)
+        if self.weights == "tfidf":
+            values, offsets, weights = tfidf_bags(values, offsets, dataset.pool_idx, self.buckets)
+        else:
+            weights = mean_weights(offsets)
         numeric = _numeric(dataset) if self.numeric else None
         if values.size == 0 and numeric is None:
             raise DataError(
@@ -79,6 +98,7 @@ class HashedBagEncoder:
             bag_values=torch.from_numpy(values),
             bag_offsets=torch.from_numpy(offsets),
             numeric=numeric,
+            bag_weights=torch.from_numpy(weights),
         )
 
     def build(self, features: Features, n_members: int) -> HashedBagModule:
@@ -90,7 +110,7 @@ class HashedBagEncoder:
 
 
 class HashedBagModule(nn.Module):
-    """Mean of the n-gram embeddings, with the standardised numeric fields appended.
+    """Weighted sum of the n-gram embeddings, with the standardised numeric fields appended.
 
     Output ``[B, dim + d]`` (shared table) or ``[B, K, dim + d]`` (per-member tables).
     """
@@ -105,29 +125,75 @@ class HashedBagModule(nn.Module):
         self.sparse_lr_scale = lr_scale
         rows = buckets * (n_members if per_member else 1)
         # an explicit weight skips nn.EmbeddingBag's own init, which draws from the global RNG
-        self.bag = nn.EmbeddingBag(rows, dim, mode="mean", sparse=True, _weight=torch.empty(rows, dim))
+        self.bag = nn.EmbeddingBag(rows, dim, mode="sum", sparse=True, _weight=torch.empty(rows, dim))
         self.reset_members(torch.Generator().manual_seed(0))
 
     def reset_members(self, gen: torch.Generator) -> None:
-        """N(0, 1/dim) entries: a mean of a few dozen rows then has a small, even scale."""
+        """N(0, 1/dim) entries: a bag whose weights have unit norm then has a small, even scale."""
         with torch.no_grad():
             self.bag.weight.normal_(0.0, 1.0 / math.sqrt(self.dim), generator=gen)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         values, starts = batch["bag_values"], batch["bag_offsets"]
+        weights = bag_weights(batch)
         if not self.per_member:
-            z = self.bag(values, starts)  # [B, dim]
+            z = self.bag(values, starts, per_sample_weights=weights)  # [B, dim]
             num = batch.get("numeric")
             return z if num is None or self.d_numeric == 0 else torch.cat([z, num.to(z.dtype)], 1)
         k, b, nnz = self.n_members, starts.shape[0], values.shape[0]
         shift = torch.arange(k, device=values.device) * self.buckets  # [K]
         all_values = (values.unsqueeze(0) + shift.unsqueeze(1)).reshape(-1)  # [K*nnz]
         all_starts = (starts.unsqueeze(0) + (torch.arange(k, device=values.device) * nnz).unsqueeze(1)).reshape(-1)
-        z = self.bag(all_values, all_starts).view(k, b, self.dim).transpose(0, 1)  # [B, K, dim]
+        all_weights = weights.repeat(k)  # [K*nnz]
+        z = self.bag(all_values, all_starts, per_sample_weights=all_weights).view(k, b, self.dim).transpose(0, 1)
         num = batch.get("numeric")
         if num is None or self.d_numeric == 0:
             return z
         return torch.cat([z, num.to(z.dtype).unsqueeze(1).expand(b, k, self.d_numeric)], 2)
+
+
+def bag_weights(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The batch's per-entry bag weights; 1/len (the plain mean) when features carry none."""
+    weights = batch.get("bag_weights")
+    if weights is not None:
+        return weights
+    values, starts = batch["bag_values"], batch["bag_offsets"]
+    ends = torch.cat([starts[1:], starts.new_tensor([values.shape[0]])])
+    lens = ends - starts
+    return torch.repeat_interleave(1.0 / lens.clamp(min=1).float(), lens, output_size=values.shape[0])
+
+
+class WideModule(nn.Module):
+    """A linear model from the hashed bag to every label of every member: ``[B, K, L]`` logits.
+
+    One sparse ``EmbeddingBag`` of K blocks of ``buckets`` rows (member k's weights are block
+    k, as in a per-member embedding table) by L columns; bucket ids fold modulo ``buckets``.
+    Zero at the start of every fresh round, so the deep path alone decides until the data moves
+    it. No bias: the heads have one.
+    """
+
+    def __init__(self, buckets: int, n_members: int, n_labels: int, lr_scale: float) -> None:
+        super().__init__()
+        self.buckets, self.n_members, self.n_labels = buckets, n_members, n_labels
+        self.sparse_lr_scale = lr_scale
+        rows = buckets * n_members
+        self.bag = nn.EmbeddingBag(rows, n_labels, mode="sum", sparse=True, _weight=torch.zeros(rows, n_labels))
+
+    def reset_members(self, gen: torch.Generator) -> None:
+        with torch.no_grad():
+            self.bag.weight.zero_()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        values, starts = torch.remainder(batch["bag_values"], self.buckets), batch["bag_offsets"]
+        weights = bag_weights(batch)
+        k, b, nnz = self.n_members, starts.shape[0], values.shape[0]
+        if k == 1:
+            return self.bag(values, starts, per_sample_weights=weights).unsqueeze(1)  # [B, 1, L]
+        member = torch.arange(k, device=values.device)
+        all_values = (values.unsqueeze(0) + (member * self.buckets).unsqueeze(1)).reshape(-1)  # [K*nnz]
+        all_starts = (starts.unsqueeze(0) + (member * nnz).unsqueeze(1)).reshape(-1)  # [K*B]
+        out = self.bag(all_values, all_starts, per_sample_weights=weights.repeat(k))  # [K*B, L]
+        return out.view(k, b, self.n_labels).transpose(0, 1)
 
 
 @dataclass(frozen=True)
@@ -171,11 +237,28 @@ class NumericModule(nn.Module):
 
 def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
     """Weights of sparse embeddings (trained with ``SparseAdam``), in module order."""
-    found: list[nn.Parameter] = []
-    for sub in module.modules():
-        if isinstance(sub, (nn.Embedding, nn.EmbeddingBag)) and sub.sparse:
-            found.append(sub.weight)  # type: ignore[arg-type]  # a Parameter; torch types it as Tensor
-    return found
+    return [p for group in sparse_groups(module) for p in group[1]]
+
+
+def sparse_groups(module: nn.Module) -> list[tuple[float, list[nn.Parameter]]]:
+    """Sparse embedding weights grouped by learning-rate scale: ``[(scale, [weights])]``.
+
+    A table's scale is the ``sparse_lr_scale`` of the nearest module above it that sets one
+    (the encoder's, the wide path's), else 1.
+    """
+    groups: dict[float, list[nn.Parameter]] = {}
+    seen: set[int] = set()
+
+    def walk(mod: nn.Module, scale: float) -> None:
+        scale = float(getattr(mod, "sparse_lr_scale", scale))
+        if isinstance(mod, (nn.Embedding, nn.EmbeddingBag)) and mod.sparse and id(mod.weight) not in seen:
+            seen.add(id(mod.weight))
+            groups.setdefault(scale, []).append(mod.weight)  # type: ignore[arg-type]  # a Parameter
+        for child in mod.children():
+            walk(child, scale)
+
+    walk(module, 1.0)
+    return list(groups.items())
 
 
 def empty_bag_fraction(features: Features) -> float:

@@ -29,17 +29,25 @@ class FeatureSource(Protocol):
 
 @dataclass
 class Features:
-    """Hashed n-gram bags (CSR) and/or standardised numeric fields for every item."""
+    """Hashed n-gram bags (CSR, with a weight per entry) and/or standardised numeric fields.
+
+    ``bag_weights`` (float32 [nnz]) are the per-entry weights of the bag's weighted sum (TF-IDF
+    or 1/len); ``None`` means a plain mean.
+    """
 
     n_items: int
     bag_values: torch.Tensor | None = None  # int64 [nnz] bucket ids, item after item
     bag_offsets: torch.Tensor | None = None  # int64 [n_items + 1]
     numeric: torch.Tensor | None = None  # float32 [n_items, d]
+    bag_weights: torch.Tensor | None = None  # float32 [nnz]
 
     def batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
         if self.bag_values is not None and self.bag_offsets is not None:
-            out["bag_values"], out["bag_offsets"] = gather_bags(self.bag_values, self.bag_offsets, idx)
+            pos, out["bag_offsets"] = bag_positions(self.bag_offsets, idx)
+            out["bag_values"] = self.bag_values.index_select(0, pos)
+            if self.bag_weights is not None:
+                out["bag_weights"] = self.bag_weights.index_select(0, pos)
         if self.numeric is not None:
             out["numeric"] = self.numeric.index_select(0, idx)  # [B, d]
         return out
@@ -49,13 +57,20 @@ def gather_bags(
     values: torch.Tensor, offsets: torch.Tensor, idx: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The bags of items ``idx`` as an ``EmbeddingBag`` input: (values [nnz_b], starts [B])."""
+    pos, new_starts = bag_positions(offsets, idx)
+    return values.index_select(0, pos), new_starts
+
+
+def bag_positions(offsets: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where the entries of items ``idx`` lie in the CSR arrays (int64 [nnz_b]), and the
+    start of each item's bag in the gathered batch (int64 [B])."""
     starts = offsets.index_select(0, idx)  # [B]
     lens = offsets.index_select(0, idx + 1) - starts  # [B]
     total = int(lens.sum())
     new_starts = torch.cumsum(lens, 0) - lens  # [B] exclusive prefix sum
     shift = torch.repeat_interleave(starts - new_starts, lens, output_size=total)  # [nnz_b]
     pos = shift + torch.arange(total, dtype=torch.int64)
-    return values.index_select(0, pos), new_starts
+    return pos, new_starts
 
 
 def standardise(x: np.ndarray, rows: np.ndarray, names: list[str], path: str) -> torch.Tensor:

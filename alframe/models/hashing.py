@@ -79,8 +79,9 @@ def _word_ngrams(clean: list[str], lo: int, hi: int) -> tuple[np.ndarray, np.nda
 
 
 def _char_ngrams(clean: list[str], lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """(item, hash) of every code-point n-gram of `` text `` with lo <= n <= hi."""
-    joined = _SEP.join(f" {t} " for t in clean) + _SEP
+    """(item, hash) of every code-point n-gram of `` text `` with lo <= n <= hi (an empty text
+    has none: its padding alone is not text)."""
+    joined = _SEP.join(f" {t} " if t else "" for t in clean) + _SEP
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     return _windows(codes ^ _CHAR_SALT, codes == 0, lo, hi, salt=_CHAR_SALT)
 

@@ -2,7 +2,8 @@
 
 :class:`CommitteeNet` is a plain ``nn.Module``: ``forward(batch) -> logits [B, K, L]``.
 :class:`CommitteeModule` trains it under a Lightning ``Trainer`` with **manual optimisation**:
-the sparse embedding table takes ``SparseAdam`` and the dense parameters Adam/AdamW/SGD, and
+the sparse embedding tables take :class:`~alframe.models.optim.RowAdam` (lazy Adam) and the
+dense parameters Adam/AdamW/SGD, and
 Lightning 2.x runs two optimisers only in manual mode. ``manual_backward`` and the wrapped
 optimisers' ``step`` keep mixed precision (gradient scaling) and distributed strategies in
 Lightning's hands.
@@ -18,8 +19,13 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from alframe.models.encoders import sparse_parameters
+from alframe.models.encoders import sparse_groups
 from alframe.models.losses import LabelCounts, masked_loss
+from alframe.models.optim import RowAdam
+
+SCHEDULES = ("cosine", "constant")
+#: share of a round's steps over which the learning rate rises linearly from near zero
+WARMUP_FRACTION = 0.05
 
 
 class CommitteeNet(nn.Module):
@@ -33,10 +39,12 @@ class CommitteeNet(nn.Module):
         dropout: float,
         n_members: int,
         n_labels: int,
+        wide: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.encoder, self.heads = encoder, heads
         self.trunk = trunk
+        self.wide = wide
         self.input_drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.n_members, self.n_labels = n_members, n_labels
 
@@ -46,6 +54,8 @@ class CommitteeNet(nn.Module):
         logits = self.heads(h)  # [B, K, L]
         if logits.dim() == 2:  # a head without a member axis (a plugin's, K = 1)
             logits = logits.unsqueeze(1)
+        if self.wide is not None:
+            logits = logits + self.wide(batch).to(logits.dtype)  # [B, K, L]
         return logits
 
     @property
@@ -59,7 +69,28 @@ class OptimConfig:
     name: str = "adam"  # adam | adamw | sgd (dense parameters)
     lr: float = 1e-3
     weight_decay: float = 0.0
-    sparse_lr_scale: float = 1.0  # SparseAdam's lr = lr × this
+    schedule: str = "cosine"  # cosine | constant, over each round's steps
+
+
+def lr_factor(step: int, total: int, schedule: str, warmup: float = WARMUP_FRACTION) -> float:
+    """The learning rate's multiplier at ``step`` of a round of ``total`` steps.
+
+    ``cosine``: a linear warm-up over the first ``warmup`` share of the steps, then a cosine
+    decay to zero at the last step. Every round (a fresh ``Trainer``, fresh optimiser state)
+    runs the whole schedule again, so a warm-started model is never trained round after round
+    at the full rate on a growing set: each round ends at a small rate, where the weights
+    settle, and the next restarts from them (warm restarts, Loshchilov & Hutter 2017).
+    ``constant``: 1 throughout.
+    """
+    if schedule == "constant" or total <= 0:
+        return 1.0
+    if schedule != "cosine":
+        raise ValueError(f"schedule {schedule!r}: one of {SCHEDULES}")
+    n_warm = max(1, int(round(warmup * total)))
+    if step < n_warm:
+        return (step + 1) / n_warm
+    progress = (step - n_warm) / max(total - n_warm, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 class CommitteeModule(pl.LightningModule):
@@ -83,6 +114,7 @@ class CommitteeModule(pl.LightningModule):
         self.epoch_losses: list[float] = []
         self.val_losses: list[float] = []
         self.steps = 0
+        self.total_steps = 0  # of this round's fit (set by the caller; 0: no schedule)
         self._sum: torch.Tensor | float = 0.0
         self._rows = 0
         self._vsum: torch.Tensor | float = 0.0
@@ -110,6 +142,10 @@ class CommitteeModule(pl.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opts = self.optimizers()
         opts = opts if isinstance(opts, list) else [opts]
+        factor = lr_factor(self.steps, self.total_steps, self.optim.schedule)
+        for opt in opts:
+            for group in opt.optimizer.param_groups:
+                group["lr"] = group["base_lr"] * factor
         loss = self.batch_loss(batch)
         for opt in opts:
             opt.zero_grad()
@@ -154,15 +190,20 @@ class CommitteeModule(pl.LightningModule):
     # -- optimisers -------------------------------------------------------------------------
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        sparse = sparse_parameters(self.net)
-        sparse_ids = {id(p) for p in sparse}
+        """RowAdam over the sparse tables (one group per lr scale), the dense optimiser over the
+        rest; every group remembers its ``base_lr`` for the schedule."""
+        groups = sparse_groups(self.net)
+        sparse_ids = {id(p) for _, params in groups for p in params}
         dense = [p for p in self.net.parameters() if p.requires_grad and id(p) not in sparse_ids]
         cfg = self.optim
         opts: list[torch.optim.Optimizer] = []
-        if sparse:
-            opts.append(torch.optim.SparseAdam(sparse, lr=cfg.lr * cfg.sparse_lr_scale))
+        if groups:
+            opts.append(RowAdam([{"params": params, "lr": cfg.lr * scale} for scale, params in groups], lr=cfg.lr))
         if dense:
             opts.append(dense_optimizer(dense, cfg))
+        for opt in opts:
+            for group in opt.param_groups:
+                group["base_lr"] = group["lr"]
         return opts
 
 

@@ -63,7 +63,9 @@ def catalogue(n: int = 240, seed: int = 0, numeric: bool = True, rates: list[flo
     )
 
 
-TINY_ENCODER = Call("hashed_bag", (("dim", 8), ("buckets", 1024), ("ngrams", (1, 1))))
+TINY_ENCODER = Call(
+    "hashed_bag", (("dim", 8), ("buckets", 1024), ("ngrams", (1, 1)), ("char_ngrams", (0, 0)), ("wide", 256))
+)
 
 
 def plan(

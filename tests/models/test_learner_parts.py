@@ -1,0 +1,102 @@
+"""The learner's parts one by one: TF-IDF bags, the per-round schedule, RowAdam, the wide path."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from alframe.models.encoders import WideModule, bag_weights, sparse_groups
+from alframe.models.features import Features
+from alframe.models.module import lr_factor
+from alframe.models.optim import RowAdam
+from alframe.models.tfidf import mean_weights, tfidf_bags
+
+
+def test_tfidf_dedupes_weights_and_normalises_each_bag() -> None:
+    # item 0: bucket 3 twice and bucket 5; item 1: bucket 3; item 2: empty; item 3 (test): 7
+    values = np.array([3, 5, 3, 3, 7], dtype=np.int64)
+    offsets = np.array([0, 3, 4, 4, 5], dtype=np.int64)
+    v, o, w = tfidf_bags(values, offsets, reference=np.array([0, 1, 2]), buckets=8)
+    assert o.tolist() == [0, 2, 3, 3, 4]
+    assert v.tolist() == [3, 5, 3, 7]
+    idf3 = math.log(4 / 3) + 1  # bucket 3 in 2 of the 3 pool items
+    idf5 = math.log(4 / 2) + 1
+    raw = np.array([(1 + math.log(2)) * idf3, idf5])
+    assert np.allclose(w[:2], raw / np.linalg.norm(raw))
+    assert np.allclose(w[2:], [1.0, 1.0])  # one entry per bag: unit weight
+    # bucket 7 occurs only in a test item: its document frequency counts zero (not leaked)
+    _, _, w_ref_all = tfidf_bags(values, offsets, reference=np.arange(4), buckets=8)
+    assert not np.allclose(w, w_ref_all)
+
+
+def test_mean_weights_make_a_plain_mean() -> None:
+    assert mean_weights(np.array([0, 2, 2, 5])).tolist() == pytest.approx([0.5, 0.5, 1 / 3, 1 / 3, 1 / 3])
+
+
+def test_bag_weights_default_to_the_mean_when_features_carry_none() -> None:
+    f = Features(n_items=2, bag_values=torch.tensor([1, 2, 3]), bag_offsets=torch.tensor([0, 1, 3]))
+    batch = f.batch(torch.tensor([1, 0]))
+    assert "bag_weights" not in batch
+    assert bag_weights(batch).tolist() == pytest.approx([0.5, 0.5, 1.0])
+    f.bag_weights = torch.tensor([0.9, 0.6, 0.8])
+    assert f.batch(torch.tensor([1, 0]))["bag_weights"].tolist() == pytest.approx([0.6, 0.8, 0.9])
+
+
+def test_cosine_schedule_warms_up_decays_and_restarts_each_round() -> None:
+    total = 200
+    f = [lr_factor(s, total, "cosine") for s in range(total)]
+    warm = max(1, round(0.05 * total))
+    assert f[0] == pytest.approx(1 / warm) and f[warm - 1] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(f[warm:], f[warm + 1 :]))  # decays monotonically
+    assert f[-1] < 0.001
+    assert lr_factor(0, total, "constant") == lr_factor(150, total, "constant") == 1.0
+    assert lr_factor(5, 0, "cosine") == 1.0  # no known length: no schedule
+    with pytest.raises(ValueError, match="schedule"):
+        lr_factor(0, 10, "linear")
+
+
+def test_row_adam_matches_sparse_adam() -> None:
+    torch.manual_seed(0)
+    tables = [nn.EmbeddingBag(50, 4, mode="sum", sparse=True) for _ in range(2)]
+    tables[1].weight.data.copy_(tables[0].weight.data)
+    opts = [RowAdam(tables[0].parameters(), lr=0.05), torch.optim.SparseAdam(tables[1].parameters(), lr=0.05)]
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(6):
+        values = torch.randint(0, 50, (30,), generator=gen)  # repeats: gradients summed per row
+        starts = torch.tensor([0, 10, 20])
+        target = torch.randn(3, 4, generator=gen)
+        for table, opt in zip(tables, opts):
+            opt.zero_grad()
+            ((table(values, starts) - target) ** 2).sum().backward()
+            opt.step()
+    assert torch.allclose(tables[0].weight, tables[1].weight, atol=1e-6)
+
+
+def test_row_adam_on_a_dense_parameter_is_adam() -> None:
+    a, b = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
+    ra, ad = RowAdam([a], lr=0.1), torch.optim.Adam([b], lr=0.1)
+    for _ in range(4):
+        for p, opt in ((a, ra), (b, ad)):
+            opt.zero_grad()
+            (p * torch.tensor([1.0, -2.0, 3.0])).pow(2).sum().backward()
+            opt.step()
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_wide_path_starts_at_zero_and_folds_buckets() -> None:
+    wide = WideModule(buckets=16, n_members=2, n_labels=3, lr_scale=7.0)
+    batch = {"bag_values": torch.tensor([1, 17, 40]), "bag_offsets": torch.tensor([0, 2])}
+    out = wide(batch)
+    assert out.shape == (2, 2, 3) and torch.count_nonzero(out) == 0
+    with torch.no_grad():
+        wide.bag.weight[1] = torch.arange(3.0)  # member 0, bucket 1
+        wide.bag.weight[16 + 1] = 10 + torch.arange(3.0)  # member 1, bucket 1
+    out = wide(batch)  # item 0: buckets 1 and 17 -> row 1 twice, mean weights 1/2 each
+    assert torch.allclose(out[0], torch.tensor([[0.0, 1, 2], [10, 11, 12]]))
+    assert torch.count_nonzero(out[1]) == 0  # 40 folds to row 8, still zero
+    groups = sparse_groups(nn.Sequential(wide))
+    assert groups == [(7.0, [wide.bag.weight])]
