@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alframe.engine import Observer
+from alframe.health import MIN_ROUNDS, Fall, curve_falls, ongoing
 from alframe.state import RoundRecord, RunState
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -62,6 +63,13 @@ def metric_text(metrics: dict[str, Any], name: str) -> str:
 
 def metric_names(state: RunState) -> list[str]:
     return list(state.plan.evaluate.metrics)
+
+
+def falling_now(state: RunState) -> list[Fall]:
+    """The metrics falling at the last round (the learning-curve health rule)."""
+    if not state.history:
+        return []
+    return ongoing(curve_falls(state.history, metric_names(state)), state.history[-1].round)
 
 
 class _Estimate:
@@ -194,6 +202,7 @@ class LiveProgress(Observer):
         elif eta is not None:
             stage_line.append(f"     time left ~{fmt_seconds(eta)}", style="dim")
         parts: list[Any] = [head, bar, stage_line, self._metrics_table(state), self._timing_table(state)]
+        parts.extend(Text(f"warning: {f.text()}", style="bold yellow") for f in falling_now(state))
         parts.extend(Text(n, style="dim") for n in self.notes)
         return Panel(Group(*parts), title=f"alframe run [bold]{state.plan.name}[/]", border_style="cyan")
 
@@ -256,6 +265,9 @@ class PlainProgress(Observer):
             highlight=False,
             soft_wrap=True,
         )
+        for fall in falling_now(state):
+            if fall.to_round - fall.from_round + 1 == MIN_ROUNDS:  # said once, when it is first seen
+                self.console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)
 
     def message(self, text: str) -> None:
         self.console.print(text, highlight=False, soft_wrap=True)

@@ -100,3 +100,7 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
         f"run folder {summary.run_dir}",
         highlight=False,
     )
+    from alframe.health import curve_falls
+
+    for fall in curve_falls(summary.history, names):
+        terminal.console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)

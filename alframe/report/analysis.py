@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alframe.errors import RunError
+from alframe.health import curve_falls
 from alframe.report.complexity import Stat, area_under_curve, common_range, labels_to_target, mean_sd, paired_ratio
 from alframe.report.read import Collection, RunData
 
@@ -314,6 +315,11 @@ def _notes(col: Collection, targets: list[Target], results: list[SettingResult])
     if col.missing:
         notes.append(f"{len(col.missing)} run(s) of the grid have not started yet: {', '.join(col.missing[:5])}"
                      + (" …" if len(col.missing) > 5 else ""))
+    for run in col.runs:
+        evaluated = [p for p in run.points if p.evaluated]
+        for fall in curve_falls(evaluated, col.metrics):
+            where = run.setting + (f" (repeat {run.repeat})" if col.kind == "experiment" else "")
+            notes.append(f"Learning curve of {where}: {fall.text()}.")
     unfinished = [r for r in col.runs if not r.finished]
     if unfinished and col.kind == "experiment":
         notes.append(f"{len(unfinished)} run(s) are not finished; their figures cover the rounds done so far.")

@@ -180,3 +180,17 @@ def test_targets_recorded_with_the_experiment_are_its_defaults(tmp_path: Path) -
     # asking for a target replaces them
     b = analyse(load_collection(tmp_path / "exp"), [Target("micro_f1", 0.4)])
     assert [t.key for t in b.targets] == ["micro_f1@0.4"]
+
+
+def test_a_falling_learning_curve_is_a_note_of_the_report(tmp_path: Path) -> None:
+    plan = small_plan("r")
+    rising = [(10, 0.2), (20, 0.3), (30, 0.4), (40, 0.5), (50, 0.55), (60, 0.6)]
+    make_run(tmp_path / "ok", plan, rising)
+    assert not [n for n in analyse(load_collection(tmp_path / "ok")).notes if "falling" in n]
+    falling = [(10, 0.2), (20, 0.3), (30, 0.5), (40, 0.5), (50, 0.5), (60, 0.5), (70, 0.4), (80, 0.35)]
+    make_run(tmp_path / "bad", plan, falling)
+    notes = [n for n in analyse(load_collection(tmp_path / "bad")).notes if "falling" in n]
+    assert notes == [
+        "Learning curve of r: micro_f1 is falling: 0.500 at round 2, 0.350 at round 7 (below since round 6).",
+        "Learning curve of r: macro_f1 is falling: 0.400 at round 2, 0.250 at round 7 (below since round 6).",
+    ]
