@@ -45,6 +45,8 @@ from alframe.store import Answer
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
 #: a simulated oracle is asked a round's questions in chunks of this size.
 BATCH_ANSWERS = 4096
+#: a cell weight more than this many times the median one is worth a warning (see _warn_spread)
+WEIGHT_SPREAD = 100.0
 
 
 class Observer:
@@ -410,7 +412,22 @@ class Engine:
                 f"returned weights of shape {w.shape} (expected {state.answers.shape}, finite, ≥ 0)",
                 hook="alframe_weight",
             )
+        self._warn_spread(w[state.known])
         return w
+
+    def _warn_spread(self, w: np.ndarray) -> None:
+        """Say once when a few answered cells outweigh the rest by far (IWAL's 1/p of cells
+        asked with a small probability): training then fits those few and little else."""
+        positive = w[w > 0]
+        if positive.size == 0 or "weights" in self._warned:
+            return
+        top, mid = float(positive.max()), float(np.median(positive))
+        if top > WEIGHT_SPREAD * mid:
+            self._warned.add("weights")
+            self.observer.message(
+                f"warning: cell weights reach {top:,.0f} against a median of {mid:.3g}: a few answers "
+                "dominate training; bound them with weighting { clip 10 } or { normalize yes }"
+            )
 
     # -- helpers ---------------------------------------------------------------------------------
 

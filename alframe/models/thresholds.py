@@ -7,7 +7,13 @@ importance-weighted F1 on held-out answered cells,
     F1(t) = 2·TP(t) / (2·TP(t) + FP(t) + FN(t)),   TP, FP, FN sums of cell weights,
 
 so the cells a policy asked with low probability count as many pool cells as their importance
-weight says. A label with no held-out positive keeps the fixed threshold: F1 is undefined there.
+weight says.
+
+A cut chosen on a handful of cells is noise fitted to noise: with one or two held-out positives
+the best cut often sits just under them, far below 0.5, and the label is then predicted for a
+large share of the test items. So a label is tuned only when it has at least
+``MIN_POSITIVES`` held-out positive cells (else it keeps the fixed threshold), and a tuned cut
+is kept within ``BOUNDS``.
 All labels are solved at once: one sort per column and cumulative sums (no loop over labels).
 """
 
@@ -15,16 +21,27 @@ from __future__ import annotations
 
 import numpy as np
 
+#: held-out positive cells a label needs before its threshold is tuned
+MIN_POSITIVES = 5
+#: a tuned threshold stays within these bounds
+BOUNDS = (0.1, 0.9)
+
 
 def tune_thresholds(
-    probs: np.ndarray, targets: np.ndarray, weights: np.ndarray, fallback: float
+    probs: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray,
+    fallback: float,
+    *,
+    min_positives: int = MIN_POSITIVES,
+    bounds: tuple[float, float] = BOUNDS,
 ) -> np.ndarray:
     """Thresholds maximising weighted F1 per label.
 
     :param probs: float [m, L] predicted probabilities (the committee's mean).
     :param targets: int8 [m, L] 1 / 0 / -1 (unknown cells are ignored).
     :param weights: float [m, L] cell weights (importance); unknown cells ignored.
-    :param fallback: the threshold of labels without a held-out positive.
+    :param fallback: the threshold of labels with fewer than ``MIN_POSITIVES`` held-out positives.
     :returns: float32 [L]; predict positive where ``prob >= threshold``.
     """
     m, n_labels = probs.shape
@@ -51,8 +68,9 @@ def tune_thresholds(
     below = np.where(best + 1 < m, s[np.minimum(best + 1, m - 1), cols], 0.0)
     below = np.maximum(below, 0.0)
     chosen = (above + below) / 2.0
-    ok = total_pos > 0
-    out[ok] = chosen[ok].astype(np.float32)
+    n_pos = ((targets == 1) & (w > 0)).sum(0)  # [L] held-out positive cells, counted
+    ok = (total_pos > 0) & (n_pos >= max(min_positives, 1))
+    out[ok] = np.clip(chosen[ok], *bounds).astype(np.float32)
     return out
 
 

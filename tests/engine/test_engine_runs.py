@@ -164,3 +164,22 @@ def test_loggers_write_per_round_and_missing_ones_are_named(tmp_path: Path) -> N
     assert (tmp_path / "run" / "logs" / "csv" / "round-0001" / "metrics.csv").exists()
     if loggers.missing(["neptune"]):
         assert any("neptune" in m and "left out" in m for m in messages)
+
+
+@pytest.mark.parametrize(("weighting", "warned"), [("importance yes", True), ("importance yes clip 10", False)])
+def test_far_spread_importance_weights_are_warned_of_once(tmp_path: Path, weighting: str, warned: bool) -> None:
+    spec = write_spec(
+        tmp_path / "spec", unit="cell", seed_size=200, batch=100, weighting=weighting, extra_query="rounds 3",
+        policy="iwal(base=uncertainty, floor=0.001)",
+    )
+    messages: list[str] = []
+
+    class Notes(Observer):
+        def message(self, text: str) -> None:
+            messages.append(text)
+
+    run_spec(spec, tmp_path / "run", observer=Notes())
+    spread = [m for m in messages if "cell weights reach" in m]
+    assert len(spread) == (1 if warned else 0)
+    if warned:
+        assert "clip" in spread[0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alframe.models.thresholds import tune_thresholds, weighted_f1
+from alframe.models.thresholds import BOUNDS, tune_thresholds, weighted_f1
 
 
 def _skewed(n: int, rates: list[float], seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,16 +45,16 @@ def test_threshold_is_the_best_cut_found_by_brute_force() -> None:
 def test_importance_weights_move_the_threshold() -> None:
     p = np.array([[0.9], [0.6], [0.5], [0.4], [0.2]])
     y = np.array([[1], [0], [0], [1], [0]], dtype=np.int8)
-    light = tune_thresholds(p, y, np.ones((5, 1)), fallback=0.5)
+    light = tune_thresholds(p, y, np.ones((5, 1)), fallback=0.5, min_positives=1)
     # the positive at 0.4 stands for many pool cells: include it
-    heavy = tune_thresholds(p, y, np.array([[1.0], [1.0], [1.0], [10.0], [1.0]]), fallback=0.5)
+    heavy = tune_thresholds(p, y, np.array([[1.0], [1.0], [1.0], [10.0], [1.0]]), fallback=0.5, min_positives=1)
     assert light[0] > 0.6 and 0.2 < heavy[0] < 0.4
 
 
 def test_labels_without_a_held_out_positive_keep_the_fixed_threshold() -> None:
     p = np.array([[0.9, 0.2, 0.3], [0.1, 0.7, 0.3]])
     y = np.array([[1, 0, -1], [0, 0, -1]], dtype=np.int8)
-    thr = tune_thresholds(p, y, np.ones((2, 3)), fallback=0.4)
+    thr = tune_thresholds(p, y, np.ones((2, 3)), fallback=0.4, min_positives=1)
     assert thr[1] == pytest.approx(0.4) and thr[2] == pytest.approx(0.4)
     assert 0.1 < thr[0] <= 0.9
     assert tune_thresholds(np.zeros((0, 2)), np.zeros((0, 2), np.int8), np.zeros((0, 2)), 0.5).tolist() == [0.5, 0.5]
@@ -63,5 +63,19 @@ def test_labels_without_a_held_out_positive_keep_the_fixed_threshold() -> None:
 def test_ties_are_never_split() -> None:
     p = np.array([[0.5], [0.5], [0.5], [0.1]])
     y = np.array([[1], [0], [1], [0]], dtype=np.int8)
-    thr = tune_thresholds(p, y, np.ones((4, 1)), fallback=0.9)
+    thr = tune_thresholds(p, y, np.ones((4, 1)), fallback=0.9, min_positives=1)
     assert 0.1 < thr[0] <= 0.5  # all three tied items on the positive side
+
+
+def test_few_held_out_positives_keep_the_fixed_threshold_and_cuts_are_bounded() -> None:
+    # two positives scored 0.02 and 0.03 among negatives below them: the best cut is about 0.02
+    p = np.array([[0.03], [0.02], [0.01], [0.005], [0.001], [0.6]])
+    y = np.array([[1], [1], [0], [0], [0], [0]], dtype=np.int8)
+    assert tune_thresholds(p, y, np.ones(p.shape), fallback=0.5).tolist() == [0.5]  # 2 < MIN_POSITIVES
+    few = tune_thresholds(p, y, np.ones(p.shape), fallback=0.5, min_positives=2, bounds=(0.0, 1.0))
+    assert few[0] < 0.03
+    bounded = tune_thresholds(p, y, np.ones(p.shape), fallback=0.5, min_positives=2)
+    assert bounded[0] == pytest.approx(BOUNDS[0])
+    # positives that carry no weight are not counted (cells of a weighting that zeroed them)
+    w = np.array([[0.0], [0.0], [1.0], [1.0], [1.0], [1.0]])
+    assert tune_thresholds(p, y, w, fallback=0.5, min_positives=1).tolist() == [0.5]
