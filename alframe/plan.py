@@ -186,6 +186,12 @@ class Plan:
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
+    @property
+    def ceiling_only(self) -> bool:
+        """``ceiling yes`` in a spec without a query block: train the ceiling and nothing else
+        (no budget, so no active-learning run)."""
+        return self.ceiling and self.query.budget == 0
+
     def origin(self, path: str) -> Pos | None:
         return self.origins.get(path)
 

@@ -65,23 +65,28 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     if pool.size == 0:
         raise RunError("cannot train the ceiling: the pool is empty", code="X110")
     if progress is not None:
-        progress.message(f"training the ceiling on all {pool.size:,} pool items …")
+        progress.message(f"training the ceiling on the pool ({pool.size:,} items) …")
     bundle, _ = call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)
-    fit_seconds = _fit(plan, bundle, dataset, pool, folder)
+    fit = _fit(plan, bundle, dataset, pool, folder)
     from alframe.data.metrics import evaluate
 
     test = np.asarray(dataset.test_idx, dtype=np.int64)
     probs = bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
     metrics = evaluate(probs, dataset.labels[test], bundle.thresholds, dataset.label_names,
                        plan.evaluate.metrics, plugins.registry)
-    known = dataset.labels[pool] >= 0
+    n_train = int(fit.get("n_train", pool.size))
+    n_held = int(fit.get("n_holdout", 0))
     record = {
         "key": ceiling_key(plan),
         "data_fingerprint": dataset.fingerprint,
         "metrics": metrics,
-        "labels": int(known.sum()),
-        "items": int(pool.size),
-        "train_seconds": fit_seconds,
+        # what the model was fitted on: a share of the pool is held out when the plan tunes
+        # thresholds or stops early, and the pool's labels then count only the rest
+        "labels": int(fit.get("n_train_cells", (dataset.labels[pool] >= 0).sum())),
+        "items": n_train,
+        "held_out_items": n_held,
+        "pool_items": int(pool.size),
+        "train_seconds": float(fit["fit_seconds"]),
         "seconds": time.perf_counter() - t0,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -89,8 +94,9 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     return metrics
 
 
-def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) -> float:
-    """Every pool item with its true labels, weight 1 where known (unknown cells weigh 0)."""
+def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) -> dict[str, Any]:
+    """Every pool item with its true labels, weight 1 where known (unknown cells weigh 0);
+    the bundle's fit record with ``fit_seconds``."""
     from alframe.models.bundle import FitRequest
 
     targets = np.asarray(dataset.labels[pool], dtype=np.int8)
@@ -105,5 +111,6 @@ def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) 
         root_dir=str(folder / "ceiling"),
     )
     t0 = time.perf_counter()
-    bundle.fit(req)
-    return time.perf_counter() - t0
+    out = dict(bundle.fit(req))
+    out["fit_seconds"] = time.perf_counter() - t0
+    return out

@@ -23,6 +23,8 @@ def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, termi
     """Run the grid a spec describes (``vary``, ``repeat``, ``ceiling``); 0, or 130 if stopped."""
     base = Path(args.out) if getattr(args, "out", None) else Path("runs") / plan.name
     folder = experiment_folder(base, fresh=bool(getattr(args, "fresh", False)))
+    if plan.ceiling_only:
+        return ceiling_alone(plan, plugins, folder, terminal)
     variants = expand(plan, plugins.registry)
     exp = Experiment(
         name=plan.name,
@@ -39,6 +41,44 @@ def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, termi
     if folder != Path("runs") / plan.name:  # --out, or --fresh chose a new folder
         resume += f" --out {folder}"
     return execute_experiment(exp, plugins, args, terminal, resume)
+
+
+def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> int:
+    """``ceiling yes`` without a query block: the spec's model on the whole labelled pool, its
+    metrics printed and kept in ``ceiling.json`` (reused while data and model are unchanged)."""
+    from rich.table import Table
+
+    from alframe.experiments.ceiling import ceiling
+    from alframe.report.files import CEILING_FILE, read_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    console = terminal.console
+    console.print(f"alframe run {plan.name}: the ceiling alone → {folder}", highlight=False)
+    metrics = ceiling(plan, plugins, folder, _Say(console))
+    record = read_json(folder / CEILING_FILE) or {}
+    t = Table(title=f"{plan.name}: ceiling", title_justify="left", show_edge=False)
+    for name in plan.evaluate.metrics:
+        t.add_column(name, justify="right")
+    t.add_row(*[("undefined" if metrics.get(m) is None else f"{metrics[m]:.4f}") for m in plan.evaluate.metrics])
+    console.print(t)
+    held = record.get("held_out_items", 0)
+    console.print(
+        f"trained on {record.get('items', 0):,} of {record.get('pool_items', 0):,} pool items "
+        f"({record.get('labels', 0):,} labels)" + (f", {held:,} held out for thresholds or early stopping" if held else "")
+        + f" in {record.get('train_seconds', 0.0):.1f} s; {folder / CEILING_FILE}",
+        highlight=False,
+    )
+    return 0
+
+
+class _Say:
+    """The ``message(text)`` a ceiling reports its progress to, printed as it comes."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+
+    def message(self, text: str) -> None:
+        self.console.print(text, highlight=False)
 
 
 def compare_experiment(

@@ -274,7 +274,7 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     get = (lambda k: getattr(q, k)) if q is not None else (lambda k: None)
     batch = b.take("query.batch", get("batch"), 100)
     budget = b.take("query.budget", get("budget"), 0)
-    if get("budget") is None:
+    if get("budget") is None and not (q is None and spec.ceiling is not None and b.take("ceiling", spec.ceiling, False)):
         b.missing(
             "the spec has no budget",
             q.pos if q is not None else None,

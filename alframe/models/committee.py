@@ -174,6 +174,7 @@ class CommitteeBundle(ModelBundle):
             "train_loss": loss,
             "train_seconds": seconds,
             "n_train": len(data.train),
+            "n_train_cells": int((data.train.targets >= 0).sum()),
             "n_holdout": 0 if data.holdout is None else len(data.holdout),
             "stopped_early": int(early and len(module.epoch_losses) < plan.train.epochs),
         }

@@ -171,3 +171,25 @@ def test_compare_refuses_a_single_spec(tmp_path: Path) -> None:
     a = _spec(tmp_path, "a.al", "tiny-a")
     code, _ = _cli("compare", str(a))
     assert code != 0
+
+
+@pytest.mark.parametrize(("weighting", "held_out"), [("", False), ("weighting { thresholds tuned }", True)])
+def test_ceiling_alone_trains_only_the_ceiling_and_says_what_it_trained_on(
+    tmp_path: Path, weighting: str, held_out: bool
+) -> None:
+    spec = _spec(tmp_path, "c.al", "only-ceiling")
+    text = "\n".join(line for line in spec.read_text().splitlines() if not line.startswith(("query", "oracle")))
+    spec.write_text(text + f"\nceiling yes\n{weighting}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, printed = _cli("run", str(spec), "--out", str(out), "--plain")
+    assert code == 0, printed
+    record = json.loads((out / "ceiling.json").read_text())
+    assert record["pool_items"] > 0 and not any(out.glob("*/run.db"))  # no active-learning run
+    n_labels = len(record["metrics"]["per_label"])
+    if held_out:  # tuned thresholds hold 20 % of the pool out: the record says so
+        assert 0 < record["held_out_items"] < record["pool_items"]
+        assert record["items"] + record["held_out_items"] == record["pool_items"]
+    else:
+        assert record["held_out_items"] == 0 and record["items"] == record["pool_items"]
+    assert record["labels"] == record["items"] * n_labels
+    assert f"trained on {record['items']:,} of {record['pool_items']:,} pool items" in printed
