@@ -17,15 +17,17 @@ data "data/debian-packages.jsonl.gz" {
 labels from "tags" { min_positives 100 }   # tags with at least 100 packages (about 60)
 
 model {
-  encoder hashed_bag(dim=64, buckets=2^18, ngrams=1..2)
+  # alframe's defaults, spelled out: hashed word and character n-grams weighted by TF-IDF,
+  # a 64-wide embedding into an MLP, and a linear path from the same n-grams to every tag
+  encoder hashed_bag(dim=64, buckets=2^18, ngrams=1..2, char_ngrams=2..5, wide=2^16)
   trunk mlp(hidden=256)
   heads joint
   ensemble 1
 }
 
-train { epochs 5  batch 64  lr 0.003 }
+train { epochs 10  batch 64  lr 0.001  schedule cosine }   # warm-up then cosine decay, every round
 
-weighting { imbalance pos_weight(mode=sqrt)  thresholds tuned }
+weighting { imbalance none  thresholds fixed 0.5 }
 
 query {
   seed 200 random                  # the first 200 packages, chosen at random

@@ -28,7 +28,7 @@ from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
 from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
-from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
+from alframe.models.datamodule import LabelledRows, RoundData, item_batch, split_holdout
 from alframe.models.encoders import WideModule, empty_bag_fraction
 from alframe.models.ensemble import cuda_devices, member_multiplicity, member_network, reset_members
 from alframe.models.features import Features
@@ -151,7 +151,7 @@ class CommitteeBundle(ModelBundle):
         early = plan.train.early_stop_patience is not None and data.holdout is not None
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
-        n_batches = -(-len(data.train) // max(plan.train.batch_size, 1))
+        n_batches = -(-len(data.train) // max(data.batch_size, 1))
         module.total_steps = n_batches * plan.train.epochs
         start = time.perf_counter()
         with _quiet():
@@ -195,7 +195,8 @@ class CommitteeBundle(ModelBundle):
         holdout = None
         if len(held):
             holdout = LabelledRows(self.features, items[held], targets[held], weights[held], None)
-        return RoundData(train, holdout, plan.train.batch_size, seeds.sub_seed(seed, seeds.SHUFFLE))
+        batch = item_batch(plan.train.batch_size, targets[rows])
+        return RoundData(train, holdout, batch, seeds.sub_seed(seed, seeds.SHUFFLE))
 
     def _trainer(self, req: FitRequest, early: bool, n_batches: int) -> pl.Trainer:
         tp = self.plan.trainer

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from alframe.models.datamodule import item_batch
 from alframe.models.encoders import WideModule, bag_weights, sparse_groups
 from alframe.models.features import Features
 from alframe.models.module import lr_factor
@@ -100,3 +101,12 @@ def test_wide_path_starts_at_zero_and_folds_buckets() -> None:
     assert torch.count_nonzero(out[1]) == 0  # 40 folds to row 8, still zero
     groups = sparse_groups(nn.Sequential(wide))
     assert groups == [(7.0, [wide.bag.weight])]
+
+
+def test_item_batch_carries_a_batch_of_whole_items_worth_of_cells() -> None:
+    whole = np.zeros((100, 10), dtype=np.int8)
+    assert item_batch(64, whole) == 64
+    partial = np.full((100, 10), -1, dtype=np.int8)
+    partial[:, 0] = 1  # one known cell of ten per item
+    assert item_batch(64, partial) == 640
+    assert item_batch(64, np.zeros((0, 10), dtype=np.int8)) == 64
