@@ -41,6 +41,8 @@ from alframe.plan import Plan
 HOLDOUT_FRACTION = 0.2
 #: below this many labelled items nothing is held out (thresholds stay fixed, no early stop)
 MIN_HOLDOUT_ITEMS = 10
+#: a round takes at least this many optimiser steps (small labelled sets get more epochs)
+MIN_STEPS = 200
 #: largest inference batch, and the budget of floats of its widest intermediate
 PREDICT_BATCH = 4096
 PREDICT_FLOATS = 1 << 24
@@ -152,10 +154,11 @@ class CommitteeBundle(ModelBundle):
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
         n_batches = -(-len(data.train) // max(data.batch_size, 1))
-        module.total_steps = n_batches * plan.train.epochs
+        epochs = round_epochs(plan.train.epochs, n_batches)
+        module.total_steps = n_batches * epochs
         start = time.perf_counter()
         with _quiet():
-            trainer = self._trainer(req, early, n_batches)
+            trainer = self._trainer(req, early, n_batches, epochs)
             with torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(seeds.sub_seed(req.seed, seeds.DROPOUT))
                 trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())
@@ -176,7 +179,7 @@ class CommitteeBundle(ModelBundle):
             "n_train": len(data.train),
             "n_train_cells": int((data.train.targets >= 0).sum()),
             "n_holdout": 0 if data.holdout is None else len(data.holdout),
-            "stopped_early": int(early and len(module.epoch_losses) < plan.train.epochs),
+            "stopped_early": int(early and len(module.epoch_losses) < epochs),
         }
         if module.val_losses:
             out["val_loss"] = min(module.val_losses) if early else module.val_losses[-1]
@@ -198,7 +201,7 @@ class CommitteeBundle(ModelBundle):
         batch = item_batch(plan.train.batch_size, targets[rows])
         return RoundData(train, holdout, batch, seeds.sub_seed(seed, seeds.SHUFFLE))
 
-    def _trainer(self, req: FitRequest, early: bool, n_batches: int) -> pl.Trainer:
+    def _trainer(self, req: FitRequest, early: bool, n_batches: int, epochs: int) -> pl.Trainer:
         tp = self.plan.trainer
         callbacks = list(req.callbacks)
         if early:
@@ -206,7 +209,7 @@ class CommitteeBundle(ModelBundle):
             callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=patience))
         try:
             return pl.Trainer(
-                max_epochs=self.plan.train.epochs,
+                max_epochs=epochs,
                 accelerator=tp.accelerator,
                 devices=_devices(tp.devices),
                 strategy=tp.strategy,
@@ -321,6 +324,17 @@ class CommitteeBundle(ModelBundle):
         self.fitted = bool(obj.get("fitted", True))
         self.last_seed = int(obj.get("seed", self.plan.seed))
         self.last_round = int(obj.get("round", -1))
+
+
+def round_epochs(epochs: int, n_batches: int) -> int:
+    """Epochs of a round: ``train { epochs }``, or more when that many passes over a small
+    labelled set would take fewer than ``MIN_STEPS`` steps.
+
+    Ten epochs of 200 items are 40 steps: too few for the sparse tables to leave their start
+    (the first rounds then scored far below a logistic regression on the same items). The rule
+    changes nothing from about 1,300 items on (at batch 64).
+    """
+    return max(int(epochs), -(-MIN_STEPS // max(int(n_batches), 1)))
 
 
 def _devices(text: str) -> Any:

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from alframe.models.committee import MIN_STEPS, round_epochs
 from alframe.models.datamodule import item_batch
 from alframe.models.encoders import WideModule, bag_weights, sparse_groups
 from alframe.models.features import Features
@@ -110,3 +111,10 @@ def test_item_batch_carries_a_batch_of_whole_items_worth_of_cells() -> None:
     partial[:, 0] = 1  # one known cell of ten per item
     assert item_batch(64, partial) == 640
     assert item_batch(64, np.zeros((0, 10), dtype=np.int8)) == 64
+
+
+def test_small_labelled_sets_get_enough_steps() -> None:
+    assert round_epochs(10, 4) == 50  # 200 items at batch 64: 200 steps, not 40
+    assert round_epochs(10, 16) == 13
+    assert round_epochs(10, 32) == 10 and round_epochs(3, 500) == 3
+    assert round_epochs(10, 0) == MIN_STEPS
