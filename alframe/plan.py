@@ -94,6 +94,7 @@ class TrainPlan:
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
     weight_decay: float = 0.0
     warm_start: bool = True
+    min_steps: int = 200  # a round takes at least this many steps (more epochs for small sets)
     schedule: str = "cosine"  # "cosine" | "constant": the learning rate over each round's steps
     early_stop_patience: int | None = None  # epochs without improvement on held-out labelled data
 

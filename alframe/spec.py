@@ -131,6 +131,7 @@ class ModelSpec(Node):
 @dataclass(frozen=True)
 class TrainSpec(Node):
     epochs: Number | None = None
+    min_steps: Number | None = None
     batch: Number | None = None
     lr: Number | None = None
     optimizer: NameLike | None = None

@@ -18,9 +18,7 @@ labels from "tags" { min_positives 100 }
 
 model { encoder hashed_bag(dim=64, buckets=2^18)  trunk mlp(hidden=256)  heads joint }
 
-train { epochs 5  batch 64  lr 0.003 }
-
-weighting { imbalance pos_weight(mode=sqrt)  thresholds tuned }
+train { epochs 5  batch 64 }
 
 query {
   seed 200 random

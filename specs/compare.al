@@ -17,9 +17,7 @@ labels from "tags" { min_positives 100 }
 
 model { encoder hashed_bag(dim=48, buckets=2^17)  trunk mlp(hidden=128)  heads joint  ensemble 3 }
 
-train { epochs 4  batch 64  lr 0.003 }
-
-weighting { imbalance pos_weight }
+train { epochs 4  batch 64 }
 
 query {
   seed 150 random

@@ -233,6 +233,7 @@ def _train(b: Builder, spec: Spec) -> P.TrainPlan:
         return P.TrainPlan()
     return P.TrainPlan(
         epochs=b.take("train.epochs", t.epochs, d["epochs"]),
+        min_steps=b.take("train.min_steps", t.min_steps, d["min_steps"]),
         batch_size=b.take("train.batch_size", t.batch, d["batch_size"]),
         lr=b.take("train.lr", t.lr, d["lr"]),
         optimizer=b.take("train.optimizer", t.optimizer, d["optimizer"]),

@@ -210,6 +210,7 @@ _FIELDS = [
     Field("model.dropout", "dropout F", "dropout on the encoder output", _real("dropout", 0.0, 1.0, open_high=True), "dropout"),
     # train
     Field("train.epochs", "epochs N", "epochs per round", _int("epochs", 1, 10_000), "epochs"),
+    Field("train.min_steps", "min_steps N", "at least N optimiser steps a round: small labelled sets get more epochs", _int("min_steps", 0, 1_000_000), "min_steps"),
     Field("train.batch_size", "batch N", "training mini-batch size", _int("batch", 1, 1_000_000), "train_batch"),
     Field("train.lr", "lr F", "learning rate", _real("lr", 0.0, 10.0, open_low=True), "lr"),
     Field("train.optimizer", "optimizer adam|adamw|sgd", "optimiser of the dense parameters", _choice("optimizer", OPTIMIZERS), "optimizer"),

@@ -29,7 +29,7 @@ BLOCK_OF: dict[str, str] = {
     ),
     **dict.fromkeys(["encoder", "trunk", "heads", "ensemble", "diversity", "dropout"], "model"),
     **dict.fromkeys(
-        ["epochs", "lr", "optimizer", "weight_decay", "warm_start", "schedule", "early_stop"], "train"
+        ["epochs", "min_steps", "lr", "optimizer", "weight_decay", "warm_start", "schedule", "early_stop"], "train"
     ),
     **dict.fromkeys(["importance", "clip", "normalize", "imbalance", "thresholds"], "weighting"),
     **dict.fromkeys(["unit", "policy", "budget", "rounds", "target"], "query"),

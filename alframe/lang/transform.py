@@ -315,6 +315,7 @@ class SpecTransformer(Transformer[Token, Spec]):
     dropout = _simple("dropout")
     # train (``batch`` is shared with query: the block decides its meaning)
     epochs = _simple("epochs")
+    min_steps = _simple("min_steps")
     batch = _simple("batch")
     lr = _simple("lr")
     optimizer = _simple("optimizer", convert="name")

@@ -41,8 +41,6 @@ from alframe.plan import Plan
 HOLDOUT_FRACTION = 0.2
 #: below this many labelled items nothing is held out (thresholds stay fixed, no early stop)
 MIN_HOLDOUT_ITEMS = 10
-#: a round takes at least this many optimiser steps (small labelled sets get more epochs)
-MIN_STEPS = 200
 #: largest inference batch, and the budget of floats of its widest intermediate
 PREDICT_BATCH = 4096
 PREDICT_FLOATS = 1 << 24
@@ -154,7 +152,7 @@ class CommitteeBundle(ModelBundle):
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
         n_batches = -(-len(data.train) // max(data.batch_size, 1))
-        epochs = round_epochs(plan.train.epochs, n_batches)
+        epochs = round_epochs(plan.train.epochs, n_batches, plan.train.min_steps)
         module.total_steps = n_batches * epochs
         start = time.perf_counter()
         with _quiet():
@@ -326,15 +324,15 @@ class CommitteeBundle(ModelBundle):
         self.last_round = int(obj.get("round", -1))
 
 
-def round_epochs(epochs: int, n_batches: int) -> int:
+def round_epochs(epochs: int, n_batches: int, min_steps: int) -> int:
     """Epochs of a round: ``train { epochs }``, or more when that many passes over a small
-    labelled set would take fewer than ``MIN_STEPS`` steps.
+    labelled set would take fewer than ``train { min_steps }`` steps.
 
     Ten epochs of 200 items are 40 steps: too few for the sparse tables to leave their start
     (the first rounds then scored far below a logistic regression on the same items). The rule
-    changes nothing from about 1,300 items on (at batch 64).
+    changes nothing from about 1,300 items on (at batch 64, the default 200 steps).
     """
-    return max(int(epochs), -(-MIN_STEPS // max(int(n_batches), 1)))
+    return max(int(epochs), -(-int(min_steps) // max(int(n_batches), 1)))
 
 
 def _devices(text: str) -> Any:

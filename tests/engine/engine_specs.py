@@ -30,7 +30,7 @@ model {{
   heads {heads}
   ensemble {ensemble}
 }}
-train {{ epochs 2  batch 64  lr 0.01 }}
+train {{ epochs 2  min_steps 0  batch 64  lr 0.01 }}
 weighting {{ {weighting} }}
 query {{
   seed {seed_size} random

@@ -24,7 +24,7 @@ seed 7
 data "packages.jsonl" {{ id package  text description  test fraction 0.3 seed 3 }}
 labels from "tags" {{ min_positives 5 }}
 model {{ encoder hashed_bag(dim=16, buckets=4096, ngrams=1..1)  trunk mlp(16)  heads joint  ensemble 2 }}
-train {{ epochs 2 batch 16 lr 0.01 }}
+train {{ epochs 2 min_steps 0 batch 16 lr 0.01 }}
 trainer {{ loggers [] }}
 query {{ seed 4 random  batch 4  unit item  policy {policy}  budget 120 {extra} }}
 oracle simulated

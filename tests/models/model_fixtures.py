@@ -82,7 +82,7 @@ def plan(
     **train: Any,
 ) -> Plan:
     """A plan with tiny dimensions (fast fits); ``train`` overrides TrainPlan fields."""
-    train_plan = dataclasses.replace(TrainPlan(epochs=2, batch_size=32, lr=3e-3), **train)
+    train_plan = dataclasses.replace(TrainPlan(epochs=2, batch_size=32, lr=3e-3, min_steps=0), **train)
     return Plan(
         name="models-test",
         seed=seed,

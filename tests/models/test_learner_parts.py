@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from alframe.models.committee import MIN_STEPS, round_epochs
+from alframe.models.committee import round_epochs
 from alframe.models.datamodule import item_batch
 from alframe.models.encoders import WideModule, bag_weights, sparse_groups
 from alframe.models.features import Features
@@ -114,7 +114,7 @@ def test_item_batch_carries_a_batch_of_whole_items_worth_of_cells() -> None:
 
 
 def test_small_labelled_sets_get_enough_steps() -> None:
-    assert round_epochs(10, 4) == 50  # 200 items at batch 64: 200 steps, not 40
-    assert round_epochs(10, 16) == 13
-    assert round_epochs(10, 32) == 10 and round_epochs(3, 500) == 3
-    assert round_epochs(10, 0) == MIN_STEPS
+    assert round_epochs(10, 4, 200) == 50  # 200 items at batch 64: 200 steps, not 40
+    assert round_epochs(10, 16, 200) == 13
+    assert round_epochs(10, 32, 200) == 10 and round_epochs(3, 500, 200) == 3
+    assert round_epochs(10, 0, 200) == 200 and round_epochs(2, 4, 0) == 2

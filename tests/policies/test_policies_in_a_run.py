@@ -20,7 +20,7 @@ run "policy-in-a-run" seed 4
 data "debian-packages.jsonl.gz" {{ id package  text package, description  test fraction 0.25 seed 1  limit 400 }}
 labels from "tags" {{ min_positives 40 }}
 model {{ encoder hashed_bag(dim=16, buckets=2^12, ngrams=1..1)  trunk mlp(hidden=16)  heads joint  ensemble {ensemble} }}
-train {{ epochs 1  batch 64  lr 0.01 }}
+train {{ epochs 1  min_steps 0  batch 64  lr 0.01 }}
 weighting {{ importance yes }}
 query {{ seed {seed} random  batch {batch}  unit {unit}  policy {policy}  budget 100000  rounds 3 }}
 oracle simulated
