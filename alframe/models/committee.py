@@ -152,7 +152,7 @@ class CommitteeBundle(ModelBundle):
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
         n_batches = -(-len(data.train) // max(data.batch_size, 1))
-        epochs = round_epochs(plan.train.epochs, n_batches, plan.train.min_steps)
+        epochs = round_epochs(plan.train.epochs, len(data.train), plan.train.batch_size, plan.train.min_steps)
         module.total_steps = n_batches * epochs
         start = time.perf_counter()
         with _quiet():
@@ -324,15 +324,19 @@ class CommitteeBundle(ModelBundle):
         self.last_round = int(obj.get("round", -1))
 
 
-def round_epochs(epochs: int, n_batches: int, min_steps: int) -> int:
+def round_epochs(epochs: int, n_items: int, batch: int, min_steps: int) -> int:
     """Epochs of a round: ``train { epochs }``, or more when that many passes over a small
-    labelled set would take fewer than ``train { min_steps }`` steps.
+    labelled set would make fewer than ``min_steps`` steps of ``batch`` items.
 
     Ten epochs of 200 items are 40 steps: too few for the sparse tables to leave their start
     (the first rounds then scored far below a logistic regression on the same items). The rule
-    changes nothing from about 1,300 items on (at batch 64, the default 200 steps).
+    changes nothing from about 1,300 items on (at batch 64, the default 200 steps). It counts
+    items, not batches: with single cells answered a batch holds many partly known items
+    (:func:`~alframe.models.datamodule.item_batch`), and many epochs over them would cost in
+    proportion to the items touched.
     """
-    return max(int(epochs), -(-int(min_steps) // max(int(n_batches), 1)))
+    needed = -(-int(min_steps) * max(int(batch), 1) // max(int(n_items), 1))
+    return max(int(epochs), needed)
 
 
 def _devices(text: str) -> Any:

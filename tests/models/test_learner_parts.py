@@ -114,7 +114,9 @@ def test_item_batch_carries_a_batch_of_whole_items_worth_of_cells() -> None:
 
 
 def test_small_labelled_sets_get_enough_steps() -> None:
-    assert round_epochs(10, 4, 200) == 50  # 200 items at batch 64: 200 steps, not 40
-    assert round_epochs(10, 16, 200) == 13
-    assert round_epochs(10, 32, 200) == 10 and round_epochs(3, 500, 200) == 3
-    assert round_epochs(10, 0, 200) == 200 and round_epochs(2, 4, 0) == 2
+    assert round_epochs(10, 200, 64, 200) == 64  # 200 items at batch 64: 200 steps' worth, not 40
+    assert round_epochs(10, 1000, 64, 200) == 13
+    assert round_epochs(10, 2000, 64, 200) == 10 and round_epochs(3, 32000, 64, 200) == 3
+    assert round_epochs(2, 200, 64, 0) == 2
+    # cells: 19,000 partly known items in a few big batches get no extra epochs
+    assert round_epochs(10, 19000, 64, 200) == 10
