@@ -28,7 +28,7 @@ from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
 from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
-from alframe.models.datamodule import LabelledRows, RoundData, item_batch, split_holdout
+from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
 from alframe.models.encoders import WideModule, empty_bag_fraction
 from alframe.models.ensemble import cuda_devices, member_multiplicity, member_network, reset_members
 from alframe.models.features import Features
@@ -196,8 +196,7 @@ class CommitteeBundle(ModelBundle):
         holdout = None
         if len(held):
             holdout = LabelledRows(self.features, items[held], targets[held], weights[held], None)
-        batch = item_batch(plan.train.batch_size, targets[rows])
-        return RoundData(train, holdout, batch, seeds.sub_seed(seed, seeds.SHUFFLE))
+        return RoundData(train, holdout, plan.train.batch_size, seeds.sub_seed(seed, seeds.SHUFFLE))
 
     def _trainer(self, req: FitRequest, early: bool, n_batches: int, epochs: int) -> pl.Trainer:
         tp = self.plan.trainer
@@ -330,10 +329,7 @@ def round_epochs(epochs: int, n_items: int, batch: int, min_steps: int) -> int:
 
     Ten epochs of 200 items are 40 steps: too few for the sparse tables to leave their start
     (the first rounds then scored far below a logistic regression on the same items). The rule
-    changes nothing from about 1,300 items on (at batch 64, the default 200 steps). It counts
-    items, not batches: with single cells answered a batch holds many partly known items
-    (:func:`~alframe.models.datamodule.item_batch`), and many epochs over them would cost in
-    proportion to the items touched.
+    changes nothing from about 1,300 items on (at batch 64, the default 200 steps).
     """
     needed = -(-int(min_steps) * max(int(batch), 1) // max(int(n_items), 1))
     return max(int(epochs), needed)

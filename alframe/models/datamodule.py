@@ -90,22 +90,6 @@ class RoundData:
         return DataLoader(self.holdout, sampler=sampler, batch_size=None, num_workers=0)
 
 
-def item_batch(batch: int, targets: np.ndarray) -> int:
-    """Items per training batch so that a batch carries about ``batch`` whole items' worth of
-    answered cells.
-
-    With whole items answered (``unit item``) this is ``batch``. With single cells (``unit
-    cell``) most labelled items have one or two known cells of L: batches of ``batch`` items
-    would then take L times more steps per epoch for the same labels, and a round would cost in
-    proportion to the items touched rather than the labels bought.
-    """
-    m = targets.shape[0]
-    if m == 0 or targets.shape[1] == 0:
-        return max(int(batch), 1)
-    known_share = float((targets >= 0).sum()) / (m * targets.shape[1])  # in (0, 1]
-    return max(int(batch), int(np.ceil(batch / max(known_share, 1e-9))))
-
-
 def split_holdout(
     n: int, fraction: float, min_items: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from alframe.models.committee import round_epochs
-from alframe.models.datamodule import item_batch
 from alframe.models.encoders import WideModule, bag_weights, sparse_groups
 from alframe.models.features import Features
 from alframe.models.module import lr_factor
@@ -104,19 +103,9 @@ def test_wide_path_starts_at_zero_and_folds_buckets() -> None:
     assert groups == [(7.0, [wide.bag.weight])]
 
 
-def test_item_batch_carries_a_batch_of_whole_items_worth_of_cells() -> None:
-    whole = np.zeros((100, 10), dtype=np.int8)
-    assert item_batch(64, whole) == 64
-    partial = np.full((100, 10), -1, dtype=np.int8)
-    partial[:, 0] = 1  # one known cell of ten per item
-    assert item_batch(64, partial) == 640
-    assert item_batch(64, np.zeros((0, 10), dtype=np.int8)) == 64
-
-
 def test_small_labelled_sets_get_enough_steps() -> None:
     assert round_epochs(10, 200, 64, 200) == 64  # 200 items at batch 64: 200 steps' worth, not 40
     assert round_epochs(10, 1000, 64, 200) == 13
     assert round_epochs(10, 2000, 64, 200) == 10 and round_epochs(3, 32000, 64, 200) == 3
     assert round_epochs(2, 200, 64, 0) == 2
-    # cells: 19,000 partly known items in a few big batches get no extra epochs
     assert round_epochs(10, 19000, 64, 200) == 10
