@@ -4,6 +4,8 @@
   kill leaves the old file or the new one, never half of either.
 - :class:`FolderLock`: an exclusive ``flock`` on a lock file inside a folder; a second holder
   is refused with the first one's pid. The lock dies with the process (kill -9 included).
+- :func:`name_problem` / :func:`child_folder`: a name (a run's) that becomes one folder inside
+  a root, never ``..``, ``.``, a path or anything else that would land elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +16,49 @@ from pathlib import Path
 from typing import Any
 
 from alframe.errors import RunError
+
+MAX_FOLDER_NAME = 100  # characters
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be one folder's name inside a root (None when it can).
+
+    A name is 1 to 100 characters, not only dots (``.`` and ``..`` are the folder itself and its
+    parent), without ``/``, ``\\``, NUL or other control characters, and not blank.
+    """
+    if not name or not name.strip():
+        return "it is blank"
+    if len(name) > MAX_FOLDER_NAME:
+        return f"it is longer than {MAX_FOLDER_NAME} characters"
+    if set(name) <= {"."}:
+        return "it names a folder by dots ('.' is the run root itself, '..' its parent)"
+    for c in name:
+        if c in "/\\":
+            return f"it contains {c!r}, which would make it a path"
+        if ord(c) < 32 or ord(c) == 127 or c in "\u2028\u2029\x85":
+            return f"it contains the control character {c!r}"
+    return None
+
+
+def child_folder(root: Path, name: str, *, what: str = "run name", code: str = "R206") -> Path:
+    """``root / name``, refused unless ``name`` is one folder name that stays inside ``root``.
+
+    The compiler already refuses such names in a spec; this guards every place a folder is
+    derived from a name, for plans built in Python or read back from a store.
+    """
+    problem = name_problem(name)
+    path = root / name
+    if problem is None:
+        base = os.path.abspath(root)
+        if os.path.dirname(os.path.abspath(path)) != base:
+            problem = "it would lead out of the folder"
+    if problem is not None:
+        raise RunError(
+            f"the {what} {name!r} cannot be a folder inside {root}: {problem}",
+            code=code,
+            hint='name the run with letters, digits, "-", "_" or "." (run "NAME" in the spec)',
+        )
+    return path
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from alframe.errors import RunError
-from alframe.fsutil import FolderLock, write_atomic
+from alframe.fsutil import FolderLock, child_folder, write_atomic
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.store import RunStore
@@ -57,7 +57,7 @@ class RunDir:
         fresh: bool = False,
         force: bool = False,
     ) -> RunDir:
-        path = Path(out) if out is not None else Path("runs") / plan.name
+        path = Path(out) if out is not None else child_folder(Path("runs"), plan.name)
         if fresh and (path / "run.db").exists():
             path = _next_free(path)
         try:

@@ -15,13 +15,14 @@ from alframe.experiments.grid import expand, expand_plans
 from alframe.experiments.layout import Experiment, axes_of, experiment_folder
 from alframe.experiments.progress import GridObserver, LiveGridProgress, PlainGridProgress
 from alframe.experiments.runner import GridResult, run_grid
+from alframe.fsutil import child_folder
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 
 
 def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, terminal: Any) -> int:
     """Run the grid a spec describes (``vary``, ``repeat``, ``ceiling``); 0, or 130 if stopped."""
-    base = Path(args.out) if getattr(args, "out", None) else Path("runs") / plan.name
+    base = Path(args.out) if getattr(args, "out", None) else child_folder(Path("runs"), plan.name)
     folder = experiment_folder(base, fresh=bool(getattr(args, "fresh", False)))
     if plan.ceiling_only:
         return ceiling_alone(plan, plugins, folder, terminal)

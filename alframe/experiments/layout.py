@@ -25,7 +25,7 @@ from typing import Any
 
 from alframe.errors import RunError
 from alframe.experiments.grid import Variant
-from alframe.fsutil import FolderLock
+from alframe.fsutil import FolderLock, child_folder
 from alframe.plan import Plan
 from alframe.report.files import open_store_readonly, write_json
 
@@ -51,7 +51,11 @@ class Experiment:
     targets: list[str] = field(default_factory=list)  # report targets ("micro_f1=0.9:ceiling")
 
     def run_folder(self, v: Variant) -> Path:
-        return self.folder / v.name
+        """``<experiment>/<setting>/repeat-<r>``: each part one folder name, never a way out."""
+        path = self.folder
+        for part in v.name.split("/"):
+            path = child_folder(path, part, what="setting name", code="X111")
+        return path
 
 
 def describe(exp: Experiment, status: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:

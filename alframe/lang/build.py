@@ -17,7 +17,7 @@ from alframe import plan as P
 from alframe.errors import Pos, SpecError, nearest
 from alframe.lang import paths
 from alframe.lang import values as V
-from alframe.lang.fields import FIELDS, VARY_KEYS
+from alframe.lang.fields import FIELDS, VARY_KEYS, run_name_problem
 from alframe.lang.values import Context, SpecErrorGroup
 from alframe.spec import CodeRef, ListValue, Name, Spec, Text
 
@@ -95,6 +95,13 @@ def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[Spe
     query = _query(b, spec)
     evaluate = _evaluate(b, spec)
     trainer = _trainer(b, spec)
+    if spec.run is None and run_name_problem(name) is not None:
+        b.fail(SpecError(
+            f"the spec file's name gives the run name {name!r}, which cannot be a folder inside runs/",
+            code="E311",
+            pos=None,
+            hint='name the run in the spec, e.g. run "nightly"',
+        ))
     plan = P.Plan(
         name=b.take("name", spec.run, name),
         seed=b.take("seed", spec.seed, 0),

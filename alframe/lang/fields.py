@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alframe.errors import SpecError
+from alframe.fsutil import name_problem
 from alframe.lang import values as V
 from alframe.lang.values import Context
 from alframe.spec import ListValue, Name, Number, Text, Value
@@ -117,11 +118,24 @@ def _optional(convert: Convert, what: str, takes: str) -> Convert:
 
 def _run_name(v: Value, ctx: Context) -> str:
     word = v.value if isinstance(v, Text) else V.name(v, "run")
-    if not word.strip() or len(word) > 100 or any(c in word for c in "/\\\x00"):
-        raise SpecError(
-            "run takes a name of 1 to 100 characters without '/' or '\\'", code="E311", pos=v.pos
-        )
+    problem = run_name_problem(word)
+    if problem is not None:
+        raise SpecError(problem[0], code=problem[1], pos=v.pos, hint=RUN_NAME_HINT)
     return word
+
+
+RUN_NAME_HINT = 'the run folder is runs/<name>: use letters, digits, "-", "_" and "." (e.g. run "nightly")'
+
+
+def run_name_problem(word: str) -> tuple[str, str] | None:
+    """(message, code) when ``word`` cannot name a run folder inside the run root: ``.``,
+    ``..`` or a path would put it elsewhere (E501); blank, too long or control characters are
+    out of range (E311)."""
+    problem = name_problem(word)
+    if problem is None:
+        return None
+    leaves = set(word) <= {"."} or any(c in word for c in "/\\")
+    return (f"the run name {word!r} cannot be a folder inside runs/: {problem}", "E501" if leaves else "E311")
 
 
 def _devices(v: Value, ctx: Context) -> str:
