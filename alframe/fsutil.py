@@ -2,18 +2,19 @@
 
 - :func:`write_atomic`: write beside the target, fsync, rename over it, fsync the folder: a
   kill leaves the old file or the new one, never half of either.
-- :class:`FolderLock`: an exclusive ``flock`` on a lock file inside a folder; a second holder
-  is refused with the first one's pid. The lock dies with the process (kill -9 included).
+- :class:`FolderLock`: an exclusive ``flock`` on the folder itself, held on an open descriptor;
+  a second holder is refused with the first one's pid. The lock dies with the process (kill -9
+  included), and no lock file's presence or absence changes who may run.
 - :func:`name_problem` / :func:`child_folder`: a name (a run's) that becomes one folder inside
   a root, never ``..``, ``.``, a path or anything else that would land elsewhere.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
-from typing import Any
 
 from alframe.errors import RunError
 
@@ -83,40 +84,87 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 class FolderLock:
-    """``with FolderLock(folder, "run.lock", what="run folder", code="R205"):`` …"""
+    """``with FolderLock(folder, "run.lock", what="run folder", code="R205"):`` …
+
+    The lock is an exclusive ``flock`` on the folder itself, held on an open descriptor: the
+    kernel drops it when the holder exits, however it exits, and no file's existence matters.
+    The file ``name`` inside the folder only tells the holder's pid for the refusal message;
+    deleting it, or finding a stale one left by a killed run, neither blocks nor admits anyone.
+    """
 
     def __init__(self, folder: Path, name: str, *, what: str, code: str) -> None:
         self.folder, self.name, self.what, self.code = folder, name, what, code
-        self._f: Any = None
+        self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
-        f = open(self.folder / self.name, "a+")
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.seek(0)
-            holder = f.read().strip() or "?"
-            f.close()
+            fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError as exc:
+            raise RunError(f"cannot open the {self.what} {self.folder}: {exc.strerror}", code=self.code) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                raise RunError(
+                    f"cannot lock the {self.what} {self.folder}: {exc.strerror}",
+                    code=self.code,
+                    hint="use a local folder (a file system with flock) with --out",
+                ) from None
             raise RunError(
-                f"the {self.what} {self.folder} is in use by another alframe run (pid {holder})",
+                f"the {self.what} {self.folder} is in use by another alframe run ({self._holder()})",
                 code=self.code,
                 hint="wait for it to finish, or use --out for another folder",
             ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        self._f = f
+        self._fd = fd
+        try:
+            with open(self.folder / self.name, "w", encoding="utf-8") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError:
+            pass  # the pid is only for messages; an unwritable folder is found by its own check
         return self
 
+    def _holder(self) -> str:
+        """``pid N`` of the holder: from the pid file, else from the kernel's lock table."""
+        try:
+            text = (self.folder / self.name).read_text(encoding="utf-8").strip()
+            if text.isdigit():
+                return f"pid {text}"
+        except OSError:
+            pass
+        pid = _flock_holder(self.folder)
+        return f"pid {pid}" if pid is not None else "pid unknown"
+
     def release(self) -> None:
-        if self._f is not None:
-            fcntl.flock(self._f, fcntl.LOCK_UN)
-            self._f.close()
-            self._f = None
+        if self._fd is not None:
+            # the pid file goes while the lock is still held, so it never names the next holder
+            try:
+                if (self.folder / self.name).read_text(encoding="utf-8").strip() == str(os.getpid()):
+                    (self.folder / self.name).unlink()
+            except OSError:
+                pass
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> FolderLock:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _flock_holder(folder: Path) -> int | None:
+    """The pid holding a ``flock`` on ``folder``, from ``/proc/locks`` (Linux), if found."""
+    try:
+        st = os.stat(folder)
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    want = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():
+        parts = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5] == want and parts[4].isdigit():
+            return int(parts[4])
+    return None

@@ -2,8 +2,8 @@
 
 Opening a run folder is where the run's safety checks live:
 
-- only one ``alframe run`` per folder (an exclusive ``flock`` on ``run.lock``; a second run is
-  refused naming the holder's pid);
+- only one ``alframe run`` per folder (an exclusive ``flock`` on the folder, held on an open
+  descriptor; ``run.lock`` only names the holder's pid, so deleting it admits no second run);
 - a folder that cannot be written (read-only, disk full) is found before any label is asked;
 - resuming after the spec or the data changed is refused, naming what changed, unless forced
   (and the override is recorded in the run's events);
