@@ -77,8 +77,20 @@ class Summary:
     interrupted: bool = False
 
 
+INTERRUPTED = "interrupted; run the same command again to resume"
+
+
 class Stop(Exception):
     """Ctrl-C or SIGTERM arrived: stop at the next safe point."""
+
+
+class StopNow(BaseException):
+    """A second Ctrl-C during training: stop at once.
+
+    Not a KeyboardInterrupt, which Lightning's ``fit`` answers with ``sys.exit(1)``; a
+    BaseException, so no ``except Exception`` on the way (a plugin's, the hook wrapper's) takes
+    it for a failure. The round being trained is not committed and is redone on resume.
+    """
 
 
 class Engine:
@@ -98,6 +110,8 @@ class Engine:
         self.run_dir = run_dir
         self.observer = observer or Observer()
         self._stop_requested = False
+        self._training = False  # inside the train hook (Lightning's ``fit``)
+        self._finished = False  # the loop is over: signals no longer interrupt anything
         self._timings: dict[str, float] = {}
         self._warned: set[str] = set()
 
@@ -105,7 +119,22 @@ class Engine:
 
     def run(self) -> Summary:
         with self._signals():
-            state = self._prepare()
+            try:
+                state = self._prepare()
+            except (Stop, StopNow, KeyboardInterrupt, SIGTERMException):
+                # stopped while loading, building or retraining from the labels: nothing of
+                # this attempt was committed, the same command starts over from the store
+                self._finished = True
+                current = {(a.item, a.label) for a in self.run_dir.store.current_answers()}
+                return Summary(
+                    rounds=0,
+                    labels_used=len(current),
+                    items_touched=len({item for item, _ in current}),
+                    stop_reason=INTERRUPTED,
+                    metrics={},
+                    run_dir=self.run_dir.path,
+                    interrupted=True,
+                )
             return self._loop(state)
 
     def _prepare(self) -> RunState:
@@ -167,10 +196,12 @@ class Engine:
                     state.round += 1
                 if self._stop_requested and stop_reason is None:
                     raise Stop()
-        except (Stop, KeyboardInterrupt, SIGTERMException):
+        except (Stop, StopNow, KeyboardInterrupt, SIGTERMException):
             # SIGTERMException: Lightning's own SIGTERM handling inside ``fit`` (a SystemExit)
+            self._finished = True
             interrupted = True
-            stop_reason = "interrupted; run the same command again to resume"
+            stop_reason = INTERRUPTED
+        self._finished = True
         return Summary(
             rounds=len(state.history),
             labels_used=state.labels_used,
@@ -219,7 +250,7 @@ class Engine:
             weights, _ = call_first(self.plugins, "alframe_weight", state=state)
             state.weights = self._check_weights(state, weights)
         with self._stage("train"):
-            train_info, _ = call_first(self.plugins, "alframe_train", state=state)
+            train_info = self._train(state)
         if self._stop_requested:
             raise Stop()  # training may have been cut short: the round is redone on resume
         metrics: dict[str, Any] = {}  # empty: not evaluated this round (evaluate { every N })
@@ -500,9 +531,20 @@ class Engine:
             state.answers = self._answers_up_to(state, rnd)
             weights, _ = call_first(self.plugins, "alframe_weight", state=state)
             state.weights = self._check_weights(state, weights)
-            call_first(self.plugins, "alframe_train", state=state)
+            self._train(state)
+            if self._stop_requested:
+                raise Stop()  # cut short: never keep it as the round's checkpoint
             self.run_dir.save_checkpoint(state.bundle, rnd)
         state.answers = current
+
+    def _train(self, state: RunState) -> Any:
+        """The train hook, with a second Ctrl-C turned into :class:`StopNow` while it runs."""
+        self._training = True
+        try:
+            info, _ = call_first(self.plugins, "alframe_train", state=state)
+        finally:
+            self._training = False
+        return info
 
     def _answers_up_to(self, state: RunState, rnd: int) -> np.ndarray:
         ds = state.dataset
@@ -527,12 +569,18 @@ class Engine:
         """Ctrl-C and SIGTERM ask for a stop at the next safe point; a second Ctrl-C stops now.
 
         Lightning turns a KeyboardInterrupt inside ``fit`` into a process exit, so the first
-        signal only sets a flag that the engine (and a training callback) check between steps.
+        signal only sets a flag that the engine (and a training callback) check between steps,
+        and a second one during training raises :class:`StopNow`, which Lightning re-raises
+        after its teardown; either way the run ends as interrupted (exit 130, resume hint).
         """
 
         def on_signal(signum: int, frame: Any) -> None:
+            if self._finished:  # the run is already ending as asked: let it say how to resume
+                self._stop_requested = True
+                return
             if self._stop_requested and signum == signal.SIGINT:
-                raise KeyboardInterrupt
+                # inside ``fit`` Lightning would turn a KeyboardInterrupt into ``sys.exit(1)``
+                raise StopNow() if self._training else KeyboardInterrupt
             self._stop_requested = True
             self.observer.message("stopping at the next safe point (Ctrl-C again to stop now)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from typing import Any
 
 from rich.table import Table
@@ -52,25 +53,63 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
         from alframe.experiments import run_experiment
 
         return run_experiment(plan, plugins, args, terminal)
-    with RunDir.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
-        oracle = plugins.registry.build("oracle", plan.oracle.name, plan.oracle.kwargs)
-        # a person answering in this terminal needs it: no live view over the questions
-        live = terminal.interactive and not args.plain and not getattr(oracle, "interactive", False)
-        view = LiveProgress(terminal.console) if live else PlainProgress(terminal.console)
-        if not live:
-            terminal.console.print(f"alframe run {plan.name} → {rd.path}", highlight=False)
-        with view:
-            summary = Engine(plan, plugins, rd, observer=view).run()
-    print_summary(terminal, plan, summary)
-    if summary.history and not args.no_report:
-        from alframe.report import build_report
+    late = _AfterStop()
+    with late:
+        with RunDir.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
+            oracle = plugins.registry.build("oracle", plan.oracle.name, plan.oracle.kwargs)
+            # a person answering in this terminal needs it: no live view over the questions
+            live = terminal.interactive and not args.plain and not getattr(oracle, "interactive", False)
+            view = LiveProgress(terminal.console) if live else PlainProgress(terminal.console)
+            if not live:
+                terminal.console.print(f"alframe run {plan.name} → {rd.path}", highlight=False)
+            with view:
+                late.engine = Engine(plan, plugins, rd, observer=view)
+                summary = late.engine.run()
+        resume = f"resume with: alframe run {args.spec}" + (f" --out {args.out}" if args.out else "")
+        print_summary(terminal, plan, summary)
+        if summary.history and not args.no_report:
+            from alframe.report import build_report
 
-        report = build_report(summary.run_dir)
-        terminal.console.print(f"report: {report.folder / 'index.html'}", highlight=False)
+            late.in_report = True
+            try:
+                report = build_report(summary.run_dir)
+                terminal.console.print(f"report: {report.folder / 'index.html'}", highlight=False)
+            except KeyboardInterrupt:
+                if not summary.interrupted:
+                    raise
+                terminal.console.print("report skipped (alframe report writes it later)", highlight=False)
+            late.in_report = False
     if summary.interrupted:
-        terminal.console.print(f"resume with: alframe run {args.spec}" + (f" --out {args.out}" if args.out else ""), highlight=False)
+        terminal.console.print(resume, highlight=False)
         return 130
     return 0
+
+
+class _AfterStop:
+    """Ctrl-C around the engine (which handles it while it runs): once a stop was asked, one
+    more Ctrl-C while the run folder closes and the summary prints is ignored, so the command
+    still says how to resume; during the report it skips the report."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.in_report = False
+        self._previous: Any = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.engine is not None and self.engine.stop_requested and not self.in_report:
+            return
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _AfterStop:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self)
+        except ValueError:  # not the main thread: leave signals alone
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def print_summary(terminal: Any, plan: Any, summary: Any) -> None:

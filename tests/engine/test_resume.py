@@ -310,3 +310,32 @@ def test_nan_scores_from_a_plugin_are_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(PluginError) as err:
         run_spec(spec, tmp_path / "run", extra=[("alframe-nan-scorer", _NaNScores())])
     assert "alframe-nan-scorer" in err.value.render() and "NaN" in err.value.render()
+
+
+class _CtrlCInFirstTraining:
+    """Sends this process a real SIGINT as the first training of the attempt starts."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    @hookimpl(tryfirst=True)
+    def alframe_train(self, state):  # type: ignore[no-untyped-def]
+        if not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGINT)  # the engine's handler: stop at the next safe point
+
+
+def test_ctrl_c_while_retraining_from_labels_keeps_no_cut_short_checkpoint(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    spec, ref = reference
+    out = tmp_path / "run"
+    run_spec(spec, out, extra=[("interrupt", _InterruptAt("round_end", 2))])
+    for ckpt in (out / "checkpoints").glob("*.ckpt"):
+        ckpt.unlink()  # the resume retrains rounds 0..1 from the labels …
+    summary, _, _ = run_spec(spec, out, extra=[("ctrl-c", _CtrlCInFirstTraining())])
+    assert summary.interrupted  # … and Ctrl-C cuts that training short
+    assert not list((out / "checkpoints").glob("*.ckpt"))  # a cut-short model is no round's checkpoint
+    run_spec(spec, out)
+    assert stored_queries(out) == stored_queries(ref)
+    assert stored_metrics(out) == stored_metrics(ref)
