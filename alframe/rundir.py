@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -75,6 +76,8 @@ class RunDir:
             rd.close()
             raise
         (path / "checkpoints").mkdir(exist_ok=True)
+        rd._clean_temporaries()
+        rd.rebuild_derived()
         return rd
 
     def close(self) -> None:
@@ -171,8 +174,59 @@ class RunDir:
             return False
         return True
 
+    # -- files derived from the store ------------------------------------------------------
+
+    def rebuild_derived(self) -> list[str]:
+        """Make every file derived from ``run.db`` agree with it again, and say which were not.
+
+        A kill between a round's commit and the rewrite of ``metrics.csv`` (or while the folder
+        was being created) leaves them behind the store; the store is the truth, so they are
+        rewritten from it. Questions files and the report are rewritten by the run itself.
+        """
+        fixed: list[str] = []
+        meta = self.store.get_meta
+        wanted = self._metrics_csv_text()
+        current = self.path / "metrics.csv"
+        try:
+            now: bytes | None = current.read_bytes()
+        except OSError:
+            now = None
+        if now is None and not any(r.status == "complete" for r in self.store.rounds()):
+            pass  # nothing to write yet
+        elif now != wanted.encode("utf-8"):
+            write_atomic(current, wanted)
+            fixed.append("metrics.csv")
+        copies = {
+            "spec.al": meta("spec_text"),
+            "plugins.json": _pretty_json(meta("plugins")),
+            "plan.json": _pretty_json(meta("plan")),
+        }
+        for name, text in copies.items():
+            if text is not None and not (self.path / name).exists():
+                write_atomic(self.path / name, text)
+                fixed.append(name)
+        if fixed:
+            self.store.log_event("rebuilt", {"files": fixed})
+            self.messages.append("rebuilt from run.db: " + ", ".join(fixed))
+        return fixed
+
+    def _clean_temporaries(self) -> None:
+        """Remove half-written files a killed run left (``.NAME.tmp-PID``, ``.NAME.XXXX.tmp``,
+        ``.write-test-PID``): the folder lock is held, so no one else is writing them."""
+        for folder in (self.path, self.path / "checkpoints", self.path / "report"):
+            try:
+                entries = list(folder.iterdir())
+            except OSError:
+                continue
+            for p in entries:
+                if p.is_file() and is_temporary(p.name):
+                    p.unlink(missing_ok=True)
+
     def append_metrics_csv(self, record: Any) -> None:
         """Rewrite ``metrics.csv`` from the store (atomic), one row per complete round."""
+        write_atomic(self.path / "metrics.csv", self._metrics_csv_text())
+
+    def _metrics_csv_text(self) -> str:
         rows = [r for r in self.store.rounds() if r.status == "complete"]
         scalar_keys: list[str] = []
         for r in rows:
@@ -189,7 +243,7 @@ class RunDir:
                 + ["" if r.metrics.get(k) is None else r.metrics[k] for k in scalar_keys]
                 + [round(r.timings.get(k, 0.0), 4) for k in stage_keys]
             )
-        write_atomic(self.path / "metrics.csv", buf.getvalue())
+        return buf.getvalue()
 
 
     def write_questions(self, rnd: int, cells: list[tuple[str, str]], dataset: Any) -> Path:
@@ -218,6 +272,18 @@ def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
         elif a != b:
             out.append(f"{name}: {a} → {b}")
     return out
+
+
+_TEMPORARY = re.compile(r"^\.(.+\.tmp-\d+|.+\.tmp|write-test-\d+)$")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is one of the temporary files atomic writes and the write probe use."""
+    return _TEMPORARY.match(name) is not None
+
+
+def _pretty_json(text: str | None) -> str | None:
+    return None if text is None else json.dumps(json.loads(text), indent=2)
 
 
 def _next_free(path: Path) -> Path:
