@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata as md
+import signal
 import sys
 from types import ModuleType
 from typing import Any
@@ -121,5 +122,21 @@ def run_command(module: ModuleType, args: argparse.Namespace, terminal: Terminal
         return EXIT_INTERNAL
 
 
+def entry() -> None:
+    """The ``alframe`` command. Once a run stopped as asked (exit 130), a late Ctrl-C while the
+    interpreter shuts down is ignored: it would end the process by SIGINT after the resume
+    hint was printed, and a caller would see a crash instead of a clean stop."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
