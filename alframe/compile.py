@@ -149,6 +149,21 @@ def plan_error(plan: Plan, field_path: str, message: str, code: str) -> SpecErro
     return SpecError(message, code=code, path=plan.spec_path or None, pos=pos, source=plan.spec_text or None)
 
 
+def seed_too_large(plan: Plan, pool: int) -> SpecError:
+    """E410: the seed set is larger than the pool of ``pool`` units (items or cells).
+
+    Refused, not shrunk: a seed set that takes the whole pool leaves the policy nothing to
+    choose, and a quietly smaller seed would make runs of one spec on other data incomparable.
+    """
+    q = plan.query
+    err = plan_error(plan, "query.seed_size", f"the seed set ({q.seed_size}) is larger than the pool ({pool} {q.unit}s)", "E410")
+    err.hint = (
+        f"the pool is what is left after the test split: write seed {pool} or less, "
+        "or give the run more data (a larger data limit, a smaller test fraction)"
+    )
+    return err
+
+
 def origin_text(plan: Plan, field_path: str) -> str:
     """``"spec.al:12"`` for a value written in the spec, ``"default"`` otherwise."""
     pos: Any = plan.origins.get(field_path)

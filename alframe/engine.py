@@ -482,7 +482,7 @@ class Engine:
         return out
 
     def _check_against_data(self, dataset: Any) -> None:
-        from alframe.compile import plan_error
+        from alframe.compile import seed_too_large
 
         q = self.plan.query
         pool = len(dataset.pool_idx)
@@ -490,10 +490,7 @@ class Engine:
             return  # a clean stop with a summary, not an error
         unit_pool = pool if q.unit == "item" else pool * dataset.n_labels
         if q.seed_size > unit_pool:
-            raise plan_error(
-                self.plan, "query.seed_size",
-                f"the seed set ({q.seed_size}) is larger than the pool ({unit_pool} {q.unit}s)", "E410",
-            )
+            raise seed_too_large(self.plan, unit_pool)
 
     def _restore(self, state: RunState) -> None:
         """Rebuild the label matrix from the store, and the model of the last complete round."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from alframe.data.readers import MISSING
+from alframe.data.readers import MISSING, JSONTooDeep, loads, shown
 from alframe.errors import DataError, nearest
 from alframe.plan import LabelPlan
 
@@ -86,14 +86,14 @@ def binary_cell(value: Any, name: str) -> int:
             code = UNKNOWN_CODE
         if code is not None:
             return code
-        raise CellError(f"label value {value!r} is not 0 or 1", name, _BINARY_HINT)
+        raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT)
     try:
         code = _BINARY.get(value)
     except TypeError:
         code = None
     if code is not None:
         return code
-    raise CellError(f"label value {value!r} is not 0 or 1", name, _BINARY_HINT)
+    raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT)
 
 
 def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
@@ -113,18 +113,20 @@ def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
         return tuple(sorted({t.strip() for t in text.split(separator)} - {""}))
     if isinstance(value, list):
         return tuple(sorted({_label_name(v, name) for v in value} - {""}))
-    raise CellError(f"expected a list of labels, found {type(value).__name__} {value!r}", name, _LIST_HINT)
+    raise CellError(f"expected a list of labels, found {type(value).__name__} {shown(value)}", name, _LIST_HINT)
 
 
 def _json_list(text: str, name: str) -> list[Any]:
     import json
 
     try:
-        value = json.loads(text)
+        value = loads(text)
+    except JSONTooDeep as exc:
+        raise CellError(f"the label list is {exc}", name, _LIST_HINT) from None
     except json.JSONDecodeError as exc:
-        raise CellError(f"the label list {text[:60]!r} is not a valid JSON list ({exc.msg})", name) from None
+        raise CellError(f"the label list {shown(text, 60)} is not a valid JSON list ({exc.msg})", name) from None
     if not isinstance(value, list):
-        raise CellError(f"expected a list of labels, found {text[:60]!r}", name, _LIST_HINT)
+        raise CellError(f"expected a list of labels, found {shown(text, 60)}", name, _LIST_HINT)
     return value
 
 
@@ -133,7 +135,7 @@ def _label_name(value: Any, name: str) -> str:
         return value.strip()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise CellError(f"a label in the list is {value!r}; labels are names (strings)", name)
+    raise CellError(f"a label in the list is {shown(value)}; labels are names (strings)", name)
 
 
 # --- columns and globs ----------------------------------------------------------------------

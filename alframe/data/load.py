@@ -34,11 +34,14 @@ from alframe.data.labels import (
     select_labels,
     unknown_field,
 )
-from alframe.data.readers import MISSING, Table, format_of, open_table
+from alframe.data.readers import MISSING, HugeNumber, JSONTooDeep, Table, format_of, loads, open_table, shown
 from alframe.errors import DataError
 from alframe.plan import DataPlan, LabelPlan
 
 TEXT_JOIN = " | "
+#: Longest item id (characters): ids are stored, shown and exported with every answer; as long as
+#: the longest JSON integer read as a number.
+MAX_ID_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -169,12 +172,16 @@ def _read(table: Table, layout: _Layout, limit: int | None) -> _Rows:
 def _item_id(value: Any, name: str) -> str:
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > MAX_ID_CHARS:
+            raise CellError(f"the id is {len(text):,} characters long; the limit is {MAX_ID_CHARS:,}", name)
         if text:
             return text
+    elif isinstance(value, HugeNumber):
+        raise CellError(f"the id is {value!r}; the limit is {MAX_ID_CHARS:,} characters", name)
     elif isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     elif value is not None and value is not MISSING:
-        raise CellError(f"the id {value!r} is not a string or an integer", name)
+        raise CellError(f"the id {shown(value)} is not a string or an integer", name)
     raise CellError("the item has no id", name, "every item needs a non-empty id")
 
 
@@ -185,7 +192,8 @@ def _text(value: Any, name: str) -> str:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    raise CellError(f"expected text, found {type(value).__name__}", name)
+    what = repr(value) if isinstance(value, HugeNumber) else type(value).__name__
+    raise CellError(f"expected text, found {what}", name)
 
 
 def _numbers(values: list[Any], names: tuple[str, ...], widths: list[int] | None) -> tuple[list[float], list[int]]:
@@ -208,24 +216,35 @@ def _numbers(values: list[Any], names: tuple[str, ...], widths: list[int] | None
 
 def _json_vector(text: str, name: str) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
+    except JSONTooDeep as exc:
+        raise CellError(f"the vector is {exc}", name) from None
     except json.JSONDecodeError:
-        raise CellError(f"{text[:40]!r} is not a number or a JSON list of numbers", name) from None
+        raise CellError(f"{shown(text)} is not a number or a JSON list of numbers", name) from None
 
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or value is None or value is MISSING or isinstance(value, (list, dict)):
-        what = "missing" if value is MISSING else ("empty (null)" if value is None else repr(value))
+        what = "missing" if value is MISSING else ("empty (null)" if value is None else shown(value))
         raise CellError(f"the numeric value is {what}, not a number", name)
+    if isinstance(value, HugeNumber):
+        raise CellError(f"the value is {value!r}, too large for a 32-bit float", name)
     if isinstance(value, str):
         if not value.strip():
             raise CellError("the numeric cell is empty", name, "every item needs a value here")
         try:
             number = float(value)
         except ValueError:
-            raise CellError(f"{value[:40]!r} is not a number", name) from None
+            raise CellError(f"{shown(value)} is not a number", name) from None
+        if math.isinf(number) and not any(w in value.lower() for w in ("inf", "nan")):
+            raise CellError(f"the value {shown(value.strip())} is too large for a 32-bit float", name)
+    elif isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise CellError(f"the value is {shown(value)}, too large for a 32-bit float", name) from None
     else:
-        number = float(value)
+        raise CellError(f"the numeric value is {type(value).__name__}, not a number", name)
     if not math.isfinite(number):
         raise CellError(f"the value {value!r} is not finite (NaN or infinite)", name)
     return number

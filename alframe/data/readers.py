@@ -8,6 +8,9 @@ a JSON object lacks a key. CSV cells are strings; JSON and Parquet values keep t
 Reading streams line by line, so bytes are decoded per line: a non-UTF-8 byte is reported with
 its line, a BOM is stripped, CRLF line ends are fine, and a field longer than
 :data:`MAX_FIELD_CHARS` is refused with its line and field name before it reaches the model.
+So are a NUL byte in a CSV file (no text file holds one), a JSON value nested deeper than
+:data:`MAX_JSON_DEPTH` and, where a field needs a number, id or label, a JSON integer longer than
+:data:`MAX_INT_DIGITS` digits (read as :class:`HugeNumber`, so that the field can say so).
 
 Line numbers are 1-based as in an editor; in a CSV file the header is line 1, so the first item
 is on line 2. A quoted CSV cell may span lines: its record is reported at its first line.
@@ -40,6 +43,101 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+#: Deepest JSON nesting accepted (a label list is 1 deep; thousands deep is a broken file, and
+#: Python's own decoder would overflow its stack).
+MAX_JSON_DEPTH = 100
+#: Longest JSON integer read as a number (Python refuses to convert beyond 4,300 digits).
+MAX_INT_DIGITS = 4000
+
+
+class HugeNumber:
+    """A JSON integer of more than :data:`MAX_INT_DIGITS` digits: kept as its length, so the
+    field that holds it can say so (it is no usable id, number or label)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a {self.digits:,}-digit number"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a message quotes it: a long string cut to ``limit`` characters with its length,
+    a long integer as its number of digits, so that a 5,000-digit cell makes a one-line error."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"a {len(str(abs(value))):,}-digit number"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text):,} characters)"
+
+
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than :data:`MAX_JSON_DEPTH`; ``key`` is the top-level key holding
+    the deep value ('' when it is not under a key)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"nested more than {MAX_JSON_DEPTH} levels deep")
+        self.key = key
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` with bounds: deep nesting raises :class:`JSONTooDeep` (found before
+    decoding, so the decoder never recurses that deep), long integers become
+    :class:`HugeNumber`. Other errors are ``json.JSONDecodeError`` as usual."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        key = _too_deep(text)
+        if key is not None:
+            raise JSONTooDeep(key)
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:  # a stack smaller than the depth limit needs
+        raise JSONTooDeep("") from None
+
+
+def _parse_int(digits: str) -> int | HugeNumber:
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else HugeNumber(len(digits))
+
+
+def _too_deep(text: str) -> str | None:
+    """The top-level key under which ``text`` nests deeper than the limit ('' for none), or
+    None when it does not."""
+    depth, in_string, escaped, start = 0, False, False, 0
+    last: str | None = None  # the last string closed at depth 1
+    key: str | None = None
+    for i, c in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+                if depth == 1:
+                    last = text[start:i]
+        elif c == '"':
+            in_string, start = True, i + 1
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return _json_string(key) if key is not None else ""
+        elif c in "]}":
+            depth -= 1
+        elif depth == 1 and c == ":":
+            key = last
+        elif depth == 1 and c == ",":
+            key = None
+    return None
+
+
+def _json_string(raw: str) -> str:
+    try:
+        value = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return value if isinstance(value, str) else raw
+
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -155,6 +253,11 @@ def _csv_header(path: Path) -> list[str]:
     if not header:
         raise DataError("the file is empty: expected a header line naming the fields", path=path, row=1)
     header = [h.strip() for h in header]
+    if "\x00" in "".join(header):
+        raise DataError(
+            "line 1 (the header): a field name holds a NUL byte", path=path, row=1,
+            hint="a text file has no NUL bytes: the file is binary, truncated or in another encoding (UTF-16?)",
+        )
     seen: set[str] = set()
     for name in header:
         if not name:
@@ -192,10 +295,24 @@ def _csv_rows(path: Path, header: list[str], picks: list[int], limit: int | None
                 )
             if max(map(len, values)) > MAX_FIELD_CHARS:
                 _check_lengths(path, start, header, values)
+            if "\x00" in "".join(values):
+                _check_nul(path, start, header, values)
             produced += 1
             yield start, [values[i] for i in picks]
     finally:
         lines.close()
+
+
+def _check_nul(path: Path, line: int, header: list[str], values: list[str]) -> None:
+    for name, value in zip(header, values):
+        if "\x00" in value:
+            raise DataError(
+                f"line {line}: field '{name}' holds a NUL byte (at character {value.index(chr(0)) + 1})",
+                path=path,
+                row=line,
+                field=name,
+                hint="a text file has no NUL bytes: the file is binary, truncated or in another encoding (UTF-16?)",
+            )
 
 
 def _check_lengths(path: Path, line: int, header: list[str], values: list[str]) -> None:
@@ -233,7 +350,12 @@ def _jsonl_objects(path: Path, limit: int | None) -> Iterator[tuple[int, dict[st
                 continue
             line = counter[0]
             try:
-                obj = json.loads(text)
+                obj = loads(text)
+            except JSONTooDeep as exc:
+                raise DataError(
+                    f"line {line}: the value is {exc}", path=path, row=line, field=exc.key or None,
+                    hint="a field holds a number, a string or a list of them",
+                ) from None
             except json.JSONDecodeError as exc:
                 raise DataError(
                     f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})", path=path, row=line
@@ -252,9 +374,16 @@ def _jsonl_objects(path: Path, limit: int | None) -> Iterator[tuple[int, dict[st
 
 def _check_json_lengths(path: Path, line: int, obj: dict[str, Any]) -> None:
     for name, value in obj.items():
-        size = len(value) if isinstance(value, str) else len(json.dumps(value))
+        size = len(value) if isinstance(value, str) else len(json.dumps(value, default=_huge_as_digits))
         if size > MAX_FIELD_CHARS:
             raise _long_field(path, line, name, size)
+
+
+def _huge_as_digits(value: Any) -> Any:
+    """For measuring a field's length: a :class:`HugeNumber` counts as its digits."""
+    if isinstance(value, HugeNumber):
+        return "#" * (value.digits - 2)  # with its quotes, as long as the number was
+    raise TypeError(type(value).__name__)
 
 
 # --- Parquet --------------------------------------------------------------------------------

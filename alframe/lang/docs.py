@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from alframe.compile import compile_file, compile_text, plan_error
+from alframe.compile import compile_file, compile_text, seed_too_large
 from alframe.errors import SpecErrors
 from alframe.lang.codes import CODES
 from alframe.lang.examples import EXAMPLES, HEAD, Example
@@ -52,8 +52,7 @@ def render_example(ex: Example, registry: Registry) -> str:
             if ex.special == "plan_error":
                 spec.write_text(ex.text)
                 plan = compile_file(spec, registry)
-                message = "the seed set (500) is larger than the pool (300 items)"
-                return _clean(plan_error(plan, "query.seed_size", message, ex.code).render(), spec, Path(tmp))
+                return _clean(seed_too_large(plan, 300).render(), spec, Path(tmp))
             if text is not None:
                 compile_text(text, SPEC_NAME, registry)
             else:

@@ -27,6 +27,40 @@ def test_a_data_error_exits_3_naming_file_row_and_field(tmp_path: Path, capsys: 
     assert "descripton" in err and "description" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("raw", ["9" * 5000, "[" * 5000 + "]" * 5000])
+def test_a_huge_number_or_deep_value_is_a_data_error(tmp_path: Path, raw: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a fault of the built-in plugin's load hook (exit 4): a data error naming the line."""
+    import gzip
+
+    spec = write_spec(tmp_path / "spec")
+    lines = gzip.decompress((tmp_path / "spec" / "debian-packages.jsonl.gz").read_bytes()).decode().splitlines()
+    assert '"description":' in lines[2]
+    lines[2] = lines[2].replace('"description":', f'"description": {raw}, "was":', 1)
+    (tmp_path / "spec" / "items.jsonl").write_text("\n".join(lines[:600]) + "\n")
+    spec.write_text(spec.read_text().replace("debian-packages.jsonl.gz", "items.jsonl"))
+    assert main(["--no-plugins", "run", str(spec), "--out", str(tmp_path / "run"), "--plain"]) == 3
+    err = capsys.readouterr().err
+    assert "items.jsonl, row 3, field 'description'" in err and "Traceback" not in err
+    assert len(err) < 400
+
+
+def test_a_seed_larger_than_the_pool_is_refused_before_anything_is_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Decided: refused (E410 at the spec's seed, with the largest seed that fits), not shrunk;
+    the corrected spec then runs in the same folder."""
+    spec = write_spec(tmp_path / "spec", seed_size=151, limit=200, extra_query="rounds 1")  # pool: 150 items
+    out = tmp_path / "run"
+    assert main(["--no-plugins", "run", str(spec), "--out", str(out), "--plain"]) == 2
+    err = capsys.readouterr().err
+    assert "error[E410]: the seed set (151) is larger than the pool (150 items)" in err
+    assert "seed 151 random" in err and "^^^" in err
+    assert "write seed 150 or less" in err
+    spec = write_spec(tmp_path / "spec", seed_size=150, limit=200, extra_query="rounds 1")
+    assert main(["--no-plugins", "run", str(spec), "--out", str(out), "--plain", "--no-report"]) == 0
+    assert "items 150" in capsys.readouterr().out
+
+
 def test_a_spec_error_exits_2_before_any_folder_is_made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(tmp_path / "spec", policy="uncertainy")
     assert main(["--no-plugins", "run", str(spec), "--out", str(tmp_path / "run")]) == 2

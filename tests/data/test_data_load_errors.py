@@ -196,6 +196,136 @@ def test_vector_width_must_not_change(tmp_path: Path) -> None:
     check(err, path, 2, "e", "3 numbers; earlier rows have 2")
 
 
+# --- huge numbers, deep nesting, NUL bytes (issue 12, item 7) --------------------------------
+
+HUGE = "9" * 5000  # Python refuses to turn more than 4,300 digits into an int
+
+
+def jsonl_raw(tmp_path: Path, line: int, key: str, raw: str) -> Path:
+    """The JSONL cut with the value of ``key`` on ``line`` replaced by the JSON text ``raw``."""
+    lines = JSONL.read_text().splitlines()
+    obj = json.loads(lines[line - 1])
+    obj[key] = "@@"
+    lines[line - 1] = json.dumps(obj).replace('"@@"', raw)
+    path = tmp_path / "packages.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def short(err: DataError) -> None:
+    """A 5,000-character cell makes a one-line message, not a screenful."""
+    assert len(err.render()) < 300, err.render()
+
+
+@pytest.mark.parametrize("value", [HUGE, "9" * 400, "1e400"])
+def test_huge_number_in_a_csv_numeric_field(tmp_path: Path, value: str) -> None:
+    path = wide_with(tmp_path, 8, "installed_size_kb", value)
+    err = load_error(path)
+    check(err, path, 8, "installed_size_kb", "too large for a 32-bit float")
+    short(err)
+
+
+@pytest.mark.parametrize(("raw", "words"), [(HUGE, "5,000-digit number"), ("9" * 400, "400-digit number")])
+def test_huge_integer_in_a_jsonl_numeric_field(tmp_path: Path, raw: str, words: str) -> None:
+    path = jsonl_raw(tmp_path, 8, "installed_size_kb", raw)
+    err = load_error(path, tags_plan())
+    check(err, path, 8, "installed_size_kb", words, "too large for a 32-bit float")
+    short(err)
+
+
+@pytest.mark.parametrize("cell", [f'"[1, {HUGE}]"', '"' + "[" * 3000 + "]" * 3000 + '"'])
+def test_huge_or_deep_vector_in_a_csv_numeric_field(tmp_path: Path, cell: str) -> None:
+    path = wide_with(tmp_path, 5, "n_depends", cell)
+    err = load_error(path)
+    check(err, path, 5, "n_depends")
+    assert "5,000-digit number" in err.message or "nested more than 100 levels deep" in err.message
+    short(err)
+
+
+def test_huge_id_in_csv_and_jsonl(tmp_path: Path) -> None:
+    path = wide_with(tmp_path, 6, "package", HUGE)
+    err = load_error(path)
+    check(err, path, 6, "package", "the id is 5,000 characters long; the limit is 4,000")
+    jpath = jsonl_raw(tmp_path, 6, "package", HUGE)
+    err = load_error(jpath, tags_plan())
+    check(err, jpath, 6, "package", "the id is a 5,000-digit number")
+    short(err)
+
+
+def test_huge_label_value_in_csv_and_jsonl(tmp_path: Path) -> None:
+    path = wide_with(tmp_path, 9, "role::program", HUGE)
+    err = load_error(path)
+    check(err, path, 9, "role::program", "(5,000 characters) is not 0 or 1")
+    short(err)
+    jpath = tmp_path / "bin.jsonl"
+    jpath.write_text(f'{{"package": "a", "description": "x", "y": 1}}\n{{"package": "b", "description": "z", "y": {HUGE}}}\n')
+    err = load_error(jpath, columns_plan("y"), numeric_fields=())
+    check(err, jpath, 2, "y", "a 5,000-digit number is not 0 or 1")
+    short(err)
+
+
+def test_huge_number_in_a_label_list(tmp_path: Path) -> None:
+    path = jsonl_raw(tmp_path, 4, "tags", f'["role::program", {HUGE}]')
+    err = load_error(path, tags_plan())
+    check(err, path, 4, "tags", "a 5,000-digit number; labels are names")
+    short(err)
+
+
+def test_huge_number_in_a_text_field(tmp_path: Path) -> None:
+    path = jsonl_raw(tmp_path, 4, "description", HUGE)
+    check(load_error(path, tags_plan()), path, 4, "description", "expected text, found a 5,000-digit number")
+
+
+@pytest.mark.parametrize("key", ["tags", "description", "section"])
+def test_jsonl_value_nested_thousands_deep(tmp_path: Path, key: str) -> None:
+    path = jsonl_raw(tmp_path, 11, key, "[" * 5000 + "]" * 5000)
+    err = load_error(path, tags_plan())
+    check(err, path, 11, key, "nested more than 100 levels deep")
+    deep_object = jsonl_raw(tmp_path, 3, key, '{"a": ' * 3000 + "1" + "}" * 3000)
+    check(load_error(deep_object, tags_plan()), deep_object, 3, key, "nested more than 100 levels deep")
+    # brackets inside a string are no nesting
+    fine = jsonl_raw(tmp_path, 11, "description", json.dumps("[{" * 500 + " odd but fine"))
+    assert any(t.startswith("[{[{") for t in load_dataset(data_plan(fine), tags_plan()).texts)
+
+
+def test_deep_label_list_in_csv(tmp_path: Path) -> None:
+    path = tmp_path / "tags.csv"
+    deep = "[" * 3000 + "]" * 3000
+    path.write_text(f"package,description,tags\nvim-tiny,Vi IMproved,role::program\n2048,Slide and add,{deep}\n")
+    err = load_error(path, tags_plan(), numeric_fields=())
+    check(err, path, 3, "tags", "nested more than 100 levels deep")
+
+
+def test_huge_number_in_a_too_long_line_is_measured(tmp_path: Path) -> None:
+    lines = JSONL.read_text().splitlines()
+    obj = json.loads(lines[6])
+    obj["description"] = "y" * (readers.MAX_FIELD_CHARS + 5)
+    lines[6] = json.dumps({"extra": "@@", **obj}).replace('"@@"', HUGE)
+    path = tmp_path / "packages.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    check(load_error(path, tags_plan()), path, 7, "description", "1,048,581 characters")
+
+
+def test_nul_byte_in_a_csv_field(tmp_path: Path) -> None:
+    path = wide_with(tmp_path, 12, "description", "half\x00written")
+    err = load_error(path)
+    check(err, path, 12, "description", "holds a NUL byte (at character 5)")
+    assert err.hint and "binary" in err.hint
+
+
+def test_nul_byte_in_a_csv_header(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(WIDE.read_bytes().replace(b"section", b"sec\x00tion", 1))
+    check(load_error(path), path, 1, None, "(the header): a field name holds a NUL byte")
+
+
+def test_utf16_csv_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(WIDE.read_text().encode("utf-16-le"))
+    err = load_error(path)
+    assert err.path == str(path) and err.row == 1 and "NUL byte" in err.message
+
+
 # --- 12: duplicate ids ----------------------------------------------------------------------
 
 
