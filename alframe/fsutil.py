@@ -7,6 +7,8 @@
   included), and no lock file's presence or absence changes who may run.
 - :func:`name_problem` / :func:`child_folder`: a name (a run's) that becomes one folder inside
   a root, never ``..``, ``.``, a path or anything else that would land elsewhere.
+- :func:`storage_error`: a write refused by the disk (full: ``R204``; read-only or not
+  permitted: ``R203``) as the named error the user reads, wherever the write happened.
 """
 
 from __future__ import annotations
@@ -19,6 +21,38 @@ from pathlib import Path
 from alframe.errors import RunError
 
 MAX_FOLDER_NAME = 100  # characters
+
+#: errno values meaning "the disk is full" (a quota counts as full)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: errno values meaning "this place cannot be written"
+NOT_WRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+RESUME_HINT = "run the same command again (a run resumes where it stopped)"
+
+
+def storage_error(exc: BaseException, what: str | Path | None = None) -> RunError | None:
+    """The named error for a write the disk refused, or None when ``exc`` is something else.
+
+    ``what`` names what was being written (a path or words). A full disk is ``R204``; a
+    read-only file, folder or file system is ``R203``. Everything committed to ``run.db`` before
+    is kept (SQLite rolls the failed transaction back), so the hint says how to resume.
+    """
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    where = f" ({what})" if what is not None else ""
+    if exc.errno in DISK_FULL:
+        return RunError(
+            f"the disk is full: a write failed{where}; nothing committed to run.db is lost",
+            code="R204",
+            hint="free some disk space, then " + RESUME_HINT,
+        )
+    if exc.errno in NOT_WRITABLE:
+        return RunError(
+            f"cannot write{where}: {exc.strerror or 'not permitted'}",
+            code="R203",
+            hint="make it writable (chmod u+w), or choose another folder with --out",
+        )
+    return None
 
 
 def name_problem(name: str) -> str | None:
@@ -63,17 +97,25 @@ def child_folder(root: Path, name: str, *, what: str = "run name", code: str = "
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` atomically; a full disk or a read-only place is a
+    :class:`RunError` naming the file (see :func:`storage_error`), with no temporary left."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk or a Ctrl-C leaves no half-written file
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)  # a full disk or a Ctrl-C leaves no half-written file
+        except OSError:
+            pass
+        named = storage_error(exc, path)
+        if named is not None:
+            raise named from exc
         raise
     fd = os.open(path.parent, os.O_RDONLY)
     try:

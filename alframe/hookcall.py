@@ -4,7 +4,8 @@ pluggy's first-result call does not say *which* implementation answered, and the
 be able to say "plugin 'alframe-foo', hook 'alframe_query' returned a duplicate cell". So, once
 per plugin manager, every non-wrapper implementation of a stage hook is wrapped in a small
 recorder: it notes which plugin returned a result, and turns an unexpected exception into a
-:class:`~alframe.errors.PluginError` naming the plugin and hook. The hooks themselves are
+:class:`~alframe.errors.PluginError` naming the plugin and hook (a write the disk refused,
+full or read-only, is the named :func:`~alframe.fsutil.storage_error` instead). The hooks themselves are
 still called through pluggy, so ``tryfirst``/``trylast`` ordering and ``wrapper=True``
 implementations (timing, progress, tracing) work as pluggy documents.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alframe.errors import AlframeError, PluginError
+from alframe.fsutil import storage_error
 from alframe.plugins import Plugins
 
 _INSTRUMENTED = "_alframe_instrumented"
@@ -76,6 +78,11 @@ def _recorder(fn: Callable[..., Any], hook: str, who: str, responders: dict[str,
         except (AlframeError, KeyboardInterrupt):
             raise
         except Exception as exc:
+            # a full disk or a read-only folder is no fault of the plugin that was writing
+            filename = getattr(exc, "filename", None)
+            named = storage_error(exc, (f"{filename}, " if filename else "") + f"while {who} ran {hook}")
+            if named is not None:
+                raise named from exc
             raise PluginError(f"{type(exc).__name__}: {exc}", plugin=who, hook=hook) from exc
         if result is not None and hook not in responders:
             responders[hook] = who

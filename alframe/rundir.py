@@ -4,7 +4,9 @@ Opening a run folder is where the run's safety checks live:
 
 - only one ``alframe run`` per folder (an exclusive ``flock`` on the folder, held on an open
   descriptor; ``run.lock`` only names the holder's pid, so deleting it admits no second run);
-- a folder that cannot be written (read-only, disk full) is found before any label is asked;
+- a folder or ``run.db`` that cannot be written (read-only, disk full) is found before any
+  label is asked; a disk that fills up later is a named error (``R204``), checked before each
+  checkpoint, with everything committed kept;
 - resuming after the spec or the data changed is refused, naming what changed, unless forced
   (and the override is recorded in the run's events);
 - ``--fresh`` never deletes: it starts in a new sibling folder (``name-2``, ``name-3`` …).
@@ -28,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from alframe.errors import RunError
-from alframe.fsutil import FolderLock, child_folder, write_atomic
+from alframe.fsutil import DISK_FULL, FolderLock, child_folder, storage_error, write_atomic
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.store import RunStore
 
 KEEP_CHECKPOINTS = 2
+#: Free space the run folder needs at start, and beyond a checkpoint's size before one is written
+MIN_FREE = 50 * 1024 * 1024
 
 
 @dataclass
@@ -68,16 +72,22 @@ class RunDir:
         _check_writable(path)
         lock = FolderLock(path, "run.lock", what="run folder", code="R205").acquire()
         created = not (path / "run.db").exists()
-        store = RunStore.open(path / "run.db")
+        try:
+            _check_store_files(path / "run.db")
+            store = RunStore.open(path / "run.db")
+        except BaseException:
+            lock.release()
+            raise
         rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock)
         try:
+            store.check_writable()
+            _check_writable(path / "checkpoints", create=True)
             rd._check_plan(plugins)
+            rd._clean_temporaries()
+            rd.rebuild_derived()
         except BaseException:
             rd.close()
             raise
-        (path / "checkpoints").mkdir(exist_ok=True)
-        rd._clean_temporaries()
-        rd.rebuild_derived()
         return rd
 
     def close(self) -> None:
@@ -157,11 +167,35 @@ class RunDir:
         return self.path / "checkpoints" / f"round-{rnd:04d}.ckpt"
 
     def save_checkpoint(self, bundle: Any, rnd: int) -> str:
+        """Write round ``rnd``'s checkpoint, after checking there is room for one as large as
+        the last (a full disk is a named error before the write, not a torn file after it)."""
         path = self.checkpoint_path(rnd)
-        bundle.save_checkpoint(path)
+        self._check_room(path)
+        try:
+            bundle.save_checkpoint(path)
+        except OSError as exc:
+            named = storage_error(exc, path)
+            if named is None:
+                raise
+            raise named from exc
         for old in sorted((self.path / "checkpoints").glob("round-*.ckpt"))[:-KEEP_CHECKPOINTS]:
             old.unlink(missing_ok=True)
         return str(path.relative_to(self.path))
+
+    def _check_room(self, path: Path) -> None:
+        sizes = [p.stat().st_size for p in path.parent.glob("round-*.ckpt")]
+        need = max(sizes, default=0) + MIN_FREE
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            return
+        if free < need:
+            raise RunError(
+                f"the disk is nearly full: {free / 2**20:,.0f} MiB free, and {path.name} needs about "
+                f"{need / 2**20:,.0f} MiB; the run stopped before writing it, nothing committed is lost",
+                code="R204",
+                hint="free some disk space, then run the same command again to resume",
+            )
 
     def load_checkpoint(self, bundle: Any, rnd: int) -> bool:
         path = self.checkpoint_path(rnd)
@@ -294,22 +328,44 @@ def _next_free(path: Path) -> Path:
     raise RunError(f"no free run folder name beside {path}", code="R202")
 
 
-def _check_writable(path: Path) -> None:
+def _check_store_files(db: Path) -> None:
+    """A read-only ``run.db``, ``-wal`` or ``-shm``, found before SQLite opens it (SQLite would
+    open it read-only, fail at the first write, and leave read-only ``-wal`` / ``-shm`` files
+    behind that keep the run read-only after ``run.db`` itself is made writable again)."""
+    for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if f.exists() and not os.access(f, os.W_OK):
+            raise RunError(
+                f"the run database file {f} is read-only",
+                code="R203",
+                hint=f"make it writable (chmod u+w {db.name}*), or start a new run beside it with --fresh",
+            )
+
+
+def _check_writable(path: Path, *, create: bool = False) -> None:
     """Find a read-only folder or a full disk before any label is asked."""
     probe = path / f".write-test-{os.getpid()}"
     try:
+        if create:
+            path.mkdir(exist_ok=True)
         with open(probe, "wb") as f:
             f.write(b"\0" * 65536)
             f.flush()
             os.fsync(f.fileno())
         probe.unlink()
     except OSError as exc:
-        probe.unlink(missing_ok=True)
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if exc.errno in DISK_FULL:
+            raise RunError(
+                f"the disk is full: the run folder {path} cannot be written", code="R204", hint="free some disk space"
+            ) from None
         raise RunError(
             f"the run folder {path} cannot be written: {exc.strerror}",
             code="R203",
-            hint="free some disk space or choose another folder with --out",
+            hint="make it writable (chmod u+w), or choose another folder with --out",
         ) from None
     free = shutil.disk_usage(path).free
-    if free < 50 * 1024 * 1024:
+    if free < MIN_FREE:
         raise RunError(f"only {free // 1024} KiB free beside {path}", code="R204", hint="free some disk space")

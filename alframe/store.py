@@ -155,17 +155,55 @@ class RunStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE … COMMIT``: the write lock is taken up front, so a concurrent
-        writer waits (busy_timeout) instead of failing half-way."""
+        writer waits (busy_timeout) instead of failing half-way.
+
+        A full disk or a read-only database rolls the transaction back (nothing of it is
+        kept, everything committed before is) and is a named :class:`RunError`
+        (:func:`storage_problem`), never a bare ``sqlite3.OperationalError``.
+        """
         if os.getpid() != self.pid:
             raise RunError("the run database connection was carried across fork()", code="R102")
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.OperationalError as exc:
+            named = storage_problem(exc, self.path)
+            if named is None:
+                raise
+            raise named from exc
+
+    def _rollback(self) -> None:
+        """Roll back what is still open (SQLite itself ends a transaction a full disk broke)."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def check_writable(self) -> None:
+        """A read-only ``run.db`` (or its ``-wal`` / ``-shm`` file), found before anything is
+        asked: SQLite opens such a file and fails only at the first write. The probe's
+        write is rolled back."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            finally:
+                self._rollback()
+        except sqlite3.OperationalError as exc:
+            named = storage_problem(exc, self.path)
+            if named is None:
+                raise
+            raise named from exc
 
     # -- meta and events -----------------------------------------------------------------------
 
@@ -306,6 +344,39 @@ class RunStore:
             )
             for r in rows
         ]
+
+
+#: SQLite's primary result codes that say the disk, not alframe, refused a write
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 8, 10, 13, 14
+
+
+def storage_problem(exc: sqlite3.Error, path: Path) -> RunError | None:
+    """The named error for a write SQLite could not make (disk full: ``R204``; read-only
+    database or folder: ``R203``), or None for another fault."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return RunError(
+            f"the disk is full: the run database {path} could not be written; the run stopped, "
+            "nothing committed is lost (an answer not saved is asked again)",
+            code="R204",
+            hint="free some disk space, then run the same command again to resume",
+        )
+    if primary == _SQLITE_READONLY or "readonly database" in text:
+        return RunError(
+            f"the run database {path} cannot be written (a read-only file, or a read-only "
+            f"{path.name}-wal / {path.name}-shm beside it)",
+            code="R203",
+            hint=f"make it writable (chmod u+w {path.name}*), or start a new run beside it with --fresh",
+        )
+    if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return RunError(
+            f"the run database {path} could not be written ({exc}); the run stopped, nothing committed is lost",
+            code="R203",
+            hint="check the disk and the folder's permissions, then run the same command again to resume",
+        )
+    return None
 
 
 def _json_default(value: Any) -> Any:

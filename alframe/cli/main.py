@@ -3,7 +3,8 @@
 Each command lives in ``alframe/cli/<module>.py`` and exposes ``add_parser(subparsers)`` and
 ``execute(args, terminal) -> int``; :data:`COMMANDS` lists them in the order ``--help`` shows.
 Expected failures (:class:`~alframe.errors.AlframeError`) print their ``render()`` text and exit
-with their own code, never a traceback unless ``--debug``; Ctrl-C exits 130; anything else is a
+with their own code, never a traceback unless ``--debug``; Ctrl-C exits 130; a write the disk
+refused (full, read-only) exits 5 with a named error wherever it happened; anything else is a
 bug in alframe or a plugin and exits 70 with one line.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from alframe.cli.terminal import Terminal
 from alframe.errors import AlframeError
+from alframe.fsutil import storage_error
 
 #: command modules under alframe/cli/, in --help order
 COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report"]
@@ -113,13 +115,22 @@ def run_command(module: ModuleType, args: argparse.Namespace, terminal: Terminal
     except KeyboardInterrupt:
         terminal.error("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        named = storage_error(exc, exc.filename)  # a full disk or read-only folder, wherever it was met
+        if named is None:
+            return _internal(exc, args, terminal)
+        named.__cause__ = exc
+        terminal.print_error(named)  # with --debug, the traceback of the write that failed
+        return named.exit_code
     except Exception as exc:  # a bug: one line, the traceback on request
-        if args.debug:
-            terminal.print_traceback(exc)
-        terminal.error(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-        )
-        return EXIT_INTERNAL
+        return _internal(exc, args, terminal)
+
+
+def _internal(exc: Exception, args: argparse.Namespace, terminal: Terminal) -> int:
+    if args.debug:
+        terminal.print_traceback(exc)
+    terminal.error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    return EXIT_INTERNAL
 
 
 def entry() -> None:
