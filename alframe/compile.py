@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,22 @@ def compile_file(path: str | os.PathLike[str], registry: Registry, *, root: str 
 
 
 def read_spec(path: str | os.PathLike[str]) -> str:
-    """The text of a spec file: size checked before reading, UTF-8 (a BOM is allowed)."""
+    """The text of a spec file: size checked before reading, UTF-8 (a BOM is allowed).
+
+    Only a regular file is read: a named pipe, a device or a socket is refused (E505) without
+    waiting for a writer, since it is opened non-blocking and looked at before any read.
+    """
     where = str(path)
     try:
-        size = os.stat(path).st_size
-        limits.check_size(size)
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SpecErrors([SpecError(
+                    f"cannot read the spec file: it is {_file_kind(st.st_mode)}, not a regular file",
+                    code="E505", path=where, hint="save the spec to a file and check that",
+                )])
+            limits.check_size(st.st_size)
             data = fh.read(limits.MAX_FILE_BYTES + 1)
     except SpecError as exc:
         raise SpecErrors([exc.with_context(where, "")]) from None
@@ -72,6 +83,18 @@ def read_spec(path: str | os.PathLike[str]) -> str:
             hint="save the spec as UTF-8",
         )
         raise SpecErrors([err]) from None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "an unusual kind of file"
 
 
 def compile_text(

@@ -155,6 +155,21 @@ def test_a_missing_spec_file(tmp_path: Path) -> None:
     assert "nope.al" in info.value.render()
 
 
+def test_a_named_pipe_or_a_device_is_refused_without_waiting(tmp_path: Path) -> None:
+    """No writer ever opens the pipe: reading it would wait for ever."""
+    fifo = tmp_path / "spec.al"
+    os.mkfifo(fifo)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "check", str(fifo), os.devnull],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert done.returncode == 2
+    assert f"{fifo}: error[E505]: cannot read the spec file: it is a named pipe, not a regular file" in done.stderr
+    assert f"{os.devnull}: error[E505]: cannot read the spec file: it is a device, not a regular file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
