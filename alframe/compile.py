@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ __all__ = ["compile_file", "compile_text", "plan_error"]
 
 #: codes left out when the file also has syntax errors (they would be echoes of them)
 _ECHO_CODES = ("E312", "E403", "E404", "E405")
-_MAX_CARET_COLUMN = 200
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def compile_file(path: str | os.PathLike[str], registry: Registry, *, root: str | os.PathLike[str] | None = None) -> Plan:
@@ -110,6 +111,8 @@ def compile_text(
     :raises SpecErrors: every error of the file.
     """
     where = str(path)
+    if "\r" in text:  # old Mac line ends (a lone CR) end lines too, as CRLF does
+        text = _LONE_CR.sub("\n", text)
     spec_dir = Path(os.path.abspath(where)).parent
     ctx = Context(registry, spec_dir, Path(os.path.abspath(root)) if root is not None else spec_dir, {})
     try:
@@ -142,9 +145,7 @@ def compile_text(
 def _finish(errors: list[SpecError], where: str, text: str) -> list[SpecError]:
     """Attach the file, sort by position, and cap the count."""
     for e in errors:
-        e.with_context(where, text)
-        if e.pos is not None and e.pos.column > _MAX_CARET_COLUMN:
-            e.source = ""  # no caret line: it would be as long as the offending line
+        e.with_context(where, text)  # a long line is shown as a window around the caret
     errors.sort(key=lambda e: (e.pos.line, e.pos.column) if e.pos else (0, 0))
     if len(errors) > limits.MAX_ERRORS + 1:  # + 1: the parser's own "stopped reading here"
         extra = len(errors) - limits.MAX_ERRORS

@@ -77,10 +77,10 @@ class SpecError(AlframeError):
         if self.pos is not None:
             where += f":{self.pos.line}:{self.pos.column}"
         out = [f"{where}: error[{self.code}]: {self.message}"]
-        if self.pos is not None and self.source is not None:
-            lines = self.source.splitlines()
-            if 0 < self.pos.line <= len(lines):
-                out.extend(_caret_lines(lines[self.pos.line - 1], self.pos))
+        if self.pos is not None and self.source:
+            line = source_line(self.source, self.pos.line)
+            if line is not None:
+                out.extend(_caret_lines(line, self.pos))
         if self.expected:
             out.append("  expected: " + ", ".join(self.expected))
         if self.hint:
@@ -88,15 +88,36 @@ class SpecError(AlframeError):
         return "\n".join(out)
 
 
+def source_line(source: str, line: int) -> str | None:
+    """Line ``line`` (1-based) of a spec as the parser counts lines: only ``\n`` ends one (a
+    CRLF's ``\r`` is dropped), not ``\f``, ``\v``, U+2028 or the other characters Python's
+    ``splitlines`` also splits at, which would show a line other than the one meant."""
+    start = 0
+    for _ in range(line - 1):
+        start = source.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = source.find("\n", start)
+    text = source[start:] if end < 0 else source[start:end]
+    return text[:-1] if text.endswith("\r") else text
+
+
+def _shown(text: str) -> str:
+    """A source line as printed under the message: a tab or control character becomes one
+    space, so the caret stays under its column and no character breaks the line on screen."""
+    return "".join(" " if ord(c) < 32 or c in "\x7f\x85\u2028\u2029" else c for c in text)
+
+
 def _caret_lines(text: str, pos: Pos, window: int = 100) -> list[str]:
     """The source line and a caret under the offending text; a long line is cut to a window
-    around the column (``…`` marks the cuts) so the caret stays on screen."""
+    around the column (``…`` marks the cuts) so the caret stays on screen, however far along
+    the line the column is."""
     width = 1
     if pos.end_line == pos.line and pos.end_column:
         width = max(1, pos.end_column - pos.column)
     col = pos.column - 1
     start = max(0, col - window // 2) if len(text) > window else 0
-    shown = text[start : start + window]
+    shown = _shown(text[start : start + window])
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + window < len(text) else ""
     gutter = f"{pos.line:>4} | "

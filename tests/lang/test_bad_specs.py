@@ -134,9 +134,67 @@ def test_a_flood_of_errors_is_capped(tmp_path: Path) -> None:
     assert len(errors.errors) <= 52
 
 
-def test_a_long_line_gets_no_caret_line(tmp_path: Path) -> None:
+def test_a_long_line_gets_a_caret_in_a_window(tmp_path: Path) -> None:
     errors = fails_fast("#" + " " * 300 + "\n" + " " * 300 + "@", "E101", tmp_path)
-    assert errors.render().count("\n") < 5
+    text = errors.render()
+    assert text.count("\n") < 5 and max(map(len, text.splitlines())) < 200
+    source, caret = text.splitlines()[1:3]
+    assert source.startswith("   2 | …") and caret.index("^") == source.index("@")
+
+
+@pytest.mark.parametrize("column", [201, 5_000])
+def test_a_caret_far_along_a_line_is_under_its_text(column: int) -> None:
+    text = HEAD_OK + "train { " + " " * (column - 16) + "epochs x }\n"
+    with pytest.raises(SpecErrors) as info:
+        compile_text(text, "s.al", REGISTRY)
+    (err,) = info.value.errors
+    assert err.pos is not None and (err.pos.line, err.pos.column) == (3, column)
+    lines = err.render().splitlines()
+    assert lines[1].startswith("   3 | ") and lines[2].index("^") == lines[1].index("x }")
+    assert max(map(len, lines)) < 200
+
+
+HEAD_OK = 'data "items.jsonl" { id sku }  labels from "tags"\nquery { budget 1000 }\n'
+SEPARATORS = ["\f", "\v", "\u2028", "\u2029", "\x85", "\x1c", "\x1d", "\x1e"]
+
+
+@pytest.mark.parametrize("sep", SEPARATORS, ids=lambda c: f"U+{ord(c):04X}")
+def test_the_source_line_is_the_one_the_parser_counted(sep: str) -> None:
+    """Python's splitlines also breaks at these; the parser counts only newlines."""
+    text = f"# a comment{sep}with an odd character in it\n" + HEAD_OK + "train { epochs x }\n"
+    with pytest.raises(SpecErrors) as info:
+        compile_text(text, "s.al", REGISTRY)
+    (err,) = info.value.errors
+    lines = err.render().splitlines()
+    assert lines[0].startswith("s.al:4:16: error[E102]")
+    assert lines[1] == "   4 | train { epochs x }" and lines[2].index("^") == lines[1].index("x")
+
+
+@pytest.mark.parametrize("sep", ["\t", "\f", "\v", "\u2028"], ids=lambda c: f"U+{ord(c):04X}")
+def test_an_odd_character_on_the_shown_line_keeps_the_caret_under_its_column(sep: str) -> None:
+    """A tab or control character on the shown line is printed as one space: it neither breaks
+    the line on screen nor pushes the text away from the caret."""
+    with pytest.raises(SpecErrors) as info:
+        compile_text(HEAD_OK + f"train {{{sep}epochs x }}\n", "s.al", REGISTRY)
+    err = info.value.errors[0]
+    lines = err.render().splitlines()
+    assert lines[1] == "   3 | train { epochs x }"
+    assert err.pos is not None and lines[2].index("^") == len("   3 | ") + err.pos.column - 1
+    assert lines[1][lines[2].index("^")] == ("x" if sep in "\t\f" else " ")
+
+
+def test_old_mac_line_ends_are_line_ends(tmp_path: Path) -> None:
+    spec = tmp_path / "mac.al"
+    spec.write_bytes((HEAD_OK + "# a comment\ntrain { epochs x }\n").replace("\n", "\r").encode())
+    with pytest.raises(SpecErrors) as info:
+        compile_file(spec, REGISTRY)
+    (err,) = info.value.errors
+    lines = err.render().splitlines()
+    assert ":4:16: error[E102]" in lines[0]
+    assert lines[1] == "   4 | train { epochs x }"
+    good = tmp_path / "good.al"
+    good.write_bytes(HEAD_OK.replace("\n", "\r").encode())
+    assert compile_file(good, REGISTRY).query.budget == 1000
 
 
 def test_bytes_that_are_not_utf8(tmp_path: Path) -> None:
