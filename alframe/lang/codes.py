@@ -18,6 +18,7 @@ CODES: dict[str, str] = {
     "E104": "unexpected end of file",
     "E105": "unterminated string",
     "E106": "file is not UTF-8 text",
+    "E107": "unknown escape in a string",
     # unknown names
     "E201": "unknown component name",
     "E202": "unknown key for vary",

@@ -30,6 +30,7 @@ EXAMPLES: list[Example] = [
     Example("E105", 'data "items.jsonl { id sku }\nlabels from "tags"\nquery { budget 1000 }\n'),
     Example("E106", 'run "café"\n' + HEAD + "query { budget 1000 }\n", special="latin-1",
             note="The file was saved as Latin-1, not UTF-8"),
+    Example("E107", 'data "data\\items.jsonl" { id sku }  labels from "tags"\nquery { budget 1000 }\n'),
     Example("E201", HEAD + "query { policy uncertanty  budget 1000 }\n"),
     Example("E202", HEAD + "query { budget 1000 }\nvary polcy [random, uncertainty]\n"),
     Example("E203", HEAD + "query { unit items  budget 1000 }\n"),

@@ -88,8 +88,22 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     def _text(self, tok: Token) -> Text:
         raw = str(tok)
-        if raw.startswith('"'):
+        quoted = raw.startswith('"')
+        if quoted:
             raw = raw[1:-1]
+        if quoted and "\\" in raw:
+            bad = _unknown_escape(raw)
+            if bad is not None:
+                pos = tok_pos(tok)
+                column = pos.column + 1 + bad
+                self._error(
+                    f"unknown escape '\\{raw[bad + 1 : bad + 2]}' in a string",
+                    "E107",
+                    Pos(pos.line, column, pos.line, column + 2),
+                    hint='the escapes are \\" \\\\ \\n \\t; write \\\\ for a backslash (or / in a path)',
+                )
+                self.bad.add((pos.line, pos.column))  # no second error about the same string
+                return Text(_unescape(raw), pos=pos)
         if len(raw) > limits.MAX_STRING_CHARS:
             self._error(
                 f"a string of {len(raw):,} characters; at most {limits.MAX_STRING_CHARS:,} are allowed",
@@ -410,6 +424,16 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     def __default__(self, data: str, children: builtins.list[Any], meta: Meta) -> Any:
         raise NotImplementedError(f"no handler for grammar rule {data!r}")
+
+
+def _unknown_escape(raw: str) -> int | None:
+    """Index of the first backslash in ``raw`` that starts no known escape (None: all known)."""
+    i = raw.find("\\")
+    while i >= 0:
+        if i + 1 >= len(raw) or raw[i + 1] not in _ESCAPES:
+            return i
+        i = raw.find("\\", i + 2)
+    return None
 
 
 def _unescape(raw: str) -> str:

@@ -183,6 +183,15 @@ def test_an_odd_character_on_the_shown_line_keeps_the_caret_under_its_column(sep
     assert lines[1][lines[2].index("^")] == ("x" if sep in "\t\f" else " ")
 
 
+def test_an_unknown_escape_is_located_after_known_ones() -> None:
+    text = HEAD_OK + 'run "a\\\\b\\tc\\q"\n'  # run "a\\b\tc\q": two known escapes, then \q
+    with pytest.raises(SpecErrors) as info:
+        compile_text(text, "s.al", REGISTRY)
+    (err,) = info.value.errors  # one error for the string, not a second about the run name
+    assert err.code == "E107" and err.pos is not None and (err.pos.line, err.pos.column) == (3, 13)
+    assert "unknown escape '\\q'" in err.message
+
+
 def test_old_mac_line_ends_are_line_ends(tmp_path: Path) -> None:
     spec = tmp_path / "mac.al"
     spec.write_bytes((HEAD_OK + "# a comment\ntrain { epochs x }\n").replace("\n", "\r").encode())
