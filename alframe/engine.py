@@ -516,10 +516,13 @@ class Engine:
     def _rebuild_model(self, state: RunState, last: int) -> None:
         """Load the newest usable checkpoint ≤ ``last``, then retrain the rounds after it."""
         start = 0
+        said = len(self.run_dir.messages)
         for rnd in range(last, -1, -1):
             if self.run_dir.load_checkpoint(state.bundle, rnd):
                 start = rnd + 1
                 break
+        for text in self.run_dir.messages[said:]:  # a refused checkpoint (truncated, foreign)
+            self.observer.message(f"warning: {text}")
         if start <= last:
             self.observer.message(f"retraining rounds {start}..{last} from the stored labels")
         current = state.answers

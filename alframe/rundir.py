@@ -204,7 +204,9 @@ class RunDir:
         try:
             bundle.load_checkpoint(path)
         except RunError as exc:
-            self.messages.append(f"ignored checkpoint {path.name}: {exc}")
+            # said once where the run starts (the engine prints it) and recorded in run.db
+            self.messages.append(f"ignored checkpoint {path.name}: {exc}; the model is retrained from the labels")
+            self.store.log_event("checkpoint_ignored", {"round": rnd, "file": path.name, "reason": str(exc)})
             return False
         return True
 

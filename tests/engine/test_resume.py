@@ -88,6 +88,30 @@ def test_resume_without_checkpoints_retrains_from_labels(reference: tuple[Path, 
     assert stored_metrics(out) == stored_metrics(ref)
 
 
+def test_a_refused_checkpoint_is_said_once_and_recorded(tmp_path: Path) -> None:
+    from alframe.engine import Observer
+
+    class Heard(Observer):
+        def __init__(self) -> None:
+            self.said: list[str] = []
+
+        def message(self, text: str) -> None:
+            self.said.append(text)
+
+    spec = write_spec(tmp_path / "spec", limit=300, extra_query="rounds 3")
+    out = tmp_path / "run"
+    run_spec(spec, out, extra=[("interrupt", _InterruptAt("round_end", 1))])
+    (out / "checkpoints" / "round-0001.ckpt").write_bytes(b"truncated")
+    heard = Heard()
+    summary, _, _ = run_spec(spec, out, observer=heard)
+    assert summary.rounds == 3
+    refused = [t for t in heard.said if "ignored checkpoint round-0001.ckpt" in t]
+    assert len(refused) == 1 and refused[0].startswith("warning: ") and "retrained from the labels" in refused[0]
+    with sqlite3.connect(out / "run.db") as c:
+        events = c.execute("SELECT detail FROM events WHERE kind = 'checkpoint_ignored'").fetchall()
+    assert len(events) == 1 and '"round": 1' in events[0][0]
+
+
 def test_kill_9_then_resume_gives_the_same_queries(reference: tuple[Path, Path], tmp_path: Path) -> None:
     spec, ref = reference
     out = tmp_path / "run"
