@@ -88,13 +88,13 @@ class ModelPlan:
 
 @dataclass(frozen=True)
 class TrainPlan:
-    epochs: int = 10
+    epochs: int = 3
     batch_size: int = 64
     lr: float = 1e-3
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
     weight_decay: float = 0.0
     warm_start: bool = True
-    min_steps: int = 200  # a round takes at least this many steps (more epochs for small sets)
+    min_steps: int = 0  # a round takes at least this many steps (more epochs for small sets)
     schedule: str = "cosine"  # "cosine" | "constant": the learning rate over each round's steps
     early_stop_patience: int | None = None  # epochs without improvement on held-out labelled data
 
@@ -105,7 +105,7 @@ class WeightPlan:
     clip: float | None = None  # clip importance weights at this value
     normalize: bool = False  # rescale weights to mean 1 over the labelled set
     imbalance: Call = Call("none")
-    thresholds: str = "fixed"  # "fixed" | "tuned"
+    thresholds: str = "expected"  # "fixed" | "tuned" | "expected"
     threshold: float = 0.5  # the fixed decision threshold
 
 

@@ -260,8 +260,8 @@ def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
     mode, threshold = d["thresholds"], d["threshold"]
     if w.thresholds is not None:
         mode = b.take("weighting.thresholds", w.thresholds.mode, mode)
-        if w.thresholds.value is not None and mode == "tuned":
-            b.fail(SpecError("thresholds tuned takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos))
+        if w.thresholds.value is not None and mode in ("tuned", "expected"):
+            b.fail(SpecError(f"thresholds {mode} takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos))
         else:
             threshold = b.take("weighting.threshold", w.thresholds.value, threshold)
     plan = P.WeightPlan(

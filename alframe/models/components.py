@@ -50,6 +50,15 @@ def register(registry: Registry) -> None:
                 1 << 22,
                 help="hash buckets of the linear path from the bag straight to every label (0: none)",
             ),
+            Param(
+                "wide_c",
+                "float",
+                10.0,
+                0.0,
+                1e6,
+                help="the linear path is solved each round as an L2-penalised logistic regression with "
+                "this inverse penalty (scikit-learn's C); 0: trained by gradient steps with the deep path",
+            ),
         ],
         help="Hashed word/char n-grams, TF-IDF weighted, through a sparse EmbeddingBag, plus a "
         "linear path from the same bag to the labels (sparse optimiser).",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,7 +63,9 @@ class HashedBagEncoder:
     members (members differ above it); ``"per_member"``: K tables stacked as K blocks of rows of
     one bag, each member looking up its own block (K times the memory and optimiser state).
     ``wide``: hash buckets of the linear path from the bag to the labels (0: none); it is
-    built beside the network by the committee, which knows the labels.
+    built beside the network by the committee, which knows the labels. ``wide_c``: that
+    path's inverse L2 penalty when it is solved to its optimum each round (0: trained by
+    gradient steps with the deep path instead).
     """
 
     dim: int = 64
@@ -74,6 +77,7 @@ class HashedBagEncoder:
     lr_scale: float = 30.0
     weights: str = "tfidf"
     wide: int = 65536
+    wide_c: float = 10.0
 
     def featurize(self, dataset: Dataset) -> Features:
         words = _pair(self.ngrams, "ngrams")
@@ -167,33 +171,69 @@ class WideModule(nn.Module):
     """A linear model from the hashed bag to every label of every member: ``[B, K, L]`` logits.
 
     One sparse ``EmbeddingBag`` of K blocks of ``buckets`` rows (member k's weights are block
-    k, as in a per-member embedding table) by L columns; bucket ids fold modulo ``buckets``.
-    Zero at the start of every fresh round, so the deep path alone decides until the data moves
-    it. No bias: the heads have one.
+    k, as in a per-member embedding table) by L columns; bucket ids fold modulo ``buckets``;
+    a bias ``[K, L]``. Zero at the start of every fresh round. With ``c > 0`` the committee
+    solves it to its penalised optimum before the deep path trains
+    (:mod:`alframe.models.wide_fit`) and keeps it fixed while the deep path learns what the
+    linear model leaves; with ``c == 0`` it is trained beside the deep path by gradient steps
+    (RowAdam at ``lr_scale``), and its bias stays zero (the heads have one).
     """
 
-    def __init__(self, buckets: int, n_members: int, n_labels: int, lr_scale: float) -> None:
+    def __init__(self, buckets: int, n_members: int, n_labels: int, lr_scale: float, c: float = 0.0) -> None:
         super().__init__()
         self.buckets, self.n_members, self.n_labels = buckets, n_members, n_labels
         self.sparse_lr_scale = lr_scale
+        self.c = float(c)
         rows = buckets * n_members
         self.bag = nn.EmbeddingBag(rows, n_labels, mode="sum", sparse=True, _weight=torch.zeros(rows, n_labels))
+        self.bias = nn.Parameter(torch.zeros(n_members, n_labels), requires_grad=False)
+
+    @property
+    def solved(self) -> bool:
+        """Whether the committee solves this path (rather than training it by steps)."""
+        return self.c > 0
 
     def reset_members(self, gen: torch.Generator) -> None:
         with torch.no_grad():
             self.bag.weight.zero_()
+            self.bias.zero_()
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         values, starts = torch.remainder(batch["bag_values"], self.buckets), batch["bag_offsets"]
         weights = bag_weights(batch)
         k, b, nnz = self.n_members, starts.shape[0], values.shape[0]
         if k == 1:
-            return self.bag(values, starts, per_sample_weights=weights).unsqueeze(1)  # [B, 1, L]
+            return self.bag(values, starts, per_sample_weights=weights).unsqueeze(1) + self.bias  # [B, 1, L]
         member = torch.arange(k, device=values.device)
         all_values = (values.unsqueeze(0) + (member * self.buckets).unsqueeze(1)).reshape(-1)  # [K*nnz]
         all_starts = (starts.unsqueeze(0) + (member * nnz).unsqueeze(1)).reshape(-1)  # [K*B]
         out = self.bag(all_values, all_starts, per_sample_weights=weights.repeat(k))  # [K*B, L]
-        return out.view(k, b, self.n_labels).transpose(0, 1)
+        return out.view(k, b, self.n_labels).transpose(0, 1) + self.bias
+
+    def solve(self, rows: Any, warm: bool) -> dict[str, float]:
+        """Set every member's weights to the penalised optimum on ``rows`` (a
+        :class:`~alframe.models.datamodule.LabelledRows`): member k weighs row i by its
+        multiplicity. ``warm``: start from the current weights (the last round's optimum)."""
+        from alframe.models.wide_fit import MAX_ITER, MAX_ITER_WARM, WideProblem, solve
+
+        batch = rows.features.batch(rows.items)
+        problem = WideProblem.build(
+            batch["bag_values"], batch["bag_offsets"], bag_weights(batch), self.buckets, rows.targets, rows.weights
+        )
+        calls = 0
+        with torch.no_grad():
+            weight = self.bag.weight  # solved on the CPU, wherever the weights live
+            for k in range(self.n_members):
+                block = (problem.columns + k * self.buckets).to(weight.device)
+                start = (weight[block].float().cpu(), self.bias[k].float().cpu()) if warm else None
+                sample = None if rows.mult is None else rows.mult[:, k]
+                w, b, n = solve(problem, self.c, sample, start, MAX_ITER_WARM if warm else MAX_ITER)
+                # a bucket no training row uses has its optimum at zero (held-out rows change)
+                weight[k * self.buckets : (k + 1) * self.buckets].zero_()
+                weight[block] = w.to(weight.device, weight.dtype)
+                self.bias[k] = b.to(self.bias.device, self.bias.dtype)
+                calls += n
+        return {"wide_evaluations": float(calls), "wide_buckets": float(problem.columns.shape[0])}
 
 
 @dataclass(frozen=True)
@@ -251,7 +291,12 @@ def sparse_groups(module: nn.Module) -> list[tuple[float, list[nn.Parameter]]]:
 
     def walk(mod: nn.Module, scale: float) -> None:
         scale = float(getattr(mod, "sparse_lr_scale", scale))
-        if isinstance(mod, (nn.Embedding, nn.EmbeddingBag)) and mod.sparse and id(mod.weight) not in seen:
+        if (
+            isinstance(mod, (nn.Embedding, nn.EmbeddingBag))
+            and mod.sparse
+            and mod.weight.requires_grad
+            and id(mod.weight) not in seen
+        ):
             seen.add(id(mod.weight))
             groups.setdefault(scale, []).append(mod.weight)  # type: ignore[arg-type]  # a Parameter
         for child in mod.children():

@@ -109,3 +109,73 @@ def test_small_labelled_sets_get_enough_steps() -> None:
     assert round_epochs(10, 2000, 64, 200) == 10 and round_epochs(3, 32000, 64, 200) == 3
     assert round_epochs(2, 200, 64, 0) == 2
     assert round_epochs(10, 19000, 64, 200) == 10
+
+
+def test_a_solved_wide_path_is_the_logistic_regression_optimum_and_the_deep_path_leaves_it() -> None:
+    from model_fixtures import bundle, catalogue, plan, request
+
+    from alframe.models.encoders import bag_weights
+    from alframe.models.wide_fit import WideProblem, solve
+
+    ds = catalogue()
+    b = bundle(plan(ensemble=1, diversity="init", epochs=3), ds)
+    req = request(ds)
+    out = b.fit(req)
+    assert out["wide_evaluations"] > 0 and out["wide_buckets"] > 0
+    batch = b.features.batch(torch.as_tensor(req.train_idx))
+    problem = WideProblem.build(
+        batch["bag_values"], batch["bag_offsets"], bag_weights(batch), 256,
+        torch.as_tensor(req.targets), torch.as_tensor(req.weights),
+    )
+    w, bias, _ = solve(problem, 10.0)
+    wide = b.net.wide
+    assert torch.allclose(wide.bag.weight[problem.columns], w, atol=1e-5)  # three epochs later
+    assert torch.allclose(wide.bias[0], bias, atol=1e-5)
+    unused = torch.ones(256, dtype=torch.bool)
+    unused[problem.columns] = False
+    assert torch.count_nonzero(wide.bag.weight[unused]) == 0
+    assert all(p.requires_grad for p in wide.bag.parameters())  # unfrozen again after the fit
+
+
+def test_wide_c_zero_trains_the_wide_path_by_steps() -> None:
+    from model_fixtures import TINY_ENCODER, bundle, catalogue, plan, request
+
+    from alframe.plan import Call
+
+    enc = Call(TINY_ENCODER.name, (*TINY_ENCODER.args, ("wide_c", 0.0)))
+    ds = catalogue()
+    b = bundle(plan(encoder=enc, ensemble=1, diversity="init"), ds)
+    out = b.fit(request(ds))
+    assert "wide_evaluations" not in out
+    assert torch.count_nonzero(b.net.wide.bag.weight) > 0  # moved by RowAdam
+    assert torch.count_nonzero(b.net.wide.bias) == 0  # the heads carry the bias
+
+
+def test_warm_start_with_a_solved_wide_path_carries_only_the_wide_path() -> None:
+    from model_fixtures import bundle, catalogue, plan, request, weights_of
+
+    from alframe.models import seeds
+    from alframe.models.ensemble import reset_members
+
+    ds = catalogue()
+    b = bundle(plan(ensemble=2), ds)
+    b.fit(request(ds, seed=1, round=0))
+    seen: dict[str, dict[str, np.ndarray]] = {}
+    solve = b.net.wide.solve
+
+    def spy(rows, warm):  # the state a round starts from, just before the solve
+        seen["start"], seen["warm"] = weights_of(b), warm
+        return solve(rows, warm)
+
+    before = weights_of(b)
+    b.net.wide.solve = spy
+    b.fit(request(ds, seed=2, round=1))
+    fresh = bundle(plan(ensemble=2), ds)
+    reset_members(fresh.net, seeds.sub_seed(2, seeds.INIT))
+    init = weights_of(fresh)
+    assert seen["warm"] is True
+    for name, value in seen["start"].items():
+        if name.startswith("wide."):
+            assert np.array_equal(value, before[name]), name  # the last optimum, the solve's start
+        else:
+            assert np.array_equal(value, init[name]), name  # the deep path starts afresh

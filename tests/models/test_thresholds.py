@@ -79,3 +79,30 @@ def test_few_held_out_positives_keep_the_fixed_threshold_and_cuts_are_bounded() 
     # positives that carry no weight are not counted (cells of a weighting that zeroed them)
     w = np.array([[0.0], [0.0], [1.0], [1.0], [1.0], [1.0]])
     assert tune_thresholds(p, y, w, fallback=0.5, min_positives=1).tolist() == [0.5]
+
+
+def test_expected_f1_threshold_is_the_best_cut_of_calibrated_probabilities() -> None:
+    from alframe.models.thresholds import expected_f1_threshold
+
+    rng = np.random.default_rng(3)
+    probs = rng.beta(0.3, 6.0, size=(4000, 20))  # skewed: most cells unlikely
+    truth = rng.random(probs.shape) < probs  # the probabilities are calibrated
+    t = expected_f1_threshold(probs)
+    assert 0.05 <= t < 0.5
+
+    def f1(cut: float) -> float:
+        pred = probs >= cut
+        tp = (pred & truth).sum()
+        return 2 * tp / (pred.sum() + truth.sum())
+
+    best = max(np.arange(0.05, 0.5, 0.01), key=f1)
+    assert abs(t - best) < 0.05  # the label-free cut is near the cut the truth would choose
+    assert f1(t) > f1(0.5) + 0.02  # and beats the fixed 0.5 on such probabilities
+    assert abs(t - f1(t) / 2) < 0.05  # the F1/2 rule
+
+
+def test_expected_f1_threshold_without_probability_mass_falls_back_to_the_top() -> None:
+    from alframe.models.thresholds import EXPECTED_BOUNDS, expected_f1_threshold
+
+    assert expected_f1_threshold(np.zeros((10, 3))) == EXPECTED_BOUNDS[1]
+    assert expected_f1_threshold(np.zeros((0, 3))) == EXPECTED_BOUNDS[1]

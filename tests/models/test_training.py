@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
-from model_fixtures import bundle, catalogue, plan, request, weights_of
+from model_fixtures import TINY_ENCODER, bundle, catalogue, plan, request, weights_of
 from pytorch_lightning.loggers import CSVLogger
 
 from alframe.errors import RunError
@@ -47,14 +47,18 @@ def test_fresh_start_reinitialises_from_the_round_seed() -> None:
 
 
 def test_warm_start_keeps_the_weights_of_the_previous_round() -> None:
+    # the wide path trained by steps (wide_c=0): warm start carries every weight over (with a
+    # solved wide path only that path's: test_learner_parts)
+    enc = Call(TINY_ENCODER.name, (*TINY_ENCODER.args, ("wide_c", 0.0)))
     ds = catalogue(160)
-    warm, fresh = bundle(plan(warm_start=True, epochs=6), ds), bundle(plan(warm_start=False, epochs=6), ds)
+    warm = bundle(plan(encoder=enc, warm_start=True, epochs=6), ds)
+    fresh = bundle(plan(encoder=enc, warm_start=False, epochs=6), ds)
     for b in (warm, fresh):
         b.fit(request(ds, seed=1))
     before = weights_of(warm)
     warm.fit(request(ds, seed=2, round=1))
     fresh.fit(request(ds, seed=2, round=1))
-    new = bundle(plan(warm_start=True, epochs=6), ds)
+    new = bundle(plan(encoder=enc, warm_start=True, epochs=6), ds)
     new.fit(request(ds, seed=2, round=1))  # a first fit starts from the round seed
     assert not _same(weights_of(warm), weights_of(new))
     assert not _same(weights_of(warm), before)
