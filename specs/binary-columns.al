@@ -23,9 +23,9 @@ model {
   heads independent(hidden=16)
 }
 
-train { epochs 10  batch 32  lr 0.003  optimizer adamw  weight_decay 0.0001 }
+train { epochs 3  batch 32  lr 0.003  optimizer adamw  weight_decay 0.0001 }
 
-weighting { imbalance focal(gamma=2.0, alpha=0.25)  thresholds fixed 0.5 }
+weighting { imbalance focal(gamma=2.0, alpha=0.25)  thresholds expected }
 
 query { seed 300  batch 300  unit item  policy uncertainty(aggregate=max)  budget 80000 }
 

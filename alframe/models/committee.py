@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 import warnings
@@ -188,6 +189,8 @@ class CommitteeBundle(ModelBundle):
         module.set_label_counts(LabelCounts.from_cells(data.train.targets.numpy(), data.train.weights.numpy()))
         module.keep_best, module.epoch_losses, module.val_losses, module.steps = early, [], [], 0
         n_batches = -(-len(data.train) // max(data.batch_size, 1))
+        if self._wide_solved():
+            n_batches = deep_batches(n_batches, data.train.targets)
         epochs = round_epochs(plan.train.epochs, len(data.train), plan.train.batch_size, plan.train.min_steps)
         module.total_steps = n_batches * epochs
         start = time.perf_counter()
@@ -255,6 +258,7 @@ class CommitteeBundle(ModelBundle):
                 enable_checkpointing=False,
                 num_sanity_val_steps=0,
                 deterministic="warn" if tp.deterministic and self._on_gpu() else None,
+                limit_train_batches=n_batches,
                 log_every_n_steps=max(1, min(50, n_batches)),
             )
         except Exception as exc:  # Lightning's MisconfigurationException and friends
@@ -377,6 +381,23 @@ def round_epochs(epochs: int, n_items: int, batch: int, min_steps: int) -> int:
     """
     needed = -(-int(min_steps) * max(int(batch), 1) // max(int(n_items), 1))
     return max(int(epochs), needed)
+
+
+def deep_batches(n_batches: int, targets: torch.Tensor) -> int:
+    """Batches per epoch of the deep path on top of a solved wide path: the epoch's batches
+    times the share of the rows' cells that are known, at least one.
+
+    An epoch then carries about as many answers whatever the query unit. Random single cells
+    spread over most of the pool (26,200 cells of the whole catalogue fall on about 16,000
+    packages, 1.6 known cells each): three full epochs over them were 750 steps of a network
+    that had seen 200 packages' worth of answers, and its correction cost the solved linear
+    model a quarter of its macro-AP (0.145 against 0.19 after the first cell round). Whole
+    items (every cell known) keep every batch.
+    """
+    if targets.numel() == 0:
+        return n_batches
+    share = float((targets >= 0).sum()) / float(targets.numel())
+    return max(1, min(n_batches, math.ceil(n_batches * share)))
 
 
 def _devices(text: str) -> Any:

@@ -31,7 +31,7 @@ labels from "tags" {{ min_positives 40 }}
 model {{ encoder hashed_bag(dim=32, buckets=2^16, ngrams=1..2)  trunk mlp(hidden=128)  heads joint }}
 train {{ epochs 5  batch 64  lr 0.003 }}
 weighting {{ imbalance pos_weight(mode=sqrt)  thresholds tuned }}
-query {{ seed {batch} random  batch {batch}  unit {unit}  policy random  budget {budget}  rounds 13 }}
+query {{ seed {batch} random  batch {batch}  unit {unit}  policy random  budget {budget}  rounds {rounds} }}
 oracle simulated
 evaluate {{ metrics [micro_f1, macro_ap] }}
 trainer {{ loggers [] }}
@@ -43,14 +43,15 @@ trainer {{ loggers [] }}
 def test_random_sampling_curve_does_not_fall(tmp_path: Path, unit: str) -> None:
     shutil.copyfile(CATALOGUE, tmp_path / CATALOGUE.name)
     spec = tmp_path / "curve.al"
-    spec.write_text(SPEC.format(unit="item", batch=200, budget=10**7), encoding="utf-8")
+    rounds = 13 if unit == "item" else 8  # a cell round touches most of the slice: keep it short
+    spec.write_text(SPEC.format(unit="item", batch=200, budget=10**7, rounds=rounds), encoding="utf-8")
     probe = compile_file(spec, load(autoload=False).registry)
     n_labels = load_dataset(probe.data, probe.labels).n_labels
     if unit == "cell":  # the same labels a round as 200 whole items
-        spec.write_text(SPEC.format(unit=unit, batch=200 * n_labels, budget=10**7), encoding="utf-8")
+        spec.write_text(SPEC.format(unit=unit, batch=200 * n_labels, budget=10**7, rounds=rounds), encoding="utf-8")
     summary, plan, _ = run_spec(spec, tmp_path / "run")
     history = summary.history
-    assert len(history) == 13
+    assert len(history) == rounds
     falls = curve_falls(history, ["micro_f1", "macro_ap"])
     assert falls == [], [f.text() for f in falls]
     for metric in ("micro_f1", "macro_ap"):

@@ -179,3 +179,14 @@ def test_warm_start_with_a_solved_wide_path_carries_only_the_wide_path() -> None
             assert np.array_equal(value, before[name]), name  # the last optimum, the solve's start
         else:
             assert np.array_equal(value, init[name]), name  # the deep path starts afresh
+
+
+def test_a_deep_epoch_over_partly_known_items_carries_the_answers_of_whole_ones() -> None:
+    from alframe.models.committee import deep_batches
+
+    whole = torch.ones(640, 131, dtype=torch.int8)
+    assert deep_batches(10, whole) == 10  # every cell known: every batch
+    partly = torch.full((6400, 131), -1, dtype=torch.int8)
+    partly[:, :2] = 1  # 2 of 131 cells known per item
+    assert deep_batches(100, partly) == 2
+    assert deep_batches(100, torch.full((64, 131), -1, dtype=torch.int8)) == 1

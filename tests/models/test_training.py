@@ -156,7 +156,9 @@ def test_unknown_cells_and_zero_positive_labels_train_finite() -> None:
 def test_sparse_table_and_dense_optimisers() -> None:
     ds = catalogue(80)
     for name, dense_type in (("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)):
-        b = bundle(plan(optimizer=name), ds)
+        # the wide path trained by steps: warm start then keeps the embedding table too
+        enc = Call(TINY_ENCODER.name, (*TINY_ENCODER.args, ("wide_c", 0.0)))
+        b = bundle(plan(encoder=enc, optimizer=name), ds)
         opts = b.module.configure_optimizers()
         assert [type(o) for o in opts] == [RowAdam, dense_type]
         b.fit(request(ds, seed=0))
