@@ -15,6 +15,8 @@ import os
 import sqlite3
 import stat
 from collections import namedtuple
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,21 @@ def chmod_bites(tmp_path: Path) -> bool:
     return False
 
 
+def skip_unless_chmod_bites(tmp_path: Path) -> None:
+    if not chmod_bites(tmp_path):
+        pytest.skip("chmod does not bite here (root may override file permissions)")
+
+
+@contextmanager
+def read_only(path: Path, mode: int, restore: int) -> Iterator[None]:
+    """``path`` at ``mode`` for the block, then at ``restore`` (so tmp_path can be removed)."""
+    path.chmod(mode)
+    try:
+        yield
+    finally:
+        path.chmod(restore)
+
+
 @pytest.fixture
 def finished_run(tmp_path: Path) -> tuple[Path, Path]:
     """A spec and the folder of its complete one-round run."""
@@ -78,15 +95,12 @@ def run_cli(spec: Path, out: Path) -> int:
 def test_a_read_only_run_folder_is_refused_before_anything_is_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not chmod_bites(tmp_path):
-        pytest.skip("chmod does not bite here (root may override file permissions)")
+    skip_unless_chmod_bites(tmp_path)
     spec = write_spec(tmp_path / "spec", **SMALL)
     out = tmp_path / "run"
-    out.mkdir(mode=0o555)
-    try:
+    out.mkdir()
+    with read_only(out, 0o555, restore=0o755):
         assert run_cli(spec, out) == 5
-    finally:
-        out.chmod(0o755)
     err = capsys.readouterr().err
     assert f"error[R203]: the run folder {out} cannot be written" in err
     assert "make it writable" in err and "internal error" not in err
@@ -96,16 +110,12 @@ def test_a_read_only_run_folder_is_refused_before_anything_is_asked(
 def test_a_read_only_checkpoints_folder_is_refused_before_anything_is_asked(
     finished_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not chmod_bites(tmp_path):
-        pytest.skip("chmod does not bite here (root may override file permissions)")
+    skip_unless_chmod_bites(tmp_path)
     spec, out = finished_run
     before = answers(out)
     write_spec(tmp_path / "spec", **SMALL)  # one more round
-    (out / "checkpoints").chmod(0o555)
-    try:
+    with read_only(out / "checkpoints", 0o555, restore=0o755):
         assert main(["--no-plugins", "run", str(spec), "--out", str(out), "--plain", "--force"]) == 5
-    finally:
-        (out / "checkpoints").chmod(0o755)
     err = capsys.readouterr().err
     assert f"error[R203]: the run folder {out / 'checkpoints'} cannot be written" in err
     assert answers(out) == before
@@ -114,16 +124,12 @@ def test_a_read_only_checkpoints_folder_is_refused_before_anything_is_asked(
 def test_a_read_only_run_db_is_refused_and_leaves_nothing_read_only_behind(
     finished_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not chmod_bites(tmp_path):
-        pytest.skip("chmod does not bite here (root may override file permissions)")
+    skip_unless_chmod_bites(tmp_path)
     spec, out = finished_run
     before = answers(out)
     db = out / "run.db"
-    db.chmod(0o444)
-    try:
+    with read_only(db, 0o444, restore=0o644):
         assert run_cli(spec, out) == 5
-    finally:
-        db.chmod(0o644)
     err = capsys.readouterr().err
     assert f"error[R203]: the run database file {db} is read-only" in err
     assert "chmod u+w run.db*" in err and "internal error" not in err
