@@ -16,6 +16,8 @@ cell for that label is known), one thread, timed in the same process. Figures ar
 checkpoint as alframe's value, the baseline's, and their ratio; the mean over repeats.
 
 Models: ``defaults`` is a minimal spec (no model/train/weighting block: what alframe chooses);
+``fresh`` is the defaults with ``warm_start no``; ``committee`` the defaults as a committee of
+three bootstrap members (the committee's mean probability is what is scored);
 ``quickstart`` is the model, training and weighting of ``specs/quickstart.al`` as shipped;
 ``steps`` trains the wide path by gradient steps beside the deep path (``wide_c=0``, 10
 epochs, a floor of 200 steps, the cut fixed at 0.5: the defaults before the wide path was
@@ -53,6 +55,10 @@ labels from "tags" {{ min_positives 100 }}
 """
 MODELS = {
     "defaults": "",
+    # the defaults with every parameter re-initialised each round (no warm start)
+    "fresh": "train { warm_start no }\n",
+    # the defaults as a committee of three bootstrap members (what disagreement and IWAL need)
+    "committee": "model { ensemble 3  diversity bootstrap }\n",
     # the wide path trained by gradient steps with the deep path (wide_c=0), the recipe that
     # suits it (more epochs, a step floor) and the fixed cut: the defaults before the solve
     "steps": """model { encoder hashed_bag(wide_c=0) }
