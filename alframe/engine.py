@@ -40,7 +40,7 @@ from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 from alframe.rundir import RunDir
 from alframe.state import RoundRecord, RunState, derive_seed
-from alframe.store import Answer
+from alframe.store import FINISHED_EVENT, Answer
 
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
 #: a simulated oracle is asked a round's questions in chunks of this size.
@@ -113,11 +113,13 @@ class Engine:
         self._training = False  # inside the train hook (Lightning's ``fit``)
         self._finished = False  # the loop is over: signals no longer interrupt anything
         self._timings: dict[str, float] = {}
+        self._started = 0.0  # perf_counter at run(): loading and building count as the run's time
         self._warned: set[str] = set()
 
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> Summary:
+        self._started = time.perf_counter()
         with self._signals():
             try:
                 state = self._prepare()
@@ -187,6 +189,8 @@ class Engine:
 
     def _loop(self, state: RunState) -> Summary:
         stop_reason = self._already_finished(state)
+        already = stop_reason is not None
+        resumed = bool(state.history)
         interrupted = False
         try:
             while stop_reason is None:
@@ -202,6 +206,8 @@ class Engine:
             interrupted = True
             stop_reason = INTERRUPTED
         self._finished = True
+        if not interrupted and not already:
+            self._record_finished(state, stop_reason, time.perf_counter() - self._started, resumed)
         return Summary(
             rounds=len(state.history),
             labels_used=state.labels_used,
@@ -212,6 +218,20 @@ class Engine:
             history=state.history,
             interrupted=interrupted,
         )
+
+    @staticmethod
+    def _record_finished(state: RunState, stop_reason: str, seconds: float, resumed: bool) -> None:
+        """The run met a stop rule: say so in run.db, where ``alframe report`` and a grid's
+        status read it (a single run and a grid's run alike). The seconds describe the whole
+        run only when it ran start to end in this session."""
+        key = "seconds_this_session" if resumed else "seconds"
+        state.store.log_event(FINISHED_EVENT, {
+            "stop_reason": stop_reason,
+            "rounds": len(state.history),
+            "labels": state.labels_used,
+            "items": state.items_touched,
+            key: round(seconds, 3),
+        })
 
     def _already_finished(self, state: RunState) -> str | None:
         """A resumed run whose last complete round already met a stop rule stays finished:

@@ -38,6 +38,8 @@ import numpy as np
 from alframe.errors import RunError
 
 SCHEMA_VERSION = 1
+#: the event a run logs when it meets a stop rule (not when it is interrupted)
+FINISHED_EVENT = "finished"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

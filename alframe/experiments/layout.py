@@ -28,11 +28,11 @@ from alframe.experiments.grid import Variant
 from alframe.fsutil import FolderLock, child_folder
 from alframe.plan import Plan
 from alframe.report.files import open_store_readonly, write_json
+from alframe.store import FINISHED_EVENT
 
 EXPERIMENT_FILE = "experiment.json"
 LOCK_FILE = "experiment.lock"
 FORMAT = 1
-FINISHED_EVENT = "finished"
 
 
 @dataclass

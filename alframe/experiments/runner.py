@@ -24,7 +24,6 @@ from alframe.experiments.ceiling import ceiling as train_ceiling
 from alframe.experiments.ceiling import needs_ceiling
 from alframe.experiments.grid import Variant
 from alframe.experiments.layout import (
-    FINISHED_EVENT,
     Experiment,
     experiment_lock,
     run_state,
@@ -114,14 +113,6 @@ def _run_variant(
             seconds = time.perf_counter() - t0
             # wall seconds describe the whole run only when it ran start to end in this session
             timing = {("seconds_this_session" if resumed else "seconds"): round(seconds, 3)}
-            if not summary.interrupted:
-                rd.store.log_event(FINISHED_EVENT, {
-                    "stop_reason": summary.stop_reason,
-                    "rounds": summary.rounds,
-                    "labels": summary.labels_used,
-                    "items": summary.items_touched,
-                    **timing,
-                })
     except KeyboardInterrupt:
         status[v.name] = {"status": "interrupted"}
         observer.variant_finished(v, "interrupted", "")

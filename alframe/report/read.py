@@ -21,6 +21,7 @@ import numpy as np
 
 from alframe.errors import RunError
 from alframe.report.files import CEILING_FILE, open_store_readonly, read_json
+from alframe.store import FINISHED_EVENT
 
 EXPERIMENT_FILE = "experiment.json"
 _REPEAT = re.compile(r"^repeat-(\d+)$")
@@ -54,7 +55,7 @@ class RunData:
     finished: bool
     stop_reason: str | None
     positives_labelled: dict[str, int]  # label -> positives among the run's current answers
-    wall_seconds: float | None = None  # the runner's measure, load and build included (experiments)
+    wall_seconds: float | None = None  # the run's own measure, load and build included
 
     def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """(labels, values) of the evaluated rounds where ``metric`` is defined, in round order."""
@@ -199,12 +200,15 @@ def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:
             for r in store.rounds()
             if r.status == "complete"
         ]
-        finished, reason = False, None
+        finished, reason, wall = False, None, None
         for _, kind, detail in store.events():
-            if kind == "finished":
+            if kind == FINISHED_EVENT:
                 finished = True
                 try:
-                    reason = json.loads(detail).get("stop_reason")
+                    info = json.loads(detail)
+                    reason = info.get("stop_reason")
+                    seconds = info.get("seconds")  # absent for a run finished over several sessions
+                    wall = float(seconds) if isinstance(seconds, (int, float)) else None
                 except (ValueError, AttributeError):
                     reason = None
         positives: dict[str, int] = {}
@@ -216,7 +220,7 @@ def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:
     finally:
         store.close()
     name = setting if setting is not None else str(plan.get("name") or db.parent.name)
-    return RunData(db.parent, name, repeat, plan, points, finished, reason, positives)
+    return RunData(db.parent, name, repeat, plan, points, finished, reason, positives, wall)
 
 
 def _read_ceiling(folder: Path) -> dict[str, Any] | None:

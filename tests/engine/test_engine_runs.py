@@ -149,6 +149,19 @@ def test_running_a_finished_run_again_adds_nothing(tmp_path: Path) -> None:
     assert stored_queries(tmp_path / "run") == before
 
 
+def test_a_single_run_that_meets_its_stop_rule_is_recorded_finished(tmp_path: Path) -> None:
+    from alframe.report.read import read_run
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
+    run_spec(spec, tmp_path / "run")
+    run = read_run(tmp_path / "run" / "run.db", setting=None, repeat=1)
+    assert run.finished and run.stop_reason is not None and run.stop_reason.startswith("round limit reached")
+    assert run.wall_seconds is not None and run.wall_seconds > 0
+    run_spec(spec, tmp_path / "run")  # already finished: nothing ran, nothing new is recorded
+    with sqlite3.connect(tmp_path / "run" / "run.db") as c:
+        assert c.execute("SELECT COUNT(*) FROM events WHERE kind = 'finished'").fetchone() == (1,)
+
+
 def test_loggers_write_per_round_and_missing_ones_are_named(tmp_path: Path) -> None:
     from alframe import loggers
 
