@@ -217,6 +217,13 @@ class RunError(AlframeError):
         return text
 
 
+class UsageError(RunError):
+    """A command-line option the command cannot use (a report target on an unknown metric):
+    the command line is wrong, as with a usage error, so the exit status is 2."""
+
+    exit_code = 2
+
+
 def nearest(name: str, candidates: list[str] | tuple[str, ...]) -> str | None:
     """The closest known name, for "did you mean …?" (None when nothing is close)."""
     import difflib

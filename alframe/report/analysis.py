@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alframe.errors import RunError
+from alframe.errors import UsageError, nearest
 from alframe.health import curve_falls
 from alframe.report.complexity import Stat, area_under_curve, common_range, labels_to_target, mean_sd, paired_ratio
 from alframe.report.read import Collection, RunData
@@ -58,7 +58,7 @@ def parse_target(text: str) -> Target:
     """``micro_f1=0.6``, ``micro_f1=0.95:ceiling`` or ``micro_f1 0.95 of ceiling``."""
     m = _TARGET.match(text)
     if not m:
-        raise RunError(f"cannot read the target {text!r}", code="X301",
+        raise UsageError(f"cannot read the target {text!r}", code="X301",
                        hint="write METRIC=VALUE, METRIC=FRACTION:ceiling or METRIC=FRACTION:best")
     return Target(m.group(1), float(m.group(2)), m.group(3))
 
@@ -167,6 +167,8 @@ def resolve_targets(col: Collection, requested: Sequence[Target] = ()) -> list[T
     otherwise of the best final mean any setting reached (so the table always says how fast each
     setting gets close to the best one).
     """
+    for t in requested:
+        check_target_metric(t, col.metrics)
     wanted: list[Target] = list(requested)
     if not wanted and col.experiment:
         wanted = [parse_target(str(t)) for t in col.experiment.get("targets") or []]
@@ -183,6 +185,17 @@ def resolve_targets(col: Collection, requested: Sequence[Target] = ()) -> list[T
             continue
         out.append(Target(t.metric, t.value, t.relative, _threshold(col, t)))
     return out
+
+
+def check_target_metric(t: Target, metrics: Sequence[str]) -> None:
+    """A target names a metric the runs recorded: a misspelt one would only ever be "not
+    reached", which reads as a verdict on the runs rather than on the command."""
+    if not metrics or t.metric in metrics:
+        return
+    near = nearest(t.metric, list(metrics))
+    hint = f"did you mean {near}? " if near else ""
+    raise UsageError(f"target {t.metric}={t.value:g}: the runs recorded no metric {t.metric!r}", code="X302",
+                   hint=f"{hint}metrics recorded: {', '.join(metrics)}")
 
 
 def _threshold(col: Collection, t: Target) -> float | None:

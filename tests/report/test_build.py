@@ -74,6 +74,17 @@ def test_single_run_report_goes_beside_the_run(tmp_path: Path) -> None:
     assert "Labels to target" in out and "solo" in out and "report:" in out
 
 
+def test_a_target_on_a_metric_the_runs_lack_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
+    make_run(tmp_path / "solo", small_plan("solo"), [(8, 0.1), (16, 0.3)])
+    with pytest.raises(RunError, match="no metric 'micro_f'") as err:
+        build_report(tmp_path / "solo", [parse_target("micro_f=0.8")])
+    assert err.value.code == "X302" and "did you mean micro_f1" in str(err.value.hint)
+    assert not (tmp_path / "solo" / "report").exists()  # refused before anything is written
+    from alframe.cli.main import main
+
+    assert main(["report", str(tmp_path / "solo"), "--target", "micro_f=0.8"]) == 2  # a usage error
+
+
 def test_a_folder_of_runs_groups_repeats_by_folder(tmp_path: Path) -> None:
     for r in (1, 2):
         make_run(tmp_path / "many" / "a" / f"repeat-{r}", small_plan("a", policy=Call("uncertainty")), [(8, 0.1), (16, 0.3 + r / 10)])
