@@ -37,6 +37,10 @@ MAX_ITER = 300
 MAX_ITER_WARM = 30
 #: L-BFGS memory (pairs of vectors kept)
 HISTORY = 5
+#: labels solved together (one L-BFGS run per block; measured on 6,000 labelled packages and
+#: 131 labels from zero: all at once 107 s, blocks of 32 50 s, of 16 53 s, of 8 32 s on a busy
+#: core, with the same test macro-AP, 0.4644 to 0.4647)
+LABEL_BLOCK = 16
 
 
 @dataclass
@@ -98,11 +102,36 @@ def solve(
 
     ``sample`` (float32 [m]) multiplies each row's cell weights (a member's multiplicity);
     ``start`` is the point to start from (the last round's weights of these buckets), zeros
-    without it. The gradient is written by hand (two sparse products), which measured less than
-    half of autograd's time through a sparse matrix product.
+    without it. The loss is a sum of one term per label, so the labels are solved in blocks of
+    :data:`LABEL_BLOCK`, each its own L-BFGS run: a block stops when *its* gradient is small
+    (an easy label no longer waits for the hardest one), and the optimiser's memory is that of
+    a block, not of the whole label space.
     """
-    x, xt, y = problem.x, problem.xt, problem.targets
     w = problem.weights * (c if sample is None else c * sample.unsqueeze(1))  # [m, L]
+    u, n_labels = int(problem.columns.shape[0]), int(problem.targets.shape[1])
+    big_w, bias, calls = torch.zeros(u, n_labels), torch.zeros(n_labels), 0
+    for lo in range(0, n_labels, LABEL_BLOCK):
+        cols = slice(lo, min(lo + LABEL_BLOCK, n_labels))
+        begin = None if start is None else (start[0][:, cols], start[1][cols])
+        bw, bb, n = _solve_block(problem, problem.targets[:, cols].contiguous(), w[:, cols].contiguous(), begin,
+                                 max_iter)
+        big_w[:, cols], bias[cols], calls = bw, bb, calls + n
+    return big_w, bias, calls
+
+
+def _solve_block(
+    problem: WideProblem,
+    y: torch.Tensor,
+    w: torch.Tensor,
+    start: tuple[torch.Tensor, torch.Tensor] | None,
+    max_iter: int,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """One block of labels: targets ``y`` and scaled cell weights ``w``, both ``[m, l]``.
+
+    The gradient is written by hand (two sparse products), which measured less than half of
+    autograd's time through a sparse matrix product.
+    """
+    x, xt = problem.x, problem.xt
     u, n_labels = int(problem.columns.shape[0]), int(y.shape[1])
     theta = torch.zeros(u * n_labels + n_labels)
     if start is not None:
@@ -130,7 +159,7 @@ def solve(
             # ℓ(y, z) = softplus(z) − y·z; its derivative σ(z) − y
             loss = (w * (torch.nn.functional.softplus(z) - y * z)).sum()
             loss = loss + 0.5 * theta.dot(theta)
-            dz = w * (torch.sigmoid(z) - y)  # [m, L]
+            dz = w * (torch.sigmoid(z) - y)  # [m, l]
             grad = theta.detach().clone()  # the penalty's gradient
             if u:
                 grad[: u * n_labels] += (xt @ dz).reshape(-1)

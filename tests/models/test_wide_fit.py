@@ -81,3 +81,22 @@ def test_a_warm_start_at_the_optimum_stays_there() -> None:
     w2, b2, calls = solve(p, 1.0, start=(w, b), max_iter=300)
     assert calls < cold / 2
     assert torch.allclose(w, w2, atol=1e-3) and torch.allclose(b, b2, atol=1e-3)
+
+
+def test_labels_solved_in_blocks_reach_the_same_optimum(monkeypatch) -> None:
+    from alframe.models import wide_fit
+
+    values, starts, bag_w, buckets, targets, weights, dense = _problem(n_labels=10, unknown=0.2)
+    p = WideProblem.build(values, starts, bag_w, buckets, targets, weights)
+    monkeypatch.setattr(wide_fit, "LABEL_BLOCK", 3)  # blocks of 3, 3, 3 and 1 label
+    big_w, b, _ = solve(p, 1.0, max_iter=300)
+    monkeypatch.setattr(wide_fit, "LABEL_BLOCK", 100)  # all ten at once
+    joint_w, joint_b, _ = solve(p, 1.0, max_iter=300)
+    assert torch.allclose(big_w, joint_w, atol=1e-3) and torch.allclose(b, joint_b, atol=1e-3)
+    full = np.zeros((buckets, 10))
+    full[p.columns.numpy()] = big_w.numpy()
+    gw, gb = _gradient(dense, targets.numpy(), weights.numpy(), full, b.numpy(), 1.0)
+    assert np.abs(gw[p.columns.numpy()]).max() < 2e-2 and np.abs(gb).max() < 2e-2  # every label
+    # a warm start is taken per block too: from the optimum, each block stops at once
+    _, _, calls = solve(p, 1.0, start=(big_w, b), max_iter=300)
+    assert calls <= 4 * 3
