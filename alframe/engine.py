@@ -14,8 +14,10 @@ Promises kept here:
 - every random choice comes from the run seed and the round (``RunState.rng``), so the same
   spec and seed give the same queries and metrics on the same machine;
 - a checkpoint is a cache: a missing or unreadable one means "retrain from the labels";
-- what a plugin returns is checked (duplicates, cells outside the pool or already answered,
-  probabilities outside (0, 1], wrong shapes) and a bad answer names the plugin and hook.
+- what a plugin returns is checked against its hook's contract (:mod:`alframe.contracts`:
+  duplicates, cells outside the pool or already answered, probabilities outside (0, 1], wrong
+  shapes, metrics that are not finite numbers) before anything of the round is committed, and
+  a bad answer names the plugin and hook.
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe import loggers
-from alframe.errors import PluginError
-from alframe.hookcall import call_all, call_first, call_optional
+from alframe.hookcall import call_all, call_first, call_optional, component
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
@@ -146,10 +147,9 @@ class Engine:
         rd.check_data(dataset.fingerprint)
         self._check_against_data(dataset)
         with self._stage("build"):
-            bundle, _ = call_first(
+            bundle, model_by = call_first(
                 self.plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=self.plugins.registry
             )
-        reg = self.plugins.registry
         n, n_labels = dataset.n_items, dataset.n_labels
         state = RunState(
             plan=plan,
@@ -158,9 +158,10 @@ class Engine:
             store=rd.store,
             run_dir=rd.path,
             bundle=bundle,
-            policy=reg.build("policy", plan.query.policy.name, plan.query.policy.kwargs),
-            seed_policy=reg.build("policy", plan.query.seed_policy.name, plan.query.seed_policy.kwargs),
-            oracle=reg.build("oracle", plan.oracle.name, plan.oracle.kwargs),
+            model_by=model_by,
+            policy=self._build("policy", plan.query.policy.name, plan.query.policy.kwargs),
+            seed_policy=self._build("policy", plan.query.seed_policy.name, plan.query.seed_policy.kwargs),
+            oracle=self._build("oracle", plan.oracle.name, plan.oracle.kwargs),
             answers=np.full((n, n_labels), -1, dtype=np.int8),
             query_prob=np.ones((n, n_labels), dtype=np.float32),
             ceiling=self.ceiling,
@@ -170,6 +171,11 @@ class Engine:
         state.train_callbacks.extend(self.observer.train_callbacks())
         self._restore(state)
         return state
+
+    def _build(self, kind: str, name: str, kwargs: dict[str, Any]) -> Any:
+        """A component the plan names; a plugin's factory that fails is named."""
+        with component(self.plugins, kind, name):
+            return self.plugins.registry.build(kind, name, kwargs)
 
     def _announce(self, state: RunState) -> None:
         """What the user should know before the first round: data warnings, loggers left out,
@@ -191,6 +197,8 @@ class Engine:
         stop_reason = self._already_finished(state)
         already = stop_reason is not None
         resumed = bool(state.history)
+        if already:
+            self._take_revisions(state)  # a finished run still keeps (and says) a changed answer
         interrupted = False
         try:
             while stop_reason is None:
@@ -249,6 +257,7 @@ class Engine:
         store = state.store
         self._timings = {}
         store.start_round(rnd, derive_seed(self.plan.seed, rnd, "train"))
+        self._take_revisions(state)
         asked = store.queries(rnd)
         if not asked and store_round_status(store, rnd) != "queried":
             if state.candidates().size == 0:
@@ -312,15 +321,12 @@ class Engine:
     def _choose(self, state: RunState) -> Queries:
         if state.round == 0:
             with self._stage("seed"):
-                queries, who = call_first(self.plugins, "alframe_select_seed", state=state)
-            self._check_queries(state, queries, who, "alframe_select_seed")
+                queries, _ = call_first(self.plugins, "alframe_select_seed", state=state)
             return queries
         with self._stage("score"):
-            scores, who = call_first(self.plugins, "alframe_score_pool", state=state)
-            self._check_scores(state, scores, who)
+            scores, _ = call_first(self.plugins, "alframe_score_pool", state=state)
         with self._stage("query"):
-            queries, who = call_first(self.plugins, "alframe_query", state=state, scores=scores)
-        self._check_queries(state, queries, who, "alframe_query")
+            queries, _ = call_first(self.plugins, "alframe_query", state=state, scores=scores)
         self._warn_once(getattr(state.policy, "warning", None))
         return queries
 
@@ -345,14 +351,6 @@ class Engine:
                 if hasattr(state.oracle, "progress"):
                     state.oracle.progress = (start, len(todo))
                 values, who = call_first(self.plugins, "alframe_annotate", state=state, items=items, labels=labels)
-                values = np.asarray(values)
-                if values.shape != items.shape or not np.isin(values, (-1, 0, 1)).all():
-                    raise PluginError(
-                        f"returned answers of shape {values.shape} with values "
-                        f"{sorted(set(np.unique(values).tolist()))[:5]}; expected {items.shape} of 0/1/-1",
-                        plugin=who,
-                        hook="alframe_annotate",
-                    )
                 source = str(getattr(state.oracle, "source", who))
                 batch = [
                     Answer(ds.ids[i], ds.label_names[j], int(v), state.round, float(p), 1.0 / float(p), source)
@@ -368,6 +366,36 @@ class Engine:
                 if self._stop_requested:
                     raise Stop()
         return added
+
+    def _take_revisions(self, state: RunState) -> None:
+        """An oracle that can be read again (the ``file`` oracle) may now give a different
+        answer for a cell already answered: keep it as the cell's next revision (committed
+        before anything uses it; the earlier answer stays in the store), use it from this round
+        on, and say what the oracle holds: new answers (stored as the round asks them),
+        unchanged ones and revised ones."""
+        given = getattr(state.oracle, "given", None)
+        if not callable(given):
+            return
+        from alframe.answers import sort_answers
+        from alframe.oracles.answers_file import FileRow
+
+        ds = state.dataset
+        with component(self.plugins, "oracle", self.plan.oracle.name):
+            table = given(ds)
+        rows = [FileRow(ds.ids[i], ds.label_names[j], int(v), 0) for (i, j), v in table.items()]
+        source = str(getattr(state.oracle, "source", self.plan.oracle.name))
+        new, revised, counts = sort_answers(state.store, rows, source)
+        recorded = state.store.record_answers(revised)
+        for r in recorded.revised:
+            state.answers[ds.index_of(r.item), ds.label_index(r.label)] = r.after
+        if recorded.revised:
+            state.store.log_event(
+                "answers_revised", {"round": state.round, "source": source, "cells": [str(r) for r in recorded.revised]}
+            )
+        recorded.new, recorded.unchanged = len(new), counts.unchanged + recorded.unchanged
+        if recorded.new or recorded.revised:
+            where = Path(str(getattr(state.oracle, "path", source))).name
+            self.observer.message(recorded.summary(where))
 
     def _evaluate(self, state: RunState) -> dict[str, Any]:
         with self._stage("evaluate"):
@@ -394,8 +422,8 @@ class Engine:
         )
 
     def _should_stop(self, state: RunState) -> str | None:
-        reason = call_optional(self.plugins, "alframe_should_stop", state=state)
-        return None if reason is None else str(reason)
+        reason: str | None = call_optional(self.plugins, "alframe_should_stop", state=state)
+        return reason
 
     def _finish_empty(self, state: RunState, reason: str) -> RoundRecord:
         record = RoundRecord(
@@ -414,55 +442,8 @@ class Engine:
 
     # -- checks of what plugins return -------------------------------------------------------------
 
-    def _check_scores(self, state: RunState, scores: Any, who: str) -> None:
-        probs = getattr(scores, "probs", None)
-        items = getattr(scores, "items", None)
-        n_labels = state.dataset.n_labels
-        if probs is None or items is None or probs.ndim != 3 or probs.shape[:2] != (len(items), n_labels):
-            shape = None if probs is None else tuple(probs.shape)
-            raise PluginError(
-                f"returned scores of shape {shape}; expected [n_candidates, {n_labels}, members]",
-                plugin=who,
-                hook="alframe_score_pool",
-            )
-        import torch
-
-        if not bool(torch.isfinite(probs).all()) or bool(((probs < 0) | (probs > 1)).any()):
-            raise PluginError("returned NaN, infinite or out-of-range probabilities", plugin=who, hook="alframe_score_pool")
-
-    def _check_queries(self, state: RunState, q: Any, who: str, hook: str) -> None:
-        def bad(msg: str) -> PluginError:
-            return PluginError(msg + "; the round is not committed", plugin=who, hook=hook)
-
-        if not isinstance(q, Queries):
-            raise bad(f"returned {type(q).__name__}, expected Queries")
-        items, labels, prob = np.asarray(q.items), np.asarray(q.labels), np.asarray(q.prob, dtype=np.float64)
-        if not (items.shape == labels.shape == prob.shape) or items.ndim != 1:
-            raise bad(f"returned arrays of different shapes: {items.shape}, {labels.shape}, {prob.shape}")
-        if items.size == 0:
-            return
-        if not np.isfinite(prob).all() or (prob <= 0).any() or (prob > 1).any():
-            raise bad("returned query probabilities outside (0, 1]")
-        pool = np.zeros(state.dataset.n_items, dtype=bool)
-        pool[state.dataset.pool_idx] = True
-        if (items < 0).any() or (items >= state.dataset.n_items).any() or not pool[items].all():
-            raise bad("returned an item that is not in the pool")
-        if (labels < -1).any() or (labels >= state.dataset.n_labels).any():
-            raise bad("returned a label index out of range")
-        keys = items * (state.dataset.n_labels + 1) + (labels + 1)
-        if np.unique(keys).size != keys.size:
-            raise bad("returned the same cell twice")
-        cells = labels >= 0
-        if state.known[items[cells], labels[cells]].any():
-            raise bad("returned a cell that is already answered")
-
-    def _check_weights(self, state: RunState, w: Any, who: str = "alframe_weight") -> np.ndarray:
-        w = np.asarray(w, dtype=np.float32)
-        if w.shape != state.answers.shape or not np.isfinite(w).all() or (w < 0).any():
-            raise PluginError(
-                f"returned weights of shape {w.shape} (expected {state.answers.shape}, finite, ≥ 0)",
-                hook="alframe_weight",
-            )
+    def _check_weights(self, state: RunState, w: np.ndarray) -> np.ndarray:
+        """Weights as checked by the hook's contract; a wide spread is said once."""
         self._warn_spread(w[state.known])
         return w
 

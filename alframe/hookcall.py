@@ -1,45 +1,67 @@
-"""Calling stage hooks so that a misbehaving plugin is named.
+"""Calling hooks so that a misbehaving plugin is named, and what it returns is checked.
 
 pluggy's first-result call does not say *which* implementation answered, and the engine must
 be able to say "plugin 'alframe-foo', hook 'alframe_query' returned a duplicate cell". So, once
-per plugin manager, every non-wrapper implementation of a stage hook is wrapped in a small
+per plugin manager, every non-wrapper implementation of a hook is wrapped in a small
 recorder: it notes which plugin returned a result, and turns an unexpected exception into a
 :class:`~alframe.errors.PluginError` naming the plugin and hook (a write the disk refused,
 full or read-only, is the named :func:`~alframe.fsutil.storage_error` instead). The hooks themselves are
 still called through pluggy, so ``tryfirst``/``trylast`` ordering and ``wrapper=True``
 implementations (timing, progress, tracing) work as pluggy documents.
+
+Every result is then checked against its hook's contract (:data:`alframe.contracts.CONTRACTS`)
+before the caller sees it: a result that breaks it is a ``PluginError`` naming the plugin that
+gave it, raised before anything of the round is committed.
+
+A built-in stage that hands the work to a component a plugin registered (a policy, an
+oracle, a metric) says so with :func:`component`: what the component raises or returns is
+then blamed on that plugin, not on alframe.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from alframe.contracts import Broken, checked
 from alframe.errors import AlframeError, PluginError
 from alframe.fsutil import storage_error
 from alframe.plugins import Plugins
 
 _INSTRUMENTED = "_alframe_instrumented"
+BUILTIN = "alframe (built-in)"
+
+
+class _Answering:
+    """The implementation being called: the plugin that answers for its result (the
+    component's plugin once the implementation hands the work to one)."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("alframe_answering", default=None)
 
 
 def call_first(plugins: Plugins, hook: str, **kwargs: Any) -> tuple[Any, str]:
-    """Call a first-result hook: ``(result, name of the plugin that gave it)``.
+    """Call a first-result hook: ``(checked result, name of the plugin that gave it)``.
 
-    Raises :class:`PluginError` when no implementation answers.
+    Raises :class:`PluginError` when no implementation answers or the answer breaks the
+    hook's contract.
     """
-    responders = _instrument(plugins)
-    responders.pop(hook, None)
-    result = getattr(plugins.pm.hook, hook)(**kwargs)
+    result, who = _call(plugins, hook, kwargs)
     if result is None:
         raise PluginError("no plugin implements this stage", hook=hook)
-    return result, responders.get(hook, "?")
+    return result, who
 
 
 def call_optional(plugins: Plugins, hook: str, **kwargs: Any) -> Any:
-    """Call a first-result hook for which ``None`` is a valid answer (``alframe_should_stop``)."""
-    _instrument(plugins)
-    return getattr(plugins.pm.hook, hook)(**kwargs)
+    """Call a first-result hook for which ``None`` is a valid answer (``alframe_should_stop``);
+    any other answer is checked against the hook's contract."""
+    return _call(plugins, hook, kwargs)[0]
 
 
 def call_all(plugins: Plugins, hook: str, **kwargs: Any) -> None:
@@ -48,13 +70,69 @@ def call_all(plugins: Plugins, hook: str, **kwargs: Any) -> None:
     getattr(plugins.pm.hook, hook)(**kwargs)
 
 
+def _call(plugins: Plugins, hook: str, kwargs: dict[str, Any]) -> tuple[Any, str]:
+    responders = _instrument(plugins)
+    responders.pop(hook, None)
+    result = getattr(plugins.pm.hook, hook)(**kwargs)
+    who = responders.get(hook, "?")
+    return _check(hook, result, kwargs, who), who
+
+
+def _check(hook: str, result: Any, kwargs: dict[str, Any], who: str) -> Any:
+    try:
+        return checked(hook, result, kwargs)
+    except Broken as exc:
+        rnd = getattr(kwargs.get("state"), "round", None)
+        where = f"; round {rnd} is not committed" if rnd is not None else ""
+        raise PluginError(f"{exc}{where}", plugin=who, hook=hook) from None
+
+
+@contextmanager
+def component(plugins: Plugins, kind: str, name: str) -> Iterator[None]:
+    """Around a built-in stage's call of the registered component ``kind`` ``name``: a
+    plugin's component answers for what it raises and, from then on, for the stage's result."""
+    comp = plugins.registry.get(kind, name)
+    who = BUILTIN if comp is None or comp.plugin == "alframe" else comp.plugin
+    with on_behalf_of(who, f"{kind} {name!r}"):
+        yield
+
+
+@contextmanager
+def on_behalf_of(who: str, what: str, *, result: bool = True) -> Iterator[None]:
+    """Around a built-in stage's call of something plugin ``who`` provided (``what``: "policy
+    'coin'", "the model"): ``who`` answers for what it raises and, with ``result``, for the
+    stage's result (the stage returns what it gave)."""
+    answering = _answering.get()
+    before = answering.who if answering is not None else None
+    if answering is not None:
+        answering.who = who
+    try:
+        yield
+    except PluginError as exc:
+        if exc.plugin is None:
+            exc.plugin = who
+        raise
+    except (AlframeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if who == BUILTIN:
+            raise
+        named = storage_error(exc, f"while {what} of {who} ran")
+        if named is not None:
+            raise named from exc
+        raise PluginError(f"{what}: {type(exc).__name__}: {exc}", plugin=who) from exc
+    finally:
+        if answering is not None and before is not None and not result:
+            answering.who = before
+
+
 def plugin_label(plugins: Plugins, plugin: object) -> str:
     dist = plugins.distribution_of(plugin)
-    return "alframe (built-in)" if dist == "alframe" else dist
+    return BUILTIN if dist == "alframe" else dist
 
 
 def _instrument(plugins: Plugins) -> dict[str, str]:
-    """Wrap every stage implementation not wrapped yet (plugins may be registered late);
+    """Wrap every hook implementation not wrapped yet (plugins may be registered late);
     returns the hook → responder map the wrappers fill."""
     responders: dict[str, str] | None = getattr(plugins, _INSTRUMENTED, None)
     if responders is None:
@@ -73,19 +151,30 @@ def _instrument(plugins: Plugins) -> dict[str, str]:
 def _recorder(fn: Callable[..., Any], hook: str, who: str, responders: dict[str, str]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
+        answering = _Answering(who)
+        token = _answering.set(answering)
         try:
             result = fn(*args, **kwargs)
+        except PluginError as exc:
+            # alframe's helpers (cell checks, selection) raise naming the hook only
+            if exc.plugin is None:
+                exc.plugin = answering.who
+            if exc.hook is None:
+                exc.hook = hook
+            raise
         except (AlframeError, KeyboardInterrupt):
             raise
         except Exception as exc:
             # a full disk or a read-only folder is no fault of the plugin that was writing
             filename = getattr(exc, "filename", None)
-            named = storage_error(exc, (f"{filename}, " if filename else "") + f"while {who} ran {hook}")
+            named = storage_error(exc, (f"{filename}, " if filename else "") + f"while {answering.who} ran {hook}")
             if named is not None:
                 raise named from exc
-            raise PluginError(f"{type(exc).__name__}: {exc}", plugin=who, hook=hook) from exc
+            raise PluginError(f"{type(exc).__name__}: {exc}", plugin=answering.who, hook=hook) from exc
+        finally:
+            _answering.reset(token)
         if result is not None and hook not in responders:
-            responders[hook] = who
+            responders[hook] = answering.who
         return result
 
     setattr(call, _INSTRUMENTED, True)

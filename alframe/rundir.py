@@ -25,6 +25,8 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +137,7 @@ class RunDir:
             if not self.force:
                 raise RunError(
                     f"the spec changed since this run started ({self.path}): " + "; ".join(changes[:8]),
-                    code="R301",
+                    code="R207",
                     hint="use --fresh to start a new run beside it, or --force to resume anyway (recorded)",
                 )
             store.log_event("forced", {"reason": "spec changed", "changes": changes})
@@ -155,7 +157,7 @@ class RunDir:
             if not self.force:
                 raise RunError(
                     f"the data changed since this run started ({self.plan.data.path})",
-                    code="R302",
+                    code="R208",
                     hint="use --fresh to start a new run, or --force to resume anyway (recorded)",
                 )
             self.store.log_event("forced", {"reason": "data changed", "before": old, "now": fingerprint})
@@ -328,6 +330,27 @@ def _next_free(path: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise RunError(f"no free run folder name beside {path}", code="R202")
+
+
+@contextmanager
+def existing_store(folder: str | Path) -> Iterator[RunStore]:
+    """The store of an existing run folder, held as a run holds it (``R205`` while a run is
+    using the folder), for a change made between runs (``alframe answer``)."""
+    path = Path(folder)
+    if not (path / "run.db").is_file():
+        raise RunError(
+            f"{path} is not a run folder (it has no run.db)",
+            code="R209",
+            hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
+        )
+    with FolderLock(path, "run.lock", what="run folder", code="R205"):
+        _check_store_files(path / "run.db")
+        store = RunStore.open(path / "run.db")
+        try:
+            store.check_writable()
+            yield store
+        finally:
+            store.close()
 
 
 def _check_store_files(db: Path) -> None:

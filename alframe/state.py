@@ -38,6 +38,7 @@ class RunState:
     store: RunStore
     run_dir: Path
     bundle: Any = None  # alframe.models.bundle.ModelBundle
+    model_by: str = "alframe (built-in)"  # the plugin whose alframe_build_model built the bundle
     policy: Any = None  # the query policy object (alframe.policies.base.Policy)
     seed_policy: Any = None
     oracle: Any = None  # alframe.oracles.base.Oracle

@@ -29,7 +29,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,38 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A stored answer that changed: the cell, its value before and now, its revision number."""
+
+    item: str
+    label: str
+    before: int
+    after: int
+    revision: int
+
+    def __str__(self) -> str:
+        return f"{self.item}/{self.label} {self.before} → {self.after}"
+
+
+@dataclass
+class Recorded:
+    """What a batch of answers did to the store (see :meth:`RunStore.record_answers`)."""
+
+    new: int = 0
+    unchanged: int = 0
+    revised: list[Revision] = field(default_factory=list)
+
+    def summary(self, where: str, shown: int = 3) -> str:
+        """``answers.csv: 12 new, 40 unchanged, 2 revised (sku-1/outdoor 1 → 0, …)``."""
+        text = f"{where}: {self.new} new, {self.unchanged} unchanged, {len(self.revised)} revised"
+        if self.revised:
+            cells = ", ".join(str(r) for r in self.revised[:shown])
+            more = f", and {len(self.revised) - shown} more" if len(self.revised) > shown else ""
+            text += f" ({cells}{more}; the latest answer counts, the earlier ones are kept in run.db)"
+        return text
+
+
+@dataclass(frozen=True)
 class RoundRow:
     round: int
     seed: int
@@ -140,9 +172,18 @@ class RunStore:
                 hint="the file is not an alframe run database, or the folder is not writable",
             ) from None
         store = cls(path, conn)
-        if store.get_meta("schema_version") is None:
+        version = store.get_meta("schema_version")
+        if version is None:
             with store.transaction():
                 store._set_meta("schema_version", str(SCHEMA_VERSION))
+        elif not version.isdigit() or int(version) > SCHEMA_VERSION:
+            conn.close()
+            raise RunError(
+                f"the run database {path} has schema version {version}; this alframe reads "
+                f"versions up to {SCHEMA_VERSION}",
+                code="R103",
+                hint="it was written by a newer alframe: run it with that version, or start anew with --fresh",
+            )
         return store
 
     def close(self) -> None:
@@ -238,12 +279,20 @@ class RunStore:
     # -- answers -------------------------------------------------------------------------------
 
     def add_answers(self, answers: list[Answer]) -> int:
-        """Commit answers; returns how many were new.
+        """Commit answers; returns how many were stored (new cells and revisions).
 
         Idempotent: an answer equal to the cell's current value is not stored again (a retry).
         A different value for an answered cell becomes a new revision.
         """
-        added = 0
+        recorded = self.record_answers(answers)
+        return recorded.new + len(recorded.revised)
+
+    def record_answers(self, answers: list[Answer]) -> Recorded:
+        """Commit answers in one transaction and say what each one was: the first answer of its
+        cell (revision 1), the cell's current value again (not stored: a retry, an import read
+        twice), or a different value (stored as the next revision; the earlier ones are kept).
+        Each stored row records its ``source`` (who answered) and the time."""
+        out = Recorded()
         now = time.time()
         with self.transaction() as c:
             for a in answers:
@@ -253,6 +302,7 @@ class RunStore:
                     (a.item, a.label),
                 ).fetchone()
                 if row is not None and int(row[0]) == a.value:
+                    out.unchanged += 1
                     continue
                 revision = 1 if row is None else int(row[1]) + 1
                 c.execute(
@@ -260,8 +310,36 @@ class RunStore:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (a.item, a.label, int(a.value), a.round, float(a.prob), float(a.weight), a.source, now, revision),
                 )
-                added += 1
-        return added
+                if row is None:
+                    out.new += 1
+                else:
+                    out.revised.append(Revision(a.item, a.label, int(row[0]), int(a.value), revision))
+        return out
+
+    def revisions(self) -> list[tuple[str, str, int, int, str, float]]:
+        """Every stored answer of the cells answered more than once, oldest first:
+        ``(item, label, revision, value, source, time)``."""
+        rows = self.conn.execute(
+            "SELECT item, label, revision, value, source, time FROM answers a WHERE EXISTS "
+            "(SELECT 1 FROM answers b WHERE b.item = a.item AND b.label = a.label AND b.revision > 1) "
+            "ORDER BY item, label, revision"
+        ).fetchall()
+        return [(r[0], r[1], int(r[2]), int(r[3]), str(r[4]), float(r[5])) for r in rows]
+
+    def asked_cells(self) -> dict[tuple[str, str], tuple[int, float]]:
+        """Every cell a round asked: ``(item, label) → (first round that asked it, its query
+        probability)``. An answer may be stored only for one of these."""
+        out: dict[tuple[str, str], tuple[int, float]] = {}
+        for item, label, rnd, prob in self.conn.execute(
+            "SELECT item, label, round, prob FROM queries ORDER BY round, position"
+        ):
+            out.setdefault((item, label), (int(rnd), float(prob)))
+        return out
+
+    def open_round(self) -> int:
+        """The first round not complete (where a revision given now takes effect)."""
+        row = self.conn.execute("SELECT MAX(round) FROM rounds WHERE status = 'complete'").fetchone()
+        return 0 if row is None or row[0] is None else int(row[0]) + 1
 
     def current_answers(self, up_to_round: int | None = None) -> list[Answer]:
         """The last revision of every answered cell (optionally only answers of rounds ≤ r),

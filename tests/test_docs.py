@@ -65,3 +65,23 @@ def test_the_example_error_in_the_plugin_docs_is_real(tmp_path: Path) -> None:
     with pytest.raises(SpecErrors) as info:
         compile_text(spec, "spec.al", load(autoload=False).registry)
     assert comparable(info.value.render() + "\n") == comparable(shown)
+
+
+RUNNING = (ROOT / "docs" / "running.md").read_text()
+
+
+def test_every_run_error_code_has_one_meaning_in_the_code_table() -> None:
+    """Each R code raised anywhere in alframe has exactly one row in running.md's table, and
+    the table lists no code nothing raises (a code used for two things needs two codes)."""
+    raised: dict[str, set[str]] = {}
+    for path in (ROOT / "alframe").rglob("*.py"):
+        if path.name == "errors.py":
+            continue  # the class default, never raised as such: every RunError names its code
+        for code in re.findall(r'code(?:: str)? ?= ?"(R\d{3})"', path.read_text()):
+            raised.setdefault(code, set()).add(str(path.relative_to(ROOT)))
+    rows = re.findall(r"^\| (R\d{3}) \|", RUNNING, re.M)
+    assert len(rows) == len(set(rows)), "a code with two rows"
+    assert set(rows) == set(raised)
+    for code in ("R207", "R208", "R314"):  # once shared with the checkpoint codes R300-R302
+        assert raised[code].isdisjoint({"alframe/models/checkpoint.py"}), code
+    assert raised["R300"] == raised["R301"] == raised["R302"] == {"alframe/models/checkpoint.py"}

@@ -46,6 +46,48 @@ def test_conflicting_answer_is_a_new_revision(tmp_path: Path) -> None:
         assert [r[0] for r in revs] == [1, 2]
 
 
+def test_recording_says_what_was_new_unchanged_and_revised_and_keeps_every_revision(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path / "run.db") as s:
+        first = s.record_answers([_a("x", "a", 1), _a("x", "b", 0)])
+        assert (first.new, first.unchanged, first.revised) == (2, 0, [])
+        again = s.record_answers([Answer("x", "a", 1, 3, 1.0, 1.0, "file answers.csv"),
+                                  Answer("x", "b", 1, 3, 1.0, 1.0, "file answers.csv")])
+        assert (again.new, again.unchanged) == (0, 1)
+        assert [str(r) for r in again.revised] == ["x/b 0 → 1"] and again.revised[0].revision == 2
+        back = s.record_answers([Answer("x", "b", 0, 4, 1.0, 1.0, "prompt")])  # changed back: revision 3
+        assert [(r.before, r.after, r.revision) for r in back.revised] == [(1, 0, 3)]
+        assert s.answer_count() == 4  # nothing overwritten, the retry of x/a not stored
+        history = s.revisions()
+        assert [(i, lb, rev, v, src) for i, lb, rev, v, src, _ in history] == [
+            ("x", "b", 1, 0, "simulated"), ("x", "b", 2, 1, "file answers.csv"), ("x", "b", 3, 0, "prompt")]
+        times = [t for *_, t in history]
+        assert times == sorted(times) and all(t > 0 for t in times)  # when each was given
+        assert {(a.item, a.label): a.value for a in s.current_answers()} == {("x", "a"): 1, ("x", "b"): 0}
+        assert again.summary("answers.csv") == (
+            "answers.csv: 0 new, 1 unchanged, 1 revised (x/b 0 → 1; the latest answer counts, "
+            "the earlier ones are kept in run.db)")
+
+
+def test_asked_cells_and_the_open_round(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path / "run.db") as s:
+        assert s.open_round() == 0 and s.asked_cells() == {}
+        s.start_round(0, 1)
+        s.save_queries(0, [("x", "a", 1.0, 0.0)])
+        s.finish_round(0, labels=1, items=1, timings={}, train={}, metrics={}, checkpoint=None)
+        s.start_round(1, 2)
+        s.save_queries(1, [("y", "a", 0.5, 0.0)])
+        assert s.asked_cells() == {("x", "a"): (0, 1.0), ("y", "a"): (1, 0.5)}
+        assert s.open_round() == 1
+
+
+def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path / "run.db") as s:
+        s.set_meta({"schema_version": "2"})
+    with pytest.raises(RunError) as err:
+        RunStore.open(tmp_path / "run.db")
+    assert err.value.code == "R103" and "schema version 2" in str(err.value)
+
+
 def test_invalid_value_is_refused_by_the_database(tmp_path: Path) -> None:
     with RunStore.open(tmp_path / "run.db") as s:
         with pytest.raises(sqlite3.IntegrityError):

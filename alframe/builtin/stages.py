@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alframe.hookcall import component, on_behalf_of
 from alframe.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def alframe_build_model(plan: Plan, dataset: Dataset, registry: Registry) -> Any
 def alframe_select_seed(state: RunState) -> Queries:
     """The seed set: ``seed_size`` items (unit item) or cells (unit cell) chosen by the seed
     policy, every one with query probability 1."""
-    from alframe.policies.base import QueryContext
+    from alframe.policies.base import Queries, QueryContext
 
     scores = _pool_scores(state, state.seed_policy)
     ctx = QueryContext(
@@ -50,7 +51,10 @@ def alframe_select_seed(state: RunState) -> Queries:
         n_seen=0,
         round=state.round,
     )
-    q = state.seed_policy.select(scores, ctx)
+    with component(state.plugins, "policy", state.plan.query.seed_policy.name):
+        q = state.seed_policy.select(scores, ctx)
+    if not isinstance(q, Queries):
+        return q  # the contract check names the policy's plugin
     q.prob = np.ones(len(q.items), dtype=np.float64)
     return q
 
@@ -70,7 +74,8 @@ def alframe_train(state: RunState) -> dict[str, Any]:
         logger=_loggers(state),
         root_dir=str(state.run_dir),
     )
-    return state.bundle.fit(req)
+    with on_behalf_of(state.model_by, "the model"):
+        return state.bundle.fit(req)
 
 
 @hookimpl(trylast=True)
@@ -91,12 +96,14 @@ def alframe_query(state: RunState, scores: PoolScores) -> Queries:
         n_seen=n_seen,
         round=state.round,
     )
-    return state.policy.select(scores, ctx)
+    with component(state.plugins, "policy", state.plan.query.policy.name):
+        return state.policy.select(scores, ctx)
 
 
 @hookimpl(trylast=True)
 def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return state.oracle.answer(state.dataset, items, labels, state.rng("oracle"))
+    with component(state.plugins, "oracle", state.plan.oracle.name):
+        return state.oracle.answer(state.dataset, items, labels, state.rng("oracle"))
 
 
 @hookimpl(trylast=True)
@@ -121,11 +128,13 @@ def alframe_evaluate(state: RunState) -> dict[str, Any]:
 
     ds = state.dataset
     test = ds.test_idx
-    probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
+    with on_behalf_of(state.model_by, "the model", result=False):
+        probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
+        thresholds = state.bundle.thresholds
     return evaluate(
         probs,
         ds.labels[test],
-        state.bundle.thresholds,
+        thresholds,
         ds.label_names,
         state.plan.evaluate.metrics,
         registry=state.plugins.registry,
@@ -172,7 +181,8 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
     known = state.known
     mc = int(getattr(policy, "mc_samples", 0) or 0)
     if getattr(policy, "needs_scores", True):
-        probs = state.bundle.predict_proba(cand, mc_samples=mc)  # [n, L, K]
+        with on_behalf_of(state.model_by, "the model"):
+            probs = state.bundle.predict_proba(cand, mc_samples=mc)  # [n, L, K]
     else:
         import torch
 

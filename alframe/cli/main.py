@@ -23,7 +23,7 @@ from alframe.errors import AlframeError
 from alframe.fsutil import storage_error
 
 #: command modules under alframe/cli/, in --help order
-COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report"]
+COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report", "answer"]
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
@@ -38,6 +38,7 @@ examples:
   alframe explain specs/quickstart.al   the compiled plan, every default filled in
   alframe plugins                    installed plugins and the names they register
   alframe run specs/quickstart.al    run (or resume) the experiment
+  alframe answer runs/NAME answers.csv   store a person's answers (and corrections) in a run
 
 environment:
   ALFRAME_DISABLE_PLUGIN_AUTOLOAD=1  load no third-party plugin unless named (like --no-plugins)

@@ -170,6 +170,8 @@ class Evaluation:
             raise ValueError(f"thresholds has shape {tuple(self.thresholds.shape)}; expected ({len(self.label_names)},)")
         self.metrics = tuple(metrics)
         self.fns = {name: _metric_fn(name, registry) for name in self.metrics}
+        #: the plugin behind each metric a plugin registered (it answers for its faults)
+        self.owners = {name: _owner(name, registry) for name in self.metrics}
         n_labels = len(self.label_names)
         self._counts = torch.zeros(4, n_labels, dtype=torch.int64)  # [tp, fp, tn, fn] x [L]
         self._items_right = 0
@@ -212,7 +214,7 @@ class Evaluation:
     def compute(self) -> dict[str, Any]:
         """The requested metrics, ``per_label`` figures and how many labels the macro means cover."""
         x = self.inputs()
-        out: dict[str, Any] = {name: _run(name, fn, x) for name, fn in self.fns.items()}
+        out: dict[str, Any] = {name: _run(name, fn, x, self.owners[name]) for name, fn in self.fns.items()}
         f1 = per_label_f1(x.stats)
         ap = [None if math.isnan(v) else v for v in x.ap.tolist()]
         support, predicted = x.stats.support.tolist(), x.stats.predicted.tolist()
@@ -260,15 +262,32 @@ def _metric_fn(name: str, registry: Registry | None) -> MetricFn:
     raise ValueError(f"unknown metric {name!r} (built in: {', '.join(BUILTIN)}); pass the registry for plugin metrics")
 
 
-def _run(name: str, fn: MetricFn, x: EvalInputs) -> float | None:
-    """Call a metric; a plugin's nonsense (not a number) is an error naming the metric."""
-    value = fn(x)
+def _owner(name: str, registry: Registry | None) -> str | None:
+    comp = registry.get("metric", name) if registry is not None else None
+    return comp.plugin if comp is not None and comp.plugin != "alframe" else None
+
+
+def _run(name: str, fn: MetricFn, x: EvalInputs, owner: str | None = None) -> float | None:
+    """Call a metric; a plugin's fault or nonsense (not a number, infinite) is an error naming
+    the metric and the plugin that registered it (``owner``). NaN is "undefined" (None)."""
+    try:
+        value = fn(x)
+    except (PluginError, RunError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if owner is None:
+            raise
+        raise PluginError(f"metric {name!r}: {type(exc).__name__}: {exc}", plugin=owner, hook="alframe_evaluate") from exc
     if value is None:
         return None
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PluginError(f"metric {name!r} returned {value!r}, not a number or None", hook="alframe_evaluate")
+        raise PluginError(
+            f"metric {name!r} returned {value!r}, not a number or None", plugin=owner, hook="alframe_evaluate"
+        )
+    if math.isinf(value):
+        raise PluginError(f"metric {name!r} returned {value}, not a finite number", plugin=owner, hook="alframe_evaluate")
     return None if math.isnan(value) else float(value)
 
 
@@ -279,7 +298,7 @@ def _checked(probs: torch.Tensor, truth: np.ndarray | torch.Tensor, n_labels: in
         raise ValueError(f"probs {tuple(p.shape)} and truth {tuple(t.shape)} must both be [n, {n_labels}]")
     if not bool(torch.isfinite(p).all()):
         bad = int((~torch.isfinite(p)).sum())
-        raise RunError(f"the model gave {bad} non-finite probabilities on the test split", code="R300")
+        raise RunError(f"the model gave {bad} non-finite probabilities on the test split", code="R314")
     bad_truth = ~((t == 1) | (t == 0) | (t == IGNORE))
     if bool(bad_truth.any()):
         raise ValueError(f"truth holds values other than 1, 0, -1: {sorted(set(t[bad_truth].tolist()))[:5]}")

@@ -51,7 +51,7 @@ CODES: dict[str, str] = {
     # limits
     "E601": "file too large",
     "E602": "nesting too deep",
-    "E603": "number too long or too large",
+    "E603": "number too long or out of range",
     "E604": "string or name too long",
     "E605": "too many tokens",
     "E606": "too many errors",

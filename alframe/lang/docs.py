@@ -188,6 +188,7 @@ def hook_reference() -> str:
     import inspect
 
     from alframe import hookspecs
+    from alframe.contracts import CONTRACTS
 
     hooks = [
         (name, fn)
@@ -206,7 +207,8 @@ def hook_reference() -> str:
         summary = " ".join(doc.split("\n\n")[0].split())
         table.append(f"| [`{name}`](#{name}) | {kind} | {summary.replace('|', '/')} |")
         signature = str(inspect.signature(fn)).replace("'", "")
-        sections.append(f"### {name}\n\n```python\n@hookimpl\ndef {name}{signature}: ...\n```\n\n{doc}\n")
+        checked = f"**Checked before use:** returns {CONTRACTS[name].returns}."
+        sections.append(f"### {name}\n\n```python\n@hookimpl\ndef {name}{signature}: ...\n```\n\n{doc}\n\n{checked}\n")
     return "\n".join(table) + "\n\n" + "\n".join(sections)
 
 

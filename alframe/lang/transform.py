@@ -160,7 +160,7 @@ class SpecTransformer(Transformer[Token, Spec]):
             return None
         if exp > 256 or (base > 1 and exp * math.log2(base) > 63):
             self._error(
-                f"{base}^{exp} is larger than 2^63-1", "E603", _meta_pos(meta) or tok_pos(base_tok)
+                f"{base}^{exp} is out of range: larger than 2^63-1", "E603", _meta_pos(meta) or tok_pos(base_tok)
             )
             return None
         return base**exp, f"{base_tok}^{exp_tok}"
@@ -195,7 +195,17 @@ class SpecTransformer(Transformer[Token, Spec]):
             return None
         value = float(raw)
         if not math.isfinite(value):
-            self._error(f"{raw} is too large for a number", "E603", tok_pos(tok))
+            self._error(
+                f"{raw} is out of range: too large for a number (at most about 1.8e308)", "E603", tok_pos(tok)
+            )
+            return None
+        if value == 0.0 and any(c in "123456789" for c in raw.lower().split("e")[0]):
+            self._error(
+                f"{raw} is out of range: too small to tell from 0 (the smallest is about 5e-324; "
+                "write 0 for zero)",
+                "E603",
+                tok_pos(tok),
+            )
             return None
         return -value if negative else value
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,17 +47,36 @@ class Answer:
     row: int  # line number in the file (header = 1)
 
 
-class FileOracle:
-    """Answers the asked cells the file has; -1 (unknown) for the others."""
+@dataclass(frozen=True)
+class FileRow:
+    """One answered row of an answers file, before its id and label are looked up."""
 
-    source = "file"
+    item: str
+    label: str
+    value: int  # 0 or 1
+    row: int  # line number in the file (header = 1)
+
+
+class FileOracle:
+    """Answers the asked cells the file has; -1 (unknown) for the others.
+
+    The file is read again on every call, so a person may also change an answer already
+    given: :meth:`given` is what the file says now, which the engine compares with the stored
+    answers at the start of each round (a changed one is kept as a new revision)."""
+
     #: a round whose questions are not all answered waits (the run stops and is resumed)
     waits_for_answers = True
 
     def __init__(self, path: str):
         given = Path(path)
         self.path = given if given.is_absolute() else Path.cwd() / given
+        #: stored with each answer as who gave it
+        self.source = f"file {self.path.name}"
         self._index: tuple[tuple[int, int], dict[str, int]] | None = None
+
+    def given(self, dataset: Dataset) -> dict[tuple[int, int], int]:
+        """Every answer in the file now, ``(item index, label index) → 0/1``."""
+        return {cell: a.value for cell, a in self.read(dataset).items()}
 
     def answer(
         self, dataset: Dataset, items: np.ndarray, labels: np.ndarray, rng: np.random.Generator
@@ -110,10 +129,30 @@ def parse_answers(
     text: str, path: str, ids: dict[str, int], label_names: list[str]
 ) -> dict[tuple[int, int], Answer]:
     """Parse and check an answers file's text (see the module docstring for the rules)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    columns = _header(reader, path)
     label_index = {name: j for j, name in enumerate(label_names)}
     table: dict[tuple[int, int], Answer] = {}
+
+    def look_up(r: FileRow) -> None:  # row by row, so the first problem in the file is the one named
+        key = (_lookup(r.item, ids, "id", path, r.row), _lookup(r.label, label_index, "label", path, r.row))
+        table.setdefault(key, Answer(r.value, r.row))
+
+    parse_rows(text, path, look_up)
+    return table
+
+
+def read_rows(path: str | Path) -> list[FileRow]:
+    """The answered rows of an answers file, checked (header, fields, values, one value per
+    cell); ids and labels are the caller's to look up."""
+    return parse_rows(_read_text(Path(path)), str(path))
+
+
+def parse_rows(text: str, path: str, check: Callable[[FileRow], None] | None = None) -> list[FileRow]:
+    """The answered rows of an answers file's text, one per cell (a cell given the same value
+    on two rows is one row; different values are an error naming both rows). ``check`` is
+    called on each answered row as it is read (and may raise)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns = _header(reader, path)
+    seen: dict[tuple[str, str], FileRow] = {}
     for fields in reader:
         row = reader.line_num
         if not any(f.strip() for f in fields):
@@ -125,10 +164,11 @@ def parse_answers(
         item_id, label, value = (fields[columns.at[c]].strip() for c in COLUMNS)
         if value == "":
             continue  # not answered yet
-        key = (_lookup(item_id, ids, "id", path, row), _lookup(label, label_index, "label", path, row))
-        answer = Answer(_value(value, path, row), row)
-        _add(table, key, answer, item_id, label, path)
-    return table
+        answer = FileRow(item_id, label, _value(value, path, row), row)
+        if check is not None:
+            check(answer)
+        _add(seen, answer, path)
+    return list(seen.values())
 
 
 @dataclass(frozen=True)
@@ -179,20 +219,14 @@ def _value(text: str, path: str, row: int) -> int:
     )
 
 
-def _add(
-    table: dict[tuple[int, int], Answer],
-    key: tuple[int, int],
-    answer: Answer,
-    item_id: str,
-    label: str,
-    path: str,
-) -> None:
-    before = table.get(key)
+def _add(seen: dict[tuple[str, str], FileRow], answer: FileRow, path: str) -> None:
+    key = (answer.item, answer.label)
+    before = seen.get(key)
     if before is None:
-        table[key] = answer
+        seen[key] = answer
     elif before.value != answer.value:
         raise DataError(
-            f"cell (id {item_id!r}, label {label!r}) is answered {before.value} on row {before.row} "
+            f"cell (id {answer.item!r}, label {answer.label!r}) is answered {before.value} on row {before.row} "
             f"and {answer.value} on row {answer.row}",
             path=path,
             row=answer.row,

@@ -10,7 +10,8 @@ from alframe.data.dataset import Dataset
 
 
 class Oracle(Protocol):
-    #: stored as the answer's `source` in the run database ("simulated", "file", "prompt", ...)
+    #: who answered, stored as each answer's `source` in the run database ("simulated",
+    #: "prompt", "file answers.csv", ...)
     source: str
 
     def answer(
@@ -20,5 +21,10 @@ class Oracle(Protocol):
 
         May return -1 for a cell the oracle cannot answer (it is then not stored and not
         counted against the budget). Raises :class:`alframe.errors.DataError` for a bad answer.
+
+        An oracle whose answers can change after they were given (a file a person edits) may
+        also have ``given(dataset) -> {(item index, label index): 0 or 1}``, everything it
+        answers now: the engine reads it as each round starts and keeps a changed answer as
+        the cell's next revision (:mod:`alframe.answers`).
         """
         ...

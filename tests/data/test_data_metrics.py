@@ -182,8 +182,20 @@ def test_a_plugin_metric_sees_the_inputs_and_nonsense_is_named() -> None:
     probs, truth, thr = random_case(2)
     got = evaluate(probs, truth, thr, [f"t{j}" for j in range(7)], ("positives_rate",), registry=registry)
     assert close(got["positives_rate"], float((probs.numpy() > thr).mean()))
-    with pytest.raises(PluginError, match="metric 'broken' returned 'high'"):
+    with pytest.raises(PluginError, match="metric 'broken' returned 'high'") as err:
         evaluate(probs, truth, thr, [f"t{j}" for j in range(7)], ("broken",), registry=registry)
+    assert err.value.plugin == "alframe-extra"
+
+
+def test_non_finite_probabilities_have_their_own_code() -> None:
+    """R314, not the R300 of a missing checkpoint."""
+    from alframe.errors import RunError
+
+    probs, truth, thr = random_case(2)
+    probs[0, 0] = float("nan")
+    with pytest.raises(RunError, match="1 non-finite probabilities") as err:
+        evaluate(probs, truth, thr, [f"t{j}" for j in range(7)], ("micro_f1",))
+    assert err.value.code == "R314"
 
 
 def test_a_single_label_matches_the_reference() -> None:

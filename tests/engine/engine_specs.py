@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +83,11 @@ def run_spec(
     extra: list[tuple[str, object]] = (),  # type: ignore[assignment]
     force: bool = False,
     observer: Observer | None = None,
+    plugins_named: list[str] | None = None,
 ) -> tuple[Summary, Plan, Plugins]:
-    """Compile and run a spec in-process with the real plugins (plus extra plugin objects)."""
-    plugins = load(autoload=False)
+    """Compile and run a spec in-process with the real plugins (plus extra plugin objects, and
+    the installed plugins ``plugins_named``, loaded through their entry points)."""
+    plugins = load(autoload=False, names=plugins_named)
     for name, obj in extra:
         plugins.pm.register(obj, name=name)
     plan = compile_file(spec, plugins.registry)
@@ -104,3 +108,18 @@ def stored_metrics(out: Path) -> list[tuple[int, str]]:
 
     with sqlite3.connect(out / "run.db") as c:
         return [tuple(r) for r in c.execute("SELECT round, metrics FROM rounds WHERE status = 'complete' ORDER BY round")]  # type: ignore[misc]
+
+
+def install_plugin(site: Path, dist: str, source: str) -> str:
+    """An installed distribution ``dist`` with one entry point in the ``alframe`` group (its
+    module written from ``source``), found through ``importlib.metadata`` as a pip-installed
+    one is once ``site`` is on ``sys.path``. Returns the module name."""
+    module = dist.replace("-", "_")
+    site.mkdir(parents=True, exist_ok=True)
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{module}-1.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text(f"[alframe]\n{module} = {module}\n")
+    sys.modules.pop(module, None)
+    return module

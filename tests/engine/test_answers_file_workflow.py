@@ -46,7 +46,7 @@ def test_the_run_waits_for_answers_then_resumes_the_same_round(tmp_path: Path) -
     summary, _, _ = run_spec(spec, out)  # round 0 completes, round 1 asks and waits
     assert summary.stop_reason.startswith("waiting for")
     with sqlite3.connect(out / "run.db") as c:
-        assert c.execute("SELECT COUNT(*), MIN(source) FROM answers").fetchone() == (asked, "file")
+        assert c.execute("SELECT COUNT(*), MIN(source) FROM answers").fetchone() == (asked, "file answers.csv")
         first_round_1 = c.execute("SELECT item, label FROM queries WHERE round = 1 ORDER BY position").fetchall()
     _answer(out / "questions-round-0001.csv", answers, truth)
 

@@ -214,7 +214,7 @@ def test_changed_spec_is_refused_naming_the_change_unless_forced(tmp_path: Path)
     write_spec(tmp_path / "spec", extra_query="rounds 2", batch=40)
     with pytest.raises(RunError) as err:
         run_spec(spec, out)
-    assert "query.batch: 30 → 40" in err.value.render()
+    assert err.value.code == "R207" and "query.batch: 30 → 40" in err.value.render()
     assert stored_queries(out) == before  # nothing stored was changed
     summary, _, _ = run_spec(spec, out, force=True)
     assert summary.rounds == 2
@@ -298,7 +298,7 @@ def test_changed_data_is_refused_unless_forced(tmp_path: Path) -> None:
     data.write_bytes(gzip.compress(b"".join(lines[:-1])))  # one item fewer at the end
     with pytest.raises(RunError) as err:
         run_spec(spec, out)
-    assert err.value.code == "R302" and "data changed" in err.value.render()
+    assert err.value.code == "R208" and "data changed" in err.value.render()
 
 
 class _EmptyPool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lark import Lark
 
 from alframe.lang import parse as parse_module
@@ -62,6 +63,32 @@ def test_numbers_in_every_form() -> None:
     assert spec.train.lr.value == 0.003 and spec.train.weight_decay.value == 1e-4  # type: ignore[union-attr]
     assert spec.train.batch.value == 1024 and isinstance(spec.train.batch.value, int)  # type: ignore[union-attr]
     assert spec_of("query { budget -5 }").query.budget == Number(-5, "-5")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("literal", "message"),
+    [
+        ("1e400", "1e400 is out of range: too large for a number"),
+        ("-1e400", "1e400 is out of range: too large for a number"),
+        ("1.5E+309", "1.5E+309 is out of range: too large for a number"),
+        ("1e-400", "1e-400 is out of range: too small to tell from 0"),
+        ("-2.5e-999", "2.5e-999 is out of range: too small to tell from 0"),
+        ("2^64", "2^64 is out of range: larger than 2^63-1"),
+    ],
+)
+def test_a_number_out_of_range_is_a_located_error(literal: str, message: str) -> None:
+    result = parse(f"train {{ weight_decay {literal} }}")
+    assert result.tree is not None and result.errors == []
+    _, errors, _ = transform(result.tree)
+    assert [e.code for e in errors] == ["E603"] and message in errors[0].message
+    assert errors[0].pos is not None and (errors[0].pos.line, errors[0].pos.column) == (1, 22 + literal.startswith("-"))
+
+
+def test_numbers_at_the_edges_of_the_range_are_kept() -> None:
+    assert spec_of("train { weight_decay 0e-400 }").train.weight_decay.value == 0.0  # type: ignore[union-attr]
+    assert spec_of("train { weight_decay 0.000e5 }").train.weight_decay.value == 0.0  # type: ignore[union-attr]
+    assert spec_of("train { weight_decay 1e-320 }").train.weight_decay.value == 1e-320  # type: ignore[union-attr]
+    assert spec_of("train { weight_decay 1.7e308 }").train.weight_decay.value == 1.7e308  # type: ignore[union-attr]
 
 
 def test_strings_comments_and_layout() -> None:

@@ -15,5 +15,5 @@ def test_registered_oracles_build(tmp_path: Path) -> None:
     sim = reg.build("oracle", "simulated", {})
     assert isinstance(sim, SimulatedOracle) and sim.noise == 0.0 and sim.source == "simulated"
     f = reg.build("oracle", "file", {"path": str(tmp_path / "a.csv")})
-    assert isinstance(f, FileOracle) and f.source == "file"
+    assert isinstance(f, FileOracle) and f.source == "file a.csv"  # who answered: the file
     assert isinstance(reg.build("oracle", "prompt", {}), PromptOracle)

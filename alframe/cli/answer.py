@@ -1,0 +1,46 @@
+"""``alframe answer RUN_FOLDER ANSWERS.csv``: bring a person's answers into a run folder."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+DESCRIPTION = """\
+Store the answers of a CSV file (columns id,label,value; value 1, 0, or blank for not answered)
+in a run folder, between runs: answers to questions the run asked and is waiting for, and
+corrections of answers already given. Says how many answers were new, how many unchanged (the
+same answer again is never stored twice) and which were revised. A revised answer is kept as
+the cell's next revision, with the file it came from and the time; the earlier ones stay in
+run.db, and the run uses the latest from its next round on. Every row is checked before any is
+stored: a row for a cell the run never asked is refused (file, row, field). Exit status 0, 3 for
+a problem in the file, 5 when the folder is not a run folder or is in use."""
+
+EXAMPLE = """\
+examples:
+  alframe answer runs/products answers.csv
+  alframe run products.al              the run goes on with the answers
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "answer",
+        help="store a file of answers (new ones and corrections) in a run folder",
+        description=DESCRIPTION,
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
+    p.add_argument("answers", metavar="ANSWERS.csv", help="the answers file: id,label,value")
+
+
+def execute(args: argparse.Namespace, terminal: Any) -> int:
+    from pathlib import Path
+
+    from alframe.answers import import_file
+    from alframe.rundir import existing_store
+
+    with existing_store(args.run) as store:
+        recorded = import_file(store, args.answers)
+    terminal.console.print(recorded.summary(Path(args.answers).name), highlight=False, soft_wrap=True)
+    return 0
