@@ -3,6 +3,7 @@
     pip install -e '.[bench]'
     python benchmarks/learning_curves.py [--repeats 3] [--max-items 6000] [--units item,cell]
                                          [--models defaults,quickstart] [--ceilings] [--out DIR]
+                                         [--seeds 2,3] [--policy random|iwal]
 
 Every alframe run is a real run of the engine (random sampling, simulated oracle, a real run
 store under ``--out``) on all 30k packages of ``specs/data/debian-packages.jsonl.gz``, the tags
@@ -14,6 +15,9 @@ The baseline is one-vs-rest logistic regression (scikit-learn, liblinear, C=10) 
 each checkpoint on exactly the cells the run has answered by then (per label, the items whose
 cell for that label is known), one thread, timed in the same process. Figures are printed per
 checkpoint as alframe's value, the baseline's, and their ratio; the mean over repeats.
+
+``--policy iwal`` queries by IWAL over the committee's disagreement instead of at random (with
+``--models committee``): importance weights must not wreck the learner.
 
 Models: ``defaults`` is a minimal spec (no model/train/weighting block: what alframe chooses);
 ``fresh`` is the defaults with ``warm_start no``; ``committee`` the defaults as a committee of
@@ -82,17 +86,27 @@ def shipped_blocks(path: Path = ROOT / "specs" / "quickstart.al") -> str:
 
 
 MODELS["quickstart"] = shipped_blocks()
-QUERY = """query {{ seed {batch} random  batch {batch}  unit {unit}  policy random  budget {budget} }}
+QUERY = """query {{ seed {batch} random  batch {batch}  unit {unit}  policy {policy}  budget {budget} }}
 oracle simulated
 evaluate {{ metrics [micro_f1, macro_ap] }}
 trainer {{ loggers [] }}
 """
 
 
-def spec_text(model: str, unit: str, seed: int, max_items: int, n_labels: int) -> str:
+#: ``--policy`` choices: the learner is judged with random sampling; ``iwal`` (over the
+#: committee's disagreement) checks that importance weights do not wreck it
+POLICIES = {"random": "random", "iwal": "iwal(base=disagreement)"}
+
+
+def run_name(model: str, unit: str, seed: int, policy: str = "random") -> str:
+    return f"{model}-{unit}-{seed}" if policy == "random" else f"{model}-{policy}-{unit}-{seed}"
+
+
+def spec_text(model: str, unit: str, seed: int, max_items: int, n_labels: int, policy: str = "random") -> str:
     batch = 200 if unit == "item" else 200 * n_labels
-    head = HEAD.format(name=f"{model}-{unit}-{seed}", seed=seed, data=DATA)
-    return head + MODELS[model] + QUERY.format(batch=batch, unit=unit, budget=max_items * n_labels)
+    head = HEAD.format(name=run_name(model, unit, seed, policy), seed=seed, data=DATA)
+    return head + MODELS[model] + QUERY.format(batch=batch, unit=unit, budget=max_items * n_labels,
+                                               policy=POLICIES[policy])
 
 
 # -- the baseline ---------------------------------------------------------------------------
@@ -146,9 +160,9 @@ def run_one(model: str, unit: str, seed: int, args: argparse.Namespace, base: Ba
     from alframe.rundir import RunDir
 
     plugins = plugin_loader.load(autoload=False)
-    spec = Path(args.out) / f"{model}-{unit}-{seed}.al"
+    spec = Path(args.out) / f"{run_name(model, unit, seed, args.policy)}.al"
     spec.parent.mkdir(parents=True, exist_ok=True)
-    text = spec_text(model, unit, seed, args.max_items, ds.n_labels)
+    text = spec_text(model, unit, seed, args.max_items, ds.n_labels, args.policy)
     spec.write_text(text, encoding="utf-8")
     plan = compile_text(text, spec, plugins.registry, root="/")
     checkpoints = sorted({200, *range(args.every, args.max_items + 1, args.every)})
@@ -163,7 +177,7 @@ def run_one(model: str, unit: str, seed: int, args: argparse.Namespace, base: Ba
             due = [c for c in checkpoints if c <= items_eq + 1e-9 and c not in {r["items"] for r in rows}]
             if not due or not record.metrics:
                 return
-            row = {"model": model, "unit": unit, "seed": seed, "items": due[-1], "round": record.round,
+            row = {"model": model if args.policy == "random" else f"{model} {args.policy}", "unit": unit, "seed": seed, "items": due[-1], "round": record.round,
                    "labels": record.labels_used, "round_seconds": sum(record.timings.values()),
                    "train_seconds": record.timings.get("train", 0.0),
                    **{m: float(record.metrics[m]) for m in METRICS}}
@@ -236,6 +250,8 @@ def summarise(rows: list[dict[str, Any]], ceil: list[dict[str, Any]]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seeds", default="", help="run these seeds (e.g. 2,3) instead of 1..repeats")
+    ap.add_argument("--policy", choices=sorted(POLICIES), default="random")
     ap.add_argument("--max-items", type=int, default=6000)
     ap.add_argument("--every", type=int, default=1000, help="checkpoint every N items' worth of labels")
     ap.add_argument("--units", default="item,cell")
@@ -259,7 +275,8 @@ def main() -> int:
           file=sys.stderr)
     base = None if args.no_baseline else Baseline(ds.texts, np.asarray(ds.pool_idx))
     rows: list[dict[str, Any]] = []
-    for seed in range(1, args.repeats + 1):
+    seeds = [int(x) for x in args.seeds.split(",") if x] or list(range(1, args.repeats + 1))
+    for seed in seeds:
         for model in args.models:
             for unit in args.units.split(","):
                 rows += run_one(model, unit, seed, args, base, ds)
