@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from alframe.errors import Pos, SpecError, SpecErrors
+from alframe.fsutil import file_kind
 from alframe.lang import limits
 from alframe.lang.build import build_plan
 from alframe.lang.parse import parse
@@ -58,7 +59,7 @@ def read_spec(path: str | os.PathLike[str]) -> str:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise SpecErrors([SpecError(
-                    f"cannot read the spec file: it is {_file_kind(st.st_mode)}, not a regular file",
+                    f"cannot read the spec file: it is {file_kind(st.st_mode)}, not a regular file",
                     code="E505", path=where, hint="save the spec to a file and check that",
                 )])
             limits.check_size(st.st_size)
@@ -84,18 +85,6 @@ def read_spec(path: str | os.PathLike[str]) -> str:
             hint="save the spec as UTF-8",
         )
         raise SpecErrors([err]) from None
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "an unusual kind of file"
 
 
 def compile_text(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 
 from alframe.errors import RunError
@@ -53,6 +54,43 @@ def storage_error(exc: BaseException, what: str | Path | None = None) -> RunErro
             hint="make it writable (chmod u+w), or choose another folder with --out",
         )
     return None
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words ("a named pipe")."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "an unusual kind of file"
+
+
+def read_regular(path: str | os.PathLike[str], max_bytes: int = -1) -> bytes:
+    """The bytes of a regular file (at most ``max_bytes``). A named pipe, device, socket or
+    folder raises :class:`NotRegularFile` at once: the file is opened non-blocking and looked
+    at before any read, so a pipe with no writer cannot hang the caller."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(file_kind(mode))
+        fh = open(fd, "rb", closefd=False)
+        with fh:
+            return fh.read(max_bytes)
+    finally:
+        os.close(fd)
+
+
+class NotRegularFile(OSError):
+    """Not a regular file; ``kind`` says what it is ("a named pipe")."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"it is {kind}, not a regular file")
+        self.kind = kind
 
 
 def name_problem(name: str) -> str | None:

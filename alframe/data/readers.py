@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -52,14 +53,16 @@ MAX_INT_DIGITS = 4000
 
 
 class HugeNumber:
-    """A JSON integer of more than :data:`MAX_INT_DIGITS` digits: kept as its length, so the
-    field that holds it can say so (it is no usable id, number or label)."""
+    """A JSON integer of more than :data:`MAX_INT_DIGITS` digits, or a JSON number too large
+    for a float (``1e400``): kept as its length or its text, so the field that holds it can say
+    so (it is no usable id, number or label)."""
 
-    def __init__(self, digits: int) -> None:
+    def __init__(self, digits: int, text: str | None = None) -> None:
         self.digits = digits
+        self.text = text
 
     def __repr__(self) -> str:
-        return f"a {self.digits:,}-digit number"
+        return self.text if self.text is not None else f"a {self.digits:,}-digit number"
 
 
 def shown(value: Any, limit: int = 40) -> str:
@@ -91,13 +94,22 @@ def loads(text: str) -> Any:
         if key is not None:
             raise JSONTooDeep(key)
     try:
-        return json.loads(text, parse_int=_parse_int)
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float)
     except RecursionError:  # a stack smaller than the depth limit needs
         raise JSONTooDeep("") from None
 
 
 def _parse_int(digits: str) -> int | HugeNumber:
     return int(digits) if len(digits) <= MAX_INT_DIGITS else HugeNumber(len(digits))
+
+
+def _parse_float(text: str) -> float | HugeNumber:
+    """A JSON number with a fraction or exponent; one that overflows a float (``1e400``, which
+    Python would read as infinity, a value JSON cannot write) is a :class:`HugeNumber`."""
+    value = float(text)
+    if math.isinf(value):
+        return HugeNumber(len(text), shown(text))
+    return value
 
 
 def _too_deep(text: str) -> str | None:

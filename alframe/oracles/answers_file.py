@@ -36,6 +36,7 @@ import numpy as np
 
 from alframe.data.dataset import UNKNOWN, Dataset
 from alframe.errors import DataError, nearest
+from alframe.fsutil import NotRegularFile, read_regular
 from alframe.oracles.cells import as_cells
 
 COLUMNS = ("id", "label", "value")
@@ -108,7 +109,12 @@ class FileOracle:
 
 def _read_text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except NotRegularFile as exc:
+        raise DataError(
+            f"cannot read the answers file: it is {exc.kind}, not a regular file", path=path, code="D301",
+            hint="save the answers to a file and give that",
+        ) from None
     except FileNotFoundError:
         raise DataError(
             "answers file not found",

@@ -225,7 +225,9 @@ def test_huge_number_in_a_csv_numeric_field(tmp_path: Path, value: str) -> None:
     short(err)
 
 
-@pytest.mark.parametrize(("raw", "words"), [(HUGE, "5,000-digit number"), ("9" * 400, "400-digit number")])
+@pytest.mark.parametrize(
+    ("raw", "words"), [(HUGE, "5,000-digit number"), ("9" * 400, "400-digit number"), ("1e400", "value is '1e400'")]
+)
 def test_huge_integer_in_a_jsonl_numeric_field(tmp_path: Path, raw: str, words: str) -> None:
     path = jsonl_raw(tmp_path, 8, "installed_size_kb", raw)
     err = load_error(path, tags_plan())

@@ -125,3 +125,19 @@ def test_a_file_not_written_yet_holds_no_answers(tmp_path: Path) -> None:
 def test_errors_anywhere_in_the_file_are_reported_even_for_cells_not_asked(tmp_path: Path) -> None:
     path = write(tmp_path, "id,label,value\nsku-001,kids,1\nsku-005,colour,1\n")
     assert error_of(path, [(1, 1)]).field == "label"
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "folder"])
+def test_a_named_pipe_or_folder_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """A pipe with no writer would block a plain read forever (alframe run waiting on nothing)."""
+    import os
+    import threading
+
+    path = tmp_path / "answers.csv"
+    os.mkfifo(path) if kind == "named pipe" else path.mkdir()
+    result: list[DataError] = []
+    reader = threading.Thread(target=lambda: result.append(error_of(path)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert result, "reading the answers file blocked"
+    assert result[0].code == "D301" and f"it is a {kind}" in result[0].message
