@@ -36,7 +36,7 @@ from alframe.registry import Registry
 __all__ = ["compile_file", "compile_text", "plan_error"]
 
 #: codes left out when the file also has syntax errors (they would be echoes of them)
-_ECHO_CODES = ("E312", "E403", "E404", "E405")
+_ECHO_CODES = ("E312", "E403", "E404", "E405", "E410")
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from alframe import plan as P
 from alframe.errors import Pos, SpecError, nearest
 from alframe.lang import paths
 from alframe.lang import values as V
-from alframe.lang.fields import FIELDS, VARY_KEYS, run_name_problem
+from alframe.lang.fields import FIELDS, LOWER_IS_BETTER, VARY_KEYS, run_name_problem
 from alframe.lang.values import Context, SpecErrorGroup
 from alframe.spec import CodeRef, ListValue, Name, Spec, Text
 
@@ -154,6 +156,12 @@ def _data(b: Builder, spec: Spec) -> P.DataPlan:
                 test_path = str(paths.confine(test.file.value, test.file, b.ctx.spec_dir, b.ctx.root))
                 b.mark("data.test_path", test.file)
                 _format_of(b, test.file)
+                if path and test_path == path:
+                    b.fail(SpecError(
+                        "the test file is the data file: the model would be tested on the items it learns from",
+                        code="E404", pos=test.file.pos,
+                        hint="name a separate test file, or hold out a share of the data: test fraction 0.2",
+                    ))
             except SpecError as exc:
                 b.fail(exc)
     texts = b.take("data.text_fields", d.text_fields or None, ())
@@ -210,12 +218,12 @@ def _labels(b: Builder, spec: Spec) -> P.LabelPlan:
     )
     if lab.source == "columns" and not lab.columns:
         b.fail(SpecError("labels columns needs at least one column name or glob", code="E311", pos=lab.pos))
-    if lab.names:
-        for word, node in (("include", lab.include), ("exclude", lab.exclude)):
-            if node:
-                b.fail(SpecError(f"names lists the labels exactly, so {word} does not apply", code="E404", pos=node[0].pos))
-        if lab.max_labels is not None:
-            b.fail(SpecError("names lists the labels exactly, so max_labels does not apply", code="E404", pos=lab.max_labels.pos))
+    for node in lab.exclude:
+        if node.value in plan.include:
+            b.fail(SpecError(
+                f"'{node.value}' is both included and excluded: no label it matches can be kept",
+                code="E404", pos=node.pos, hint="remove it from one of the two lists",
+            ))
     return plan
 
 
@@ -272,8 +280,6 @@ def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
         thresholds=mode,
         threshold=threshold,
     )
-    if w.clip is not None and plan.clip is not None and not plan.importance and w.importance is not None:
-        b.fail(SpecError("clip limits importance weights, but importance is no", code="E404", pos=w.clip.pos))
     return plan
 
 
@@ -309,8 +315,10 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
 def _target(b: Builder, t: Any, i: int) -> P.StopRule | None:
     try:
         metric = V.component(t.metric, "metric", b.ctx)
-        limit = V.real(t.value, f"target {metric}", 0.0, 1.0, open_low=t.of_ceiling)
+        limit = V.real(t.value, f"target {metric}", 0.0, 1.0, open_low=True)
     except SpecError as exc:
+        if exc.code == "E311":
+            exc.hint = "a target of 0 is reached before anything is asked: leave the target out to run until the budget is spent"
         b.fail(exc)
         return None
     b.origins[f"query.stop.{i}"] = t.pos
@@ -406,7 +414,132 @@ def _vary_values(b: Builder, key: str, path: str, values: ListValue) -> tuple[An
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Idle:
+    """A setting that does nothing where another one holds (``clip`` without importance
+    weights): refused when the spec writes or varies it and it would do nothing in every run of
+    the grid; accepted when at least one run uses it (``vary importance [yes, no]``)."""
+
+    path: str  # the setting refused, as a plan path
+    reads: tuple[str, ...]  # the plan paths the condition looks at
+    idle: Callable[..., bool]  # (the setting's value, *the read values) → it does nothing
+    message: str  # str.format'ed with value= and the read paths' last parts
+    hint: str
+
+
+_NAMES = "names lists the labels exactly, so {what} does not apply"
+_NAMES_HINT = "give either names [...] or the filters, not both"
+
+#: every setting that can do nothing because of another one; see docs/spec-language.md
+IDLE: tuple[Idle, ...] = (
+    Idle("weighting.clip", ("weighting.importance",), lambda clip, imp: clip is not None and not imp,
+         "clip limits importance weights, but importance is no",
+         "importance no weighs every answer 1: remove clip, or write importance yes"),
+    Idle("weighting.normalize", ("weighting.importance",), lambda norm, imp: norm and not imp,
+         "normalize rescales importance weights, but importance is no",
+         "importance no weighs every answer 1 already: remove normalize, or write importance yes"),
+    Idle("weighting.threshold", ("weighting.thresholds",), lambda _, mode: mode == "expected",
+         "the fixed threshold is not used: thresholds are expected",
+         "vary it with thresholds fixed (or tuned, which falls back to it)"),
+    Idle("model.diversity", ("model.ensemble",), lambda _, k: k == 1,
+         "diversity {value} makes committee members differ, but the committee has one member (ensemble 1)",
+         "raise ensemble (e.g. ensemble 5), or leave diversity out"),
+    Idle("train.early_stop_patience", ("train.epochs", "train.min_steps"),
+         lambda p, epochs, steps: p is not None and p >= epochs and steps == 0,
+         "early_stop {value} waits {value} epochs without improvement, but a round trains {epochs} epochs: it never stops one early",
+         "lower early_stop below epochs, raise epochs, or write early_stop no"),
+    Idle("data.test_fraction", ("data.test_path",), lambda _, f: f is not None,
+         "test fraction is not used: the test split comes from the test file",
+         "vary the test file's split only without `test file`"),
+    Idle("data.test_seed", ("data.test_path",), lambda _, f: f is not None,
+         "the test seed is not used: the test split comes from the test file",
+         "vary the test file's split only without `test file`"),
+    Idle("labels.separator", ("labels.source",), lambda _, src: src == "columns",
+         "separator splits a field holding a label list, but the labels come from 0/1 columns",
+         'remove separator, or read the labels from one field: labels from "FIELD"'),
+    Idle("labels.min_positives", ("labels.names",), lambda _, names: bool(names),
+         _NAMES.format(what="min_positives"), _NAMES_HINT),
+    Idle("labels.max_labels", ("labels.names",), lambda _, names: bool(names),
+         _NAMES.format(what="max_labels"), _NAMES_HINT),
+    Idle("labels.include", ("labels.names",), lambda _, names: bool(names),
+         _NAMES.format(what="include"), _NAMES_HINT),
+    Idle("labels.exclude", ("labels.names",), lambda _, names: bool(names),
+         _NAMES.format(what="exclude"), _NAMES_HINT),
+    Idle("query.seed_policy", ("query.seed_size",), lambda _, size: size == 0,
+         "the seed policy {value} chooses nothing: the seed set is 0",
+         "remove the policy after seed 0, or give the seed set a size"),
+)
+
+
+def _idle(b: Builder, plan: P.Plan) -> None:
+    for rule in IDLE:
+        pos = b.origins.get(rule.path) or b.origins.get(f"vary.{_vary_key_of(plan, rule.path)}")
+        if pos is None:
+            continue  # neither written nor varied (or already refused)
+        paths = (rule.path, *rule.reads)
+        combos = list(itertools.product(*(_values_of(plan, p) for p in paths)))
+        if not all(rule.idle(*combo) for combo in combos):
+            continue
+        value, *read = combos[0]
+        names = {p.rpartition(".")[2]: v for p, v in zip(rule.reads, read)}
+        b.fail(SpecError(rule.message.format(value=_shown(value), **names), code="E404", pos=pos, hint=rule.hint))
+
+
+def _vary_key_of(plan: P.Plan, path: str) -> str | None:
+    return next((a.key for a in plan.vary if a.path == path), None)
+
+
+def _shown(value: Any) -> str:
+    return value.name if isinstance(value, P.Call) else str(value)
+
+
+def _where(b: Builder, plan: P.Plan, *paths: str, value: Any = None) -> Pos | None:
+    """Where the spec wrote the first of ``paths`` it wrote or varied: a varied one at its
+    ``value`` in the vary list (at the vary key without one)."""
+    for path in paths:
+        key = _vary_key_of(plan, path)
+        axis = next((a for a in plan.vary if a.path == path), None)
+        if axis is not None and value in axis.values:
+            pos = b.origins.get(f"vary.{key}.{axis.values.index(value)}")
+            if pos is not None:
+                return pos
+        pos = b.origins.get(path) or b.origins.get(f"vary.{key}")
+        if pos is not None:
+            return pos
+    return None
+
+
 def _contradictions(b: Builder, spec: Spec, plan: P.Plan) -> None:
+    _idle(b, plan)
+    _query_sizes(b, spec, plan)
+    _label_fields(b, spec, plan)
+    _trainer_combination(b, plan)
+    q = spec.query
+    if q is not None:
+        for t in q.targets:
+            if t.of_ceiling and not plan.ceiling and not any(a.path == "ceiling" for a in plan.vary):
+                b.fail(SpecError("the target is relative to the ceiling, but no ceiling is computed", code="E405", pos=t.pos, hint="add `ceiling yes`"))
+            name = t.metric.value if isinstance(t.metric, Name) else None
+            if name and name not in plan.evaluate.metrics and b.ctx.registry.get("metric", name):
+                b.fail(
+                    SpecError(
+                        f"the target metric '{name}' is not evaluated",
+                        code="E404",
+                        pos=t.metric.pos,
+                        hint=f"add {name} to evaluate {{ metrics [...] }}",
+                    )
+                )
+            elif name in LOWER_IS_BETTER:
+                b.fail(SpecError(
+                    f"a target stops the run once {name} reaches {t.value.text} or more, but {name} is an error rate "
+                    "(lower is better): the run would stop at once",
+                    code="E404", pos=t.metric.pos,
+                    hint=f"give the target on a metric where higher is better ({', '.join(m for m in plan.evaluate.metrics if m not in LOWER_IS_BETTER) or 'micro_f1'}), or leave it out",
+                ))
+
+
+def _query_sizes(b: Builder, spec: Spec, plan: P.Plan) -> None:
+    """The seed set and the batch against the budget, and the seed set against a data limit."""
     q = spec.query
     budgets = _values_of(plan, "query.budget")
     seeds = _values_of(plan, "query.seed_size")
@@ -423,20 +556,82 @@ def _contradictions(b: Builder, spec: Spec, plan: P.Plan) -> None:
                     )
                 )
                 break
-    if q is not None:
-        for t in q.targets:
-            if t.of_ceiling and not plan.ceiling and not any(a.path == "ceiling" for a in plan.vary):
-                b.fail(SpecError("the target is relative to the ceiling, but no ceiling is computed", code="E405", pos=t.pos, hint="add `ceiling yes`"))
-            name = t.metric.value if isinstance(t.metric, Name) else None
-            if name and name not in plan.evaluate.metrics and b.ctx.registry.get("metric", name):
-                b.fail(
-                    SpecError(
-                        f"the target metric '{name}' is not evaluated",
-                        code="E404",
-                        pos=t.metric.pos,
-                        hint=f"add {name} to evaluate {{ metrics [...] }}",
-                    )
-                )
+    for batch, budget, unit in itertools.product(_values_of(plan, "query.batch"), budgets, _values_of(plan, "query.unit")):
+        pos = _where(b, plan, "query.batch", value=batch)
+        if pos is not None and budget and batch > budget:
+            b.fail(SpecError(
+                f"the batch ({batch} {unit}s) is larger than the budget ({budget} labels): no round can ask a whole batch",
+                code="E404", pos=pos,
+                hint=f"every question costs at least one label: write batch {budget} or less, or raise the budget",
+            ))
+            break
+    for seed_size, limit, unit in itertools.product(seeds, _values_of(plan, "data.limit"), _values_of(plan, "query.unit")):
+        if limit is not None and unit == "item" and seed_size > limit:
+            b.fail(SpecError(
+                f"the seed set ({seed_size} items) is larger than the pool: limit {limit} reads at most {limit} items",
+                code="E410", pos=_where(b, plan, "query.seed_size", "query.batch", "data.limit"),
+                hint="the pool is what is left of those rows after the test split: lower the seed set, or raise the limit",
+            ))
+            break
+
+
+def _label_fields(b: Builder, spec: Spec, plan: P.Plan) -> None:
+    """A label field that is also the id or an input field: the model would read its answers."""
+    lab, d = spec.labels, plan.data
+    if lab is None:
+        return
+    roles = {name: "text field" for name in d.text_fields}
+    roles.update({name: "numeric field" for name in d.numeric_fields})
+    roles[d.id_field] = "the id field"
+    nodes = (lab.column,) if lab.source == "list" else lab.columns
+    for node in nodes:
+        role = roles.get(node.value) if node is not None else None
+        if role is None:
+            continue
+        b.fail(SpecError(
+            f"the label field '{node.value}' is also {'a ' + role if role != 'the id field' else role}: "
+            + ("every item would be its own label" if role == "the id field" else "the model would read the answers it is asked for"),
+            code="E404", pos=node.pos,
+            hint="read the labels from a field that is not the id, text or numeric field",
+        ))
+
+
+def _trainer_combination(b: Builder, plan: P.Plan) -> None:
+    """Accelerator, devices, strategy and precision that Lightning refuses together (or, for
+    16-bit mixed precision on a CPU, silently replaces)."""
+    t = plan.trainer
+    acc = t.accelerator
+    said = "" if "trainer.accelerator" in b.origins else " (the default)"
+    if acc == "cpu" and "," in t.devices:
+        b.fail(SpecError(
+            f"accelerator cpu{said} takes a count of processes, not a list of device indices",
+            code="E404", pos=b.origins.get("trainer.devices"),
+            hint="write devices 2 (a count), or accelerator gpu to pick devices by index",
+        ))
+    if acc == "cpu" and t.precision == "16-mixed":
+        b.fail(SpecError(
+            f"precision 16-mixed needs a GPU, but the accelerator is cpu{said}: Lightning would run bf16-mixed instead",
+            code="E404", pos=b.origins.get("trainer.precision"),
+            hint='write precision bf16 (bf16-mixed) for mixed precision on a CPU, or accelerator gpu',
+        ))
+    if acc in ("cpu", "mps", "tpu") and t.precision.startswith("transformer-engine"):
+        b.fail(SpecError(
+            f"precision {t.precision} needs an NVIDIA GPU, but the accelerator is {acc}{said}",
+            code="E404", pos=b.origins.get("trainer.precision"),
+            hint="write accelerator gpu, or a precision such as 32-true or bf16-mixed",
+        ))
+    if t.strategy.startswith("fsdp") and acc not in ("gpu", "cuda"):
+        b.fail(SpecError(
+            f"strategy {t.strategy} needs a GPU accelerator, but the accelerator is {acc}{said}",
+            code="E404", pos=b.origins.get("trainer.strategy"),
+            hint="write accelerator gpu, or strategy ddp (which also runs on CPUs)",
+        ))
+    if acc == "tpu" and t.strategy not in ("auto", "xla", "xla_fsdp", "single_xla"):
+        b.fail(SpecError(
+            f"accelerator tpu runs only the xla strategies, not {t.strategy}",
+            code="E404", pos=b.origins.get("trainer.strategy"),
+            hint="write strategy xla (or auto)",
+        ))
 
 
 def _values_of(plan: P.Plan, path: str) -> list[Any]:

@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "E404": "statements that contradict each other",
     "E405": "target relative to a ceiling that is not computed",
     "E406": "empty or repeated vary values",
-    "E410": "seed set larger than the pool (found when the data is loaded)",
+    "E410": "seed set larger than the pool",
     # paths and files
     "E501": "path escapes its root",
     "E502": "absolute path outside the root",

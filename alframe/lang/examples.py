@@ -54,7 +54,8 @@ EXAMPLES: list[Example] = [
         "E410",
         HEAD + "query { seed 500  batch 100  budget 100000 }\n",
         special="plan_error",
-        note="Found when the data is loaded (`plan_error`), here for a pool of 300 items after the test split",
+        note="Found by `alframe check` when `limit N` reads fewer rows than the seed set (unit item); otherwise "
+        "when the data is loaded (`plan_error`), here for a pool of 300 items after the test split",
     ),
     Example("E501", 'data "../../shared/items.jsonl" { id sku }  labels from "tags"\nquery { budget 1000 }\n'),
     Example("E502", HEAD + 'query { budget 1000 }\noracle file(path="/etc/passwd")\n'),

@@ -42,6 +42,9 @@ PRECISIONS = (
 #: short forms Lightning also accepts, normalised to the full name
 PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
 LOGGERS = ("csv", "tensorboard", "wandb", "mlflow", "comet", "neptune")
+#: built-in metrics where lower is better: a stop target (reached at value >= target) makes no
+#: sense on them. A plugin's metric is taken to be higher-is-better, as the stop rule does.
+LOWER_IS_BETTER = ("hamming",)
 
 Convert = Callable[[Value, Context], Any]
 
@@ -138,20 +141,49 @@ def run_name_problem(word: str) -> tuple[str, str] | None:
     return (f"the run name {word!r} cannot be a folder inside runs/: {problem}", "E501" if leaves else "E311")
 
 
+DEVICES_HINT = (
+    "devices takes a count of at least 1, a list of device indices such as [0, 1], or auto "
+    "(every device Lightning finds: what Lightning's -1 means)"
+)
+
+
 def _devices(v: Value, ctx: Context) -> str:
+    """A count (at least 1), a list of distinct indices, or auto; a quoted "2" or "0,1" is read
+    as the count or list it spells. Lightning's -1 ("all") and 0 are refused: ``auto`` says all,
+    and no device is no trainer."""
     if isinstance(v, Number):
-        return str(V.integer(v, "devices", -1, 1 << 16))
+        return str(_device_number(v, 1))
     if isinstance(v, ListValue):
-        ids = [V.integer(i, "devices", 0, 1 << 16) for i in v.items]
-        if not ids:
-            raise SpecError("devices needs at least one device index", code="E311", pos=v.pos)
+        if not v.items:
+            raise SpecError("devices needs at least one device index", code="E311", pos=v.pos, hint=DEVICES_HINT)
+        ids: list[int] = []
+        for item in v.items:
+            index = _device_number(item, 0)
+            if index in ids:
+                raise SpecError(f"device {index} is listed twice in devices", code="E401", pos=item.pos)
+            ids.append(index)
         return ",".join(map(str, ids)) + ("," if len(ids) == 1 else "")
     word = v.value if isinstance(v, Text) else V.name(v, "devices")
-    if word != "auto" and not all(part.strip().isdigit() for part in word.split(",") if part.strip()):
-        raise SpecError(
-            f"devices takes a count, a list of indices or auto, not '{word}'", code="E310", pos=v.pos
-        )
+    if word == "auto":
+        return word
+    parts = [part.strip() for part in word.split(",")]
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()  # "0," is a list of one index
+    if not all(part.isdigit() for part in parts):
+        raise SpecError(f"devices takes a count, a list of indices or auto, not '{word}'", code="E310", pos=v.pos, hint=DEVICES_HINT)
+    if len(parts) == 1 and "," not in word and int(parts[0]) < 1:
+        raise SpecError(f"devices must be at least 1, not '{word}'", code="E311", pos=v.pos, hint=DEVICES_HINT)
+    if len(set(map(int, parts))) < len(parts):
+        raise SpecError(f"a device is listed twice in devices '{word}'", code="E401", pos=v.pos)
     return word
+
+
+def _device_number(v: Value, low: int) -> int:
+    try:
+        return V.integer(v, "devices" if low else "a device index", low, 1 << 16)
+    except SpecError as exc:
+        exc.hint = exc.hint or DEVICES_HINT
+        raise
 
 
 def _precision(v: Value, ctx: Context) -> str:

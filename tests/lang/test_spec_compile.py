@@ -100,15 +100,18 @@ TABLE: list[tuple[str, str, Any]] = [
     ("weighting { thresholds expected }", "weighting.thresholds", "expected"),
     ("query { seed 20 uncertainty(measure=margin)  batch 10  unit cell  policy iwal(floor=0.1)  budget 900"
      "  rounds 7  target micro_f1 0.6 }", "query", "20|uncertainty|margin|10|cell|iwal|0.1|900|7|micro_f1>=0.6"),
-    ("query { batch 40  budget 30 }", "query.seed_size", 30),
+    ("query { budget 30 }", "query.seed_size", 30),  # the default seed set (one batch) fits the budget
     ("oracle simulated(0.1)", "oracle", P.Call("simulated", (("noise", 0.1),))),
     ('oracle file(path="answers.csv")', "oracle.kwargs", {"path": "answers.csv"}),
     ("evaluate { metrics [hamming, micro_ap]  every 3 }", "evaluate", P.EvalPlan(("hamming", "micro_ap"), 3)),
     ("evaluate { metrics micro_f1 }", "evaluate.metrics", ("micro_f1",)),
     ('trainer { accelerator gpu  devices [0, 1]  strategy ddp  precision bf16  loggers [csv, tensorboard]'
      '  deterministic no }', "trainer", P.TrainerPlan("gpu", "0,1", "ddp", "bf16-mixed", ("csv", "tensorboard"), False)),
-    ("trainer { devices [2]  precision 16  loggers none }", "trainer", "2,|16-mixed|()"),
-    ('trainer { devices auto  strategy "fsdp"  precision "32-true" }', "trainer", "auto|fsdp|32-true"),
+    ("trainer { accelerator gpu  devices [2]  precision 16  loggers none }", "trainer",
+     P.TrainerPlan("gpu", "2,", "auto", "16-mixed", (), True)),
+    ('trainer { accelerator cuda  devices auto  strategy "fsdp"  precision "32-true" }', "trainer",
+     P.TrainerPlan("cuda", "auto", "fsdp", "32-true", ("csv",), True)),
+    ("trainer { devices 2  strategy ddp  precision bf16 }", "trainer", "2|ddp|bf16-mixed"),
 ]
 
 
