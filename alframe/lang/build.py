@@ -168,7 +168,8 @@ def _data(b: Builder, spec: Spec) -> P.DataPlan:
     numerics = b.take("data.numeric_fields", d.numeric_fields or None, ())
     for node in d.numeric_fields:
         if node.value in texts:
-            b.fail(SpecError(f"field '{node.value}' is both text and numeric", code="E404", pos=node.pos))
+            b.fail(SpecError(f"field '{node.value}' is both text and numeric", code="E404", pos=node.pos,
+                             hint="name each field once: as text or as numeric"))
     return P.DataPlan(
         path=path,
         format=fmt or "jsonl",
@@ -269,7 +270,8 @@ def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
     if w.thresholds is not None:
         mode = b.take("weighting.thresholds", w.thresholds.mode, mode)
         if w.thresholds.value is not None and mode in ("tuned", "expected"):
-            b.fail(SpecError(f"thresholds {mode} takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos))
+            b.fail(SpecError(f"thresholds {mode} takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos,
+                             hint=f"write thresholds {mode}, or thresholds fixed {w.thresholds.value.text}"))
         else:
             threshold = b.take("weighting.threshold", w.thresholds.value, threshold)
     plan = P.WeightPlan(
