@@ -588,7 +588,7 @@ def _label_fields(b: Builder, spec: Spec, plan: P.Plan) -> None:
     nodes = (lab.column,) if lab.source == "list" else lab.columns
     for node in nodes:
         role = roles.get(node.value) if node is not None else None
-        if role is None:
+        if node is None or role is None:
             continue
         b.fail(SpecError(
             f"the label field '{node.value}' is also {'a ' + role if role != 'the id field' else role}: "
