@@ -36,6 +36,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe import loggers
 from alframe.hookcall import call_all, call_first, call_optional, component
+from alframe.oracles.base import closing_questions
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
@@ -343,7 +344,7 @@ class Engine:
         todo = [(i, j, p) for i, j, p in cells if state.answers[i, j] < 0]
         chunk = 1 if getattr(state.oracle, "interactive", False) else BATCH_ANSWERS
         added = 0
-        with self._stage("annotate"):
+        with self._stage("annotate"), closing_questions(state.oracle):  # a person's screen closes
             for start in range(0, len(todo), chunk):
                 part = todo[start : start + chunk]
                 items = np.array([t[0] for t in part], dtype=np.int64)

@@ -102,8 +102,18 @@ def alframe_query(state: RunState, scores: PoolScores) -> Queries:
 
 @hookimpl(trylast=True)
 def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The oracle's answers. An oracle with a ``context`` attribute (a person's screen) gets the
+    round's :class:`~alframe.oracles.context.RunContext` first: the item's other labels, the
+    model's guesses, the round's open questions and budget, and a way to commit an answer given
+    for another cell (see :class:`alframe.oracles.base.Oracle`)."""
+    oracle = state.oracle
+    if hasattr(oracle, "context"):
+        from alframe.oracles.context import context_for
+
+        source = str(getattr(oracle, "source", state.plan.oracle.name))
+        oracle.context = context_for(state, source, oracle.context)
     with component(state.plugins, "oracle", state.plan.oracle.name):
-        return state.oracle.answer(state.dataset, items, labels, state.rng("oracle"))
+        return oracle.answer(state.dataset, items, labels, state.rng("oracle"))
 
 
 @hookimpl(trylast=True)

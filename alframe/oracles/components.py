@@ -24,5 +24,11 @@ def register(registry: Registry) -> None:
         "oracle",
         "prompt",
         lazy("alframe.oracles.prompt", "PromptOracle"),
-        help="Asks a person in the terminal, one question at a time (y/n/skip).",
+        params=[
+            Param(
+                "mode", "name", "auto", choices=("auto", "screen", "lines"),
+                help="screen: the annotation screen; lines: one question per line; auto: the screen in a terminal, lines otherwise",
+            )
+        ],
+        help="Asks a person in the terminal: an annotation screen (checklist, single keys), or lines when piped.",
     )
