@@ -34,7 +34,6 @@ import asyncio
 import os
 import signal
 import sys
-import termios
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +84,10 @@ class Given:
 def flush_input(stream: Any = None) -> bool:
     """Drop whatever was typed and not read yet, when ``stream`` (stdin) is a terminal."""
     stream = sys.__stdin__ if stream is None else stream
+    try:
+        import termios  # POSIX; elsewhere the key times alone keep typed-ahead keys out
+    except ImportError:  # pragma: no cover - Windows
+        return False
     try:
         fd = stream.fileno()
         if os.isatty(fd):
@@ -208,6 +211,9 @@ class AnnotationApp(App[None]):
         probs = self.ctx.guess(item)
         if self.ctx.unit == "item":
             widget.update(self._checklist(item, label, probs))
+            box = self.query_one("#questions", VerticalScroll)
+            # the label asked stays in view in a long checklist
+            self.call_after_refresh(lambda: box.scroll_to(y=max(0, label - 2), animate=False))
         else:
             widget.update(self._one_question(item, label, probs))
 
@@ -474,8 +480,10 @@ class ScreenSession:
     def _save_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
-        for sig in (signal.SIGTSTP, signal.SIGCONT, signal.SIGWINCH):
-            self._saved[sig] = signal.getsignal(sig)
+        for name in ("SIGTSTP", "SIGCONT", "SIGWINCH"):  # textual's driver sets these (POSIX)
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                self._saved[sig] = signal.getsignal(sig)
 
     def _restore_signals(self) -> None:
         for sig, handler in self._saved.items():
