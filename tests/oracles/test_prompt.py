@@ -66,3 +66,16 @@ def test_asked_one_cell_at_a_time_an_item_is_shown_once_with_the_round_counter()
     text = out.getvalue()
     assert text.count(f"item {ds.ids[0]}") == 1 and f"[1/3] item {ds.ids[0]}" in text
     assert f"[3/3] item {ds.ids[1]}" in text
+
+
+def test_with_the_rounds_context_a_skip_is_remembered_and_not_asked_again() -> None:
+    from alframe.oracles.context import MemoryContext
+
+    ds = small_dataset()
+    out = io.StringIO()
+    oracle = PromptOracle(input=io.StringIO("s\ny\n"), output=out)
+    oracle.context = MemoryContext(ds, [(1, 0), (1, 1)])
+    first = oracle.answer(ds, np.array([1, 1]), np.array([0, 1]), RNG)
+    assert first.tolist() == [-1, 1] and oracle.context.skipped == {(1, 0)}
+    again = oracle.answer(ds, np.array([1]), np.array([0]), RNG)  # the round resumed: not asked
+    assert again.tolist() == [-1] and out.getvalue().count("outdoor?") == 1
