@@ -15,40 +15,39 @@ oracle read at the start of each round) is sorted cell by cell against the store
 
 A row for a cell no round asked is refused by :func:`import_file` (``D308``, naming the file,
 row and field) and left waiting by the file oracle, which answers it if it is asked later.
+Every problem of a file is reported at once, and nothing of a file with a problem is stored.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from alframe.errors import DataError, nearest
-from alframe.oracles.answers_file import FileRow, read_rows
+from alframe.errors import nearest
+from alframe.oracles.answer_formats import FileRow, Space
+from alframe.oracles.answers_file import read_rows
 from alframe.store import Answer, Recorded, RunStore
 
 
 def sort_answers(
-    store: RunStore, rows: Iterable[FileRow], source: str, *, path: str | None = None
+    store: RunStore, rows: Iterable[FileRow], source: str
 ) -> tuple[list[Answer], list[Answer], Recorded]:
     """``(new, revised, counts)`` for answered rows (ids and labels as strings), each answer
     with its question's probability and the round it takes effect in. A row for a cell never
-    asked is an error when ``path`` names the file it came from, and skipped otherwise."""
+    asked is skipped (the file oracle answers it if a later round asks it; ``import_file``
+    refuses it before it gets here)."""
     asked = store.asked_cells()
     current = {(a.item, a.label): a for a in store.current_answers()}
     effect = store.open_round()
     new: list[Answer] = []
     revised: list[Answer] = []
     counts = Recorded()
-    asked_items: set[str] | None = None
     for r in rows:
         key = (r.item, r.label)
         question = asked.get(key)
         if question is None:
-            if path is None:
-                continue  # the file oracle answers it if a later round asks it
-            if asked_items is None:
-                asked_items = {item for item, _ in asked}
-            raise _never_asked(r, path, asked_items, [label for item, label in asked if item == r.item])
+            continue
         before = current.get(key)
         prob = question[1] if before is None else before.prob
         answer = Answer(r.item, r.label, r.value, effect, prob, 1.0 / prob, source)
@@ -62,12 +61,45 @@ def sort_answers(
     return new, revised, counts
 
 
+def run_labels(store: RunStore) -> list[str] | None:
+    """The run's label names, when the run folder knows them (written with the first
+    questions file, or named in the spec); None otherwise."""
+    text = store.get_meta("label_names")
+    if text:
+        return list(json.loads(text))
+    plan = json.loads(store.get_meta("plan") or "{}")
+    names = (plan.get("labels") or {}).get("names")
+    return list(names) if names else None
+
+
 def import_file(store: RunStore, path: str | Path) -> Recorded:
-    """Bring an answers file (``id,label,value``) into a run's store, all or nothing: every
-    row is checked before any is stored. Returns what was new, unchanged and revised."""
+    """Bring an answers file (any format :mod:`alframe.oracles.answer_formats` reads) into a
+    run's store, all or nothing: every row is checked (format, values, conflicts, and that
+    a round asked its cell) and every problem reported before any is stored. Returns what
+    was new, unchanged and revised."""
     path = Path(path)
-    rows = read_rows(path)
-    new, revised, counts = sort_answers(store, rows, f"file {path.name}", path=str(path))
+    asked = store.asked_cells()
+    asked_items: dict[str, list[str]] = {}
+    for item, label in asked:
+        asked_items.setdefault(item, []).append(label)
+
+    def never_asked(r: FileRow) -> tuple[str, str, str | None, str] | None:
+        if (r.item, r.label) in asked:
+            return None
+        labels_asked = asked_items.get(r.item)
+        field = "label" if labels_asked else "id"
+        near = nearest(r.label, labels_asked) if labels_asked else nearest(r.item, sorted(asked_items))
+        return (
+            f"cell (id {r.item!r}, label {r.label!r}) was never asked in this run: an answer is "
+            "stored only for a question that was shown",
+            field,
+            (f"did you mean {near!r}? " if near else "")
+            + "only a cell a round asked can be answered (run.db, table queries)",
+            "D308",
+        )
+
+    rows = read_rows(path, Space(run_labels(store), check_cell=never_asked))
+    new, revised, counts = sort_answers(store, rows, f"file {path.name}")
     recorded = store.record_answers(new + revised)
     recorded.unchanged += counts.unchanged
     if recorded.new or recorded.revised:
@@ -77,18 +109,3 @@ def import_file(store: RunStore, path: str | Path) -> Recorded:
              "revised": [str(r) for r in recorded.revised]},
         )
     return recorded
-
-
-def _never_asked(r: FileRow, path: str, asked_items: set[str], labels_asked: list[str]) -> DataError:
-    field = "label" if labels_asked else "id"
-    near = nearest(r.label, labels_asked) if labels_asked else nearest(r.item, sorted(asked_items))
-    return DataError(
-        f"cell (id {r.item!r}, label {r.label!r}) was never asked in this run: an answer is "
-        "stored only for a question that was shown",
-        path=path,
-        row=r.row,
-        field=field,
-        code="D308",
-        hint=(f"did you mean {near!r}? " if near else "")
-        + "only a cell a round asked can be answered (run.db, table queries)",
-    )

@@ -414,7 +414,7 @@ class Engine:
         pending = [(item, label) for item, label, _, _ in asked if state.answers[ds.index_of(item), ds.label_index(label)] < 0]
         if not pending:
             return None
-        path = self.run_dir.write_questions(state.round, pending, ds)
+        path = self.run_dir.write_questions(state.round, pending, ds, state)
         where = getattr(state.oracle, "path", "the answers file")
         return self._finish_empty(
             state,

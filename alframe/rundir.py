@@ -284,17 +284,19 @@ class RunDir:
         return buf.getvalue()
 
 
-    def write_questions(self, rnd: int, cells: list[tuple[str, str]], dataset: Any) -> Path:
-        """The round's unanswered questions as a CSV a person can fill in (``value`` blank);
-        its columns are those of an answers file, plus the item's text to decide by."""
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["id", "label", "value", "text"])
-        for item, label in cells:
-            w.writerow([item, label, "", dataset.texts[dataset.index_of(item)]])
-        path = self.path / f"questions-round-{rnd:04d}.csv"
-        write_atomic(path, buf.getvalue())
-        return path
+    def write_questions(
+        self, rnd: int, cells: list[tuple[str, str]], dataset: Any, state: Any = None
+    ) -> Path:
+        """The round's unanswered questions, for a person to answer outside alframe (see
+        :mod:`alframe.questions`): ``questions-round-NNNN.csv`` (returned; the columns of an
+        answers file, ``value`` blank, plus the model's guess and the item's text), the same
+        as ``.jsonl``, and ``.label-studio.json`` tasks with the model's guesses as
+        predictions, beside ``label-studio-config.xml`` for the label space."""
+        from alframe.questions import write_round
+
+        if self.store.get_meta("label_names") is None:
+            self.store.set_meta({"label_names": json.dumps(list(dataset.label_names))})
+        return write_round(self.path, rnd, cells, dataset, self.plan.query.unit, state)
 
 
 def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

@@ -6,18 +6,23 @@ import argparse
 from typing import Any
 
 DESCRIPTION = """\
-Store the answers of a CSV file (columns id,label,value; value 1, 0, or blank for not answered)
-in a run folder, between runs: answers to questions the run asked and is waiting for, and
-corrections of answers already given. Says how many answers were new, how many unchanged (the
-same answer again is never stored twice) and which were revised. A revised answer is kept as
-the cell's next revision, with the file it came from and the time; the earlier ones stay in
-run.db, and the run uses the latest from its next round on. Every row is checked before any is
-stored: a row for a cell the run never asked is refused (file, row, field). Exit status 0, 3 for
-a problem in the file, 5 when the folder is not a run folder or is in use."""
+Store the answers of a file in a run folder, between runs: answers to questions the run asked
+and is waiting for, and corrections of answers already given. The file may be alframe's CSV or
+JSONL, one row per cell (id,label,value) or one row per item (id and a column per label), with
+values 1/0, yes/no, true/false (blank: not answered), or a Label Studio JSON export of the
+tasks alframe wrote (questions-round-NNNN.label-studio.json). Says how many answers were new,
+how many unchanged (the same answer again is never stored twice) and which were revised. A
+revised answer is kept as the cell's next revision, with the file it came from and the time;
+the earlier ones stay in run.db, and the run uses the latest from its next round on. Every row
+is checked before any is stored, and every problem is reported at once by row and field (an
+unknown id or label with the nearest known one, a value that is not an answer, a cell given
+two answers, a cell the run never asked); nothing of a file with a problem is stored. Exit
+status 0, 3 for a problem in the file, 5 when the folder is not a run folder or is in use."""
 
 EXAMPLE = """\
 examples:
   alframe answer runs/products answers.csv
+  alframe answer runs/products project-3-at-2026-01-05.json   a Label Studio export
   alframe run products.al              the run goes on with the answers
 """
 
@@ -31,7 +36,8 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
-    p.add_argument("answers", metavar="ANSWERS.csv", help="the answers file: id,label,value")
+    p.add_argument("answers", metavar="ANSWERS_FILE",
+                   help="the answers: CSV or JSONL (id,label,value, or id and a column per label), or a Label Studio JSON export")
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:

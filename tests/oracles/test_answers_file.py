@@ -77,8 +77,8 @@ def test_an_unknown_id_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     assert (err.row, err.field) == (2, "id") and "did you mean 'sku-001'" in err.render()
 
 
-@pytest.mark.parametrize("value", ["2", "-1", "0.5", "yes", "true"])
-def test_a_value_outside_zero_and_one_is_an_error(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize("value", ["2", "-1", "0.5", "y", "maybe"])
+def test_a_value_that_is_not_an_answer_is_an_error(tmp_path: Path, value: str) -> None:
     err = error_of(write(tmp_path, f"id,label,value\nsku-001,kids,{value}\n"))
     assert (err.row, err.field) == (2, "value") and repr(value) in err.message
 
