@@ -215,7 +215,9 @@ class Engine:
             interrupted = True
             stop_reason = INTERRUPTED
         self._finished = True
-        if not interrupted and not already:
+        if not interrupted and not (already and state.store.has_event(FINISHED_EVENT)):
+            # a run killed after its last round's commit, before this line, met its stop rule
+            # but never said so: the rerun that finds it finished says it now
             self._record_finished(state, stop_reason, time.perf_counter() - self._started, resumed)
         return Summary(
             rounds=len(state.history),

@@ -273,6 +273,9 @@ class RunStore:
                 "INSERT INTO events (time, kind, detail) VALUES (?, ?, ?)", (time.time(), kind, text)
             )
 
+    def has_event(self, kind: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM events WHERE kind = ? LIMIT 1", (kind,)).fetchone() is not None
+
     def events(self) -> list[tuple[float, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]
 
