@@ -27,7 +27,31 @@ if TYPE_CHECKING:
 def alframe_load_data(plan: Plan) -> Dataset:
     from alframe.data.load import load_dataset
 
-    return load_dataset(plan.data, plan.labels)
+    dataset = load_dataset(plan.data, plan.labels)
+    if plan.oracle.name == "simulated":
+        _check_simulated(plan, dataset)
+    return dataset
+
+
+def _check_simulated(plan: Plan, dataset: Dataset) -> None:
+    """``oracle simulated`` looks every answer up in the pool's labels: a pool without any is a
+    cold start, which needs a person (or a plugin's oracle) to answer. Refused before anything
+    is asked, naming what to change."""
+    from alframe.errors import DataError
+
+    pool = dataset.pool_idx
+    if len(pool) == 0 or (dataset.labels[pool] >= 0).any():
+        return
+    field = plan.labels.column or ", ".join(plan.labels.columns or plan.labels.names)
+    raise DataError(
+        f"oracle simulated answers from the pool's labels, but no pool item has any (field '{field}' is "
+        "missing, null or unknown in every item): a simulated run needs a labelled pool",
+        path=plan.data.path,
+        field=field,
+        code="D221",
+        hint='to label the pool yourself, use oracle file(path="answers.csv") or oracle prompt '
+        "(docs/annotating.md, 'Starting from unlabelled data'); to simulate, give the pool's labels",
+    )
 
 
 @hookimpl(trylast=True)
@@ -141,7 +165,7 @@ def alframe_evaluate(state: RunState) -> dict[str, Any]:
     with on_behalf_of(state.model_by, "the model", result=False):
         probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
         thresholds = state.bundle.thresholds
-    return evaluate(
+    metrics = evaluate(
         probs,
         ds.labels[test],
         thresholds,
@@ -149,6 +173,43 @@ def alframe_evaluate(state: RunState) -> dict[str, Any]:
         state.plan.evaluate.metrics,
         registry=state.plugins.registry,
     )
+    if not (ds.labels[test] >= 0).any():
+        metrics["estimate"] = _estimates(state, np.asarray(thresholds, dtype=np.float64))
+    return metrics
+
+
+#: pool items whose probabilities give the expected micro-F1 estimate (all of a smaller pool)
+ESTIMATE_SAMPLE = 5000
+
+
+def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
+    """What can be said without labelled test items (a cold start): the answers so far, the
+    positives among them, and the model's *expected* micro-F1 on the pool: each cell's truth
+    is its answer where there is one and the model's own probability elsewhere, so
+    E[tp] = Σ p over predicted cells and E[F1] = 2·E[tp] / (predicted + Σ p). It is the model's
+    belief about itself, not a measurement: an over-confident model over-rates itself."""
+    ds = state.dataset
+    pool = np.asarray(ds.pool_idx, dtype=np.int64)
+    if len(pool) > ESTIMATE_SAMPLE:  # a fixed sample of the pool, the same every round
+        pool = np.sort(np.random.default_rng(state.plan.seed).choice(pool, ESTIMATE_SAMPLE, replace=False))
+    known = state.answers >= 0
+    out: dict[str, Any] = {
+        "answers": int(known.sum()),
+        "positives": int((state.answers == 1).sum()),
+        "items": int(known.any(axis=1).sum()),
+        "expected_micro_f1": None,
+        "pool_items": int(len(pool)),
+    }
+    if len(pool):
+        with on_behalf_of(state.model_by, "the model", result=False):
+            p = state.bundle.predict_proba(pool).mean(dim=2).numpy().astype(np.float64)  # [m, L]
+        answers = state.answers[pool]
+        p = np.where(answers >= 0, answers, p)
+        pred = p > thresholds[None, :]
+        total = float(p.sum())
+        denom = float(pred.sum()) + total
+        out["expected_micro_f1"] = round(2.0 * float(p[pred].sum()) / denom, 6) if denom > 0 else None
+    return out
 
 
 @hookimpl(trylast=True)

@@ -11,7 +11,7 @@ the data already had.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,9 @@ class Dataset:
     pool_idx: np.ndarray  # int64 [n_pool] indices available for labelling
     fingerprint: str  # hash of the file's bytes and the label space (resume refuses on change)
     warnings: list[str]
+    #: what the run will work with, said as it starts: the label space (kept, dropped and why),
+    #: items in the pool and the test split and how many are labelled
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_items(self) -> int:

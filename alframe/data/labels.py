@@ -4,10 +4,12 @@ Two ways a file holds labels (:class:`alframe.plan.LabelPlan`):
 
 - ``source "list"``: one field holds the item's **complete** positive set, as a JSON list or a
   string split by ``separator``. Every label not in the list is a 0 for that item; an explicit
-  ``null`` (or ``?`` / ``unknown``) means all of the item's labels are unknown; a missing field
-  or a blank cell is an error, because "no labels" must be written (``[]``), never guessed.
+  ``null`` (or ``?`` / ``unknown``), or a JSON object without the field, means all of the item's
+  labels are unknown (an unlabelled item, never "no labels"); a blank CSV cell is an error,
+  because "no labels" must be written (``[]``) and "unknown" too (``?``), never guessed.
 - ``source "columns"``: one 0/1 field per label, named or matched by globs. A blank cell is an
-  error (a blank is never read as 0); ``?``, ``unknown`` and JSON ``null`` mean unknown.
+  error (a blank is never read as 0); ``?``, ``unknown``, JSON ``null`` and a JSON object without
+  the field mean unknown.
 
 Cells become int8 codes 1, 0 and -1 (unknown). The filters (include/exclude globs,
 ``min_positives``, ``max_labels``, or an explicit ``names`` list) run over the whole data file,
@@ -76,7 +78,7 @@ def binary_codes(values: list[Any], names: list[str]) -> list[int]:
 def binary_cell(value: Any, name: str) -> int:
     """The slow path of :func:`binary_codes`: tolerate spaces, explain what is wrong."""
     if value is MISSING:
-        raise CellError("the label field is missing (a missing label is never read as 0)", name, _BINARY_HINT)
+        return UNKNOWN_CODE  # a JSON object without the field: unknown, never 0
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -98,10 +100,8 @@ def binary_cell(value: Any, name: str) -> int:
 
 def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
     """The positive set of one item (``None``: all of its labels are unknown)."""
-    if value is MISSING:
-        raise CellError("the label list field is missing", name, _LIST_HINT)
-    if value is None:
-        return None
+    if value is MISSING or value is None:
+        return None  # unknown: an unlabelled item (a missing field is never "no labels")
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -195,40 +195,66 @@ def count_list_positives(tag_sets: Iterable[tuple[str, ...] | None]) -> Counter[
     return counts
 
 
-def select_labels(counts: dict[str, int], plan: LabelPlan, path: str) -> list[str]:
-    """The sorted label names a run learns, from each candidate's positives in the whole file."""
+def select_labels(
+    counts: dict[str, int],
+    plan: LabelPlan,
+    path: str,
+    *,
+    removed: list[str] | None = None,
+    known: dict[str, int] | None = None,
+    notes: list[str] | None = None,
+) -> list[str]:
+    """The sorted label names a run learns, from each candidate's positives in ``counts``.
+
+    ``removed`` (when given) receives one phrase per filter that dropped labels, for the run's
+    start summary. With ``names``, ``known`` lists the labels the data knows of (default:
+    ``counts``), and ``notes`` (when given, for a data file without labels) takes a warning for
+    a name found nowhere instead of the error a name absent from labelled data is.
+    """
     if plan.names:
-        return _explicit(counts, plan.names, path)
+        return _explicit(known if known is not None else counts, plan.names, path, notes)
     names = sorted(counts)
-    removed: list[str] = []
+    said: list[str] = []
     if plan.include:
         kept = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in plan.include)]
-        removed.append(f"include {list(plan.include)} removed {len(names) - len(kept)}")
+        said.append(f"include {list(plan.include)} removed {len(names) - len(kept)}")
         names = kept
     if plan.exclude:
         kept = [n for n in names if not any(fnmatch.fnmatchcase(n, g) for g in plan.exclude)]
-        removed.append(f"exclude {list(plan.exclude)} removed {len(names) - len(kept)}")
+        said.append(f"exclude {list(plan.exclude)} removed {len(names) - len(kept)}")
         names = kept
     if plan.min_positives > 0:
         kept = [n for n in names if counts[n] >= plan.min_positives]
-        removed.append(f"min_positives {plan.min_positives} removed {len(names) - len(kept)}")
+        said.append(f"min_positives {plan.min_positives} removed {len(names) - len(kept)}")
         names = kept
     if plan.max_labels is not None and len(names) > plan.max_labels:
+        said.append(f"max_labels {plan.max_labels} removed {len(names) - plan.max_labels}")
         names = sorted(sorted(names, key=lambda n: (-counts[n], n))[: plan.max_labels])
     if not names:
         raise DataError(
-            f"no labels left: the data has {len(counts)} candidate label(s); " + "; ".join(removed or ["none given"]),
+            f"no labels left: the data has {len(counts)} candidate label(s); " + "; ".join(said or ["none given"]),
             path=path,
-            hint="loosen the filters in the spec's labels block",
+            hint="loosen the filters in the spec's labels block" if counts else
+            "a data file without labels needs the label names: names [\"a\", \"b\"] in the labels block, "
+            "or a labelled test file (test file \"…\")",
         )
+    if removed is not None:
+        removed.extend(s for s in said if not s.endswith(" removed 0"))
     return names
 
 
-def _explicit(counts: dict[str, int], wanted: tuple[str, ...], path: str) -> list[str]:
+def _explicit(counts: dict[str, int], wanted: tuple[str, ...], path: str, notes: list[str] | None) -> list[str]:
     known = sorted(counts)
     for name in wanted:
         if name not in counts:
             guess = nearest(name, known)
+            if notes is not None:  # an unlabelled data file: nothing to check a name against
+                if known:
+                    notes.append(
+                        f"label '{name}' named in the spec occurs in no labelled item"
+                        + (f" (did you mean '{guess}'?)" if guess else "")
+                    )
+                continue
             raise DataError(
                 f"label '{name}' named in the spec does not occur in the data",
                 path=path,
@@ -236,6 +262,37 @@ def _explicit(counts: dict[str, int], wanted: tuple[str, ...], path: str) -> lis
                 hint=(f"did you mean '{guess}'? " if guess else "") + f"{len(known)} labels occur: " + _listing(known, 20),
             )
     return sorted(set(wanted))
+
+
+#: characters that often join several labels in one string (besides the separator in use)
+_JOINERS = ("|", ";", ",", "/")
+
+
+def misparsed_separator(names: Iterable[str], separator: str) -> str | None:
+    """A warning when label values look like several labels joined by a character other than
+    ``separator`` (``a|b|c`` read with ``separator ","`` becomes one label per combination):
+    at least 3 values hold the character and either a fifth of the values do, or the parts
+    they split into are label values of their own. ``None`` when nothing looks wrong."""
+    values = [n for n in names if n]
+    if len(values) < 3:
+        return None
+    present = set(values)
+    for joiner in _JOINERS:
+        if joiner == separator:
+            continue
+        holding = [v for v in values if joiner in v.strip(joiner)]
+        if len(holding) < 3:
+            continue
+        parts = {p.strip() for v in holding for p in v.split(joiner)} - {""}
+        if len(holding) * 5 >= len(values) or (parts & present and len(parts & present) * 2 >= len(parts)):
+            if joiner == "/" and not (parts & present):
+                continue  # "sci/tech" is a name, unless its parts are labels too
+            example = min(holding, key=lambda v: (-v.count(joiner), v))
+            return (
+                f"{len(holding)} of {len(values)} label values hold '{joiner}' (e.g. '{example}'): each combination "
+                f"is a label of its own. Did you mean separator \"{joiner}\"? (labels from \"FIELD\" {{ separator \"{joiner}\" }})"
+            )
+    return None
 
 
 # --- matrices -------------------------------------------------------------------------------

@@ -9,6 +9,12 @@ in CSV the header is line 1) and the field.
 
 ``DataPlan.limit`` reads only the first N item rows of the data file (before sorting), for
 quick slices; a separate test file is always read whole.
+
+The data file may hold no labels at all (a cold start: every item's label field missing or
+null, or the field absent from the file): the label space then comes from the spec's ``names``
+or from a test file's labels. Without labelled test items no test metric can be computed; a
+data file without labels and a test split held out of it (``test fraction`` above 0) is refused,
+since those items could be neither scored nor asked (D220).
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ from alframe.data.labels import (
     count_list_positives,
     list_cell,
     list_matrix,
+    misparsed_separator,
     resolve_columns,
     select_labels,
     unknown_field,
 )
 from alframe.data.readers import MISSING, HugeNumber, JSONTooDeep, Table, format_of, loads, open_table, shown
-from alframe.errors import DataError
+from alframe.errors import DataError, nearest
 from alframe.plan import DataPlan, LabelPlan
 
 TEXT_JOIN = " | "
@@ -54,10 +61,13 @@ class _Layout:
     label_fields: tuple[str, ...]  # the list column, or the binary label columns
     source: str
     separator: str
+    absent: bool = False  # the label list field is not in the file: every item is unlabelled
+    label_note: str | None = None  # "the data file has no field 'tag' (did you mean 'tags'?)"
 
     @property
     def columns(self) -> list[str]:
-        return [self.id_field, *self.text_fields, *self.numeric_fields, *self.label_fields]
+        labels = [] if self.absent else list(self.label_fields)
+        return [self.id_field, *self.text_fields, *self.numeric_fields, *labels]
 
 
 @dataclass
@@ -79,16 +89,18 @@ def load_dataset(data: DataPlan, labels: LabelPlan) -> Dataset:
     main = open_table(data.path, data.format)
     layout = _layout(data, labels, main)
     rows = _read(main, layout, data.limit)
-    names = _label_space(rows, layout, labels)
-    matrix = _label_matrix(rows, layout, names)
+    test_table = open_table(data.test_path, format_of(data.test_path)) if data.test_path else None
+    space = _label_space(rows, layout, labels, test_table)
+    matrix = _label_matrix(rows, layout, space.names)
 
     parts = [(rows, matrix)]
-    if data.test_path:
-        test_table = open_table(data.test_path, format_of(data.test_path))
-        test_layout = _test_layout(layout, names, test_table)
-        test_rows = _read(test_table, test_layout, None)
-        parts.append((test_rows, _label_matrix(test_rows, test_layout, names)))
-    return _assemble(parts, names, data, labels)
+    if test_table is not None:
+        if space.test is None:
+            test_layout = _test_layout(layout, space.names, test_table)
+            space.test = (_read(test_table, test_layout, None), test_layout)
+        test_rows, test_layout = space.test
+        parts.append((test_rows, _label_matrix(test_rows, test_layout, space.names)))
+    return _assemble(parts, space, data, labels)
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -102,8 +114,16 @@ def _layout(data: DataPlan, labels: LabelPlan, table: Table) -> _Layout:
         if not labels.column:
             raise DataError("labels from a list need the name of the field holding the list", path=table.path)
         named.append((labels.column, "label list field"))
+    absent, note = False, None
     for name, role in named:
         if name not in table.fields:
+            if role == "label list field":
+                # an unlabelled data file (a cold start); a JSONL object lacking it reads as unknown
+                absent = table.format != "jsonl"
+                guess = nearest(name, [f for f in table.fields if f != name])
+                note = f"the data file {Path(table.path).name} has no field '{name}'" + (
+                    f" (did you mean '{guess}'?)" if guess else "")
+                continue
             raise unknown_field(name, table.fields, table.path, role)
     if labels.source == "list":
         label_fields: tuple[str, ...] = (labels.column or "",)
@@ -116,7 +136,7 @@ def _layout(data: DataPlan, labels: LabelPlan, table: Table) -> _Layout:
     else:
         raise DataError(f"unknown label source {labels.source!r} (sources: list, columns)", path=table.path)
     return _Layout(
-        data.id_field, data.text_fields, data.numeric_fields, label_fields, labels.source, labels.separator
+        data.id_field, data.text_fields, data.numeric_fields, label_fields, labels.source, labels.separator, absent, note
     )
 
 
@@ -156,7 +176,9 @@ def _read(table: Table, layout: _Layout, limit: int | None) -> _Rows:
                 widths = widths or row_widths
                 out.numbers.append(row)
             cells = values[1 + n_text + n_num :]
-            if layout.source == "list":
+            if layout.absent:
+                out.tag_sets.append(None)
+            elif layout.source == "list":
                 out.tag_sets.append(list_cell(cells[0], label_names[0], layout.separator))
             else:
                 out.codes.extend(binary_codes(cells, label_names))
@@ -260,14 +282,72 @@ def _numeric_names(fields: tuple[str, ...], widths: list[int]) -> list[str]:
 # --- labels ---------------------------------------------------------------------------------
 
 
-def _label_space(rows: _Rows, layout: _Layout, plan: LabelPlan) -> list[str]:
+@dataclass
+class _Space:
+    """The chosen label space and what the start summary says about it."""
+
+    names: list[str]
+    origin: str  # where the names came from, in words
+    candidates: int  # labels the counted file offered
+    removed: list[str]  # one phrase per filter that dropped labels
+    notes: list[str]  # warnings found on the way
+    test: tuple[_Rows, _Layout] | None = None  # the test file, when it was read to choose
+
+
+def _counts(rows: _Rows, layout: _Layout) -> dict[str, int]:
+    """Positives per candidate label in one file."""
     if layout.source == "list":
-        counts = dict(count_list_positives(rows.tag_sets))
+        return dict(count_list_positives(rows.tag_sets))
+    codes = code_matrix(rows.codes, len(rows.ids), len(layout.label_fields))  # [n, C]
+    positives = (codes == 1).sum(axis=0)
+    return {name: int(p) for name, p in zip(layout.label_fields, positives)}
+
+
+def _labelled_rows(rows: _Rows, layout: _Layout) -> int:
+    """Items of one file with at least one known label cell."""
+    if layout.source == "list":
+        return sum(1 for t in rows.tag_sets if t is not None)
+    codes = code_matrix(rows.codes, len(rows.ids), len(layout.label_fields))  # [n, C]
+    return int((codes >= 0).any(axis=1).sum()) if codes.size else 0
+
+
+def _label_space(rows: _Rows, layout: _Layout, plan: LabelPlan, test_table: Table | None) -> _Space:
+    """The label names a run learns: the spec's ``names``; else those of the data file; else, when
+    the data file holds no positive label at all (a cold start), those of the test file."""
+    counts = _counts(rows, layout)
+    cold = _labelled_rows(rows, layout) == 0
+    notes: list[str] = []
+    if cold and layout.label_note:
+        notes.append(layout.label_note + ": every item in it is unlabelled")
+    test: tuple[_Rows, _Layout] | None = None
+
+    def read_test() -> dict[str, int]:
+        nonlocal test
+        assert test_table is not None
+        test_layout = _test_layout(layout, list(layout.label_fields), test_table)
+        test = (_read(test_table, test_layout, None), test_layout)
+        return _counts(*test)
+
+    removed: list[str] = []
+    if plan.names:
+        known = counts
+        if test_table is not None and any(n not in counts for n in plan.names):
+            known = {**read_test(), **{k: v for k, v in counts.items() if v}}
+        names = select_labels(counts, plan, rows.path, known=known, notes=notes if cold else None)
+        return _Space(names, "named in the spec", len(names), [], notes, test)
+    if test_table is not None and not any(counts.values()):
+        test_counts = read_test()
+        names = select_labels(test_counts, plan, test_table.path, removed=removed)
+        origin = "found in the test file (the data file holds no labels)"
+        candidates = test_counts
     else:
-        codes = code_matrix(rows.codes, len(rows.ids), len(layout.label_fields))  # [n, C]
-        positives = (codes == 1).sum(axis=0)
-        counts = {name: int(p) for name, p in zip(layout.label_fields, positives)}
-    return select_labels(counts, plan, rows.path)
+        names = select_labels(counts, plan, rows.path, removed=removed)
+        origin, candidates = "found in the data file", counts
+    if layout.source == "list":
+        warning = misparsed_separator(candidates, layout.separator)
+        if warning:
+            notes.append(warning)
+    return _Space(names, origin, len(candidates), removed, notes, test)
 
 
 def _label_matrix(rows: _Rows, layout: _Layout, names: list[str]) -> np.ndarray:
@@ -282,7 +362,8 @@ def _label_matrix(rows: _Rows, layout: _Layout, names: list[str]) -> np.ndarray:
 # --- assembling -----------------------------------------------------------------------------
 
 
-def _assemble(parts: list[tuple[_Rows, np.ndarray]], names: list[str], data: DataPlan, plan: LabelPlan) -> Dataset:
+def _assemble(parts: list[tuple[_Rows, np.ndarray]], space: _Space, data: DataPlan, plan: LabelPlan) -> Dataset:
+    names = space.names
     ids = [i for rows, _ in parts for i in rows.ids]
     texts = [t for rows, _ in parts for t in rows.texts]
     origin = [(k, line) for k, (rows, _) in enumerate(parts) for line in rows.lines]
@@ -296,6 +377,8 @@ def _assemble(parts: list[tuple[_Rows, np.ndarray]], names: list[str], data: Dat
     from_test = np.asarray([origin[i][0] == 1 for i in keep], dtype=bool)
     test_idx, pool_idx = _split(len(keep), from_test, data)
     labels = np.ascontiguousarray(labels[sel])
+    _check_test_split(labels, test_idx, pool_idx, data)
+    warnings[:0] = space.notes
     _label_warnings(labels, names, test_idx, warnings)
     return Dataset(
         path=data.path,
@@ -309,6 +392,7 @@ def _assemble(parts: list[tuple[_Rows, np.ndarray]], names: list[str], data: Dat
         pool_idx=pool_idx,
         fingerprint=_fingerprint(data, plan, names),
         warnings=warnings,
+        notes=_start_notes(labels, test_idx, pool_idx, space, data),
     )
 
 
@@ -424,6 +508,8 @@ def _label_warnings(labels: np.ndarray, names: list[str], test_idx: np.ndarray, 
         shown = ", ".join(f"'{names[j]}'" for j in cols[:8])
         return shown + (f", … ({len(cols) - 8} more)" if len(cols) > 8 else "")
 
+    if not (labels[test_idx] >= 0).any():
+        return  # no test metrics at all: the start summary says so once
     none = np.flatnonzero(~(labels == 1).any(axis=0))
     if len(none):
         warnings.append(f"{len(none)} label(s) have no positive in the data; their metrics are undefined: {listing(none)}")
@@ -435,6 +521,47 @@ def _label_warnings(labels: np.ndarray, names: list[str], test_idx: np.ndarray, 
                 f"{len(in_test)} label(s) have no positive in the test split; their test metrics are undefined "
                 f"and left out of macro averages: {listing(in_test)}"
             )
+
+
+def _check_test_split(labels: np.ndarray, test_idx: np.ndarray, pool_idx: np.ndarray, data: DataPlan) -> None:
+    """A data file without any label cannot give a test split: its held-out items could be
+    neither scored nor asked. Refused before anything is asked (the spec can still change)."""
+    if data.test_path or not len(test_idx) or (labels >= 0).any():
+        return
+    raise DataError(
+        f"the data file holds no labels, so the {len(test_idx):,} items of its test split (test fraction "
+        f"{data.test_fraction:g}) could never be scored, and would never be asked either",
+        path=data.path,
+        code="D220",
+        hint="write test fraction 0 in the data block (no test metrics: the run shows estimates from the answers), "
+        'or give labelled test items: test file "FILE"',
+    )
+
+
+def _start_notes(labels: np.ndarray, test_idx: np.ndarray, pool_idx: np.ndarray, space: _Space, data: DataPlan) -> list[str]:
+    """What the run will work with, in three lines: labels, items, test metrics."""
+    n_labels = len(space.names)
+    text = f"labels: {n_labels:,} {space.origin}"
+    if space.candidates != n_labels and space.removed:
+        text += f", of {space.candidates:,} candidates ({'; '.join(space.removed)})"
+    lines = [text]
+    pool_known = int((labels[pool_idx] >= 0).any(axis=1).sum()) if len(pool_idx) else 0
+    test_known = int((labels[test_idx] >= 0).any(axis=1).sum()) if len(test_idx) else 0
+    pool = f"items: {len(pool_idx):,} in the pool ({pool_known:,} labelled"
+    pool += ": a cold start, every answer comes from the oracle)" if pool_known == 0 else ")"
+    if data.test_path:
+        test = f"{len(test_idx):,} in the test split from {Path(data.test_path).name} ({test_known:,} labelled)"
+    elif len(test_idx):
+        test = f"{len(test_idx):,} in the test split (test fraction {data.test_fraction:g}; {test_known:,} labelled)"
+    else:
+        test = "no test split"
+    lines.append(f"{pool}, {test}")
+    if test_known == 0:
+        lines.append(
+            "no labelled test items: alframe cannot report test metrics; after each round it shows estimates "
+            "from the answers instead (answers, positives found, the model's expected micro-F1 on the pool)"
+        )
+    return lines
 
 
 def _fingerprint(data: DataPlan, plan: LabelPlan, names: list[str]) -> str:

@@ -234,7 +234,7 @@ _FIELDS = [
     Field("data.id_field", "id FIELD", "the field holding each item's unique id", lambda v, c: v.value),  # type: ignore[union-attr]  # the grammar gives a Text here
     Field("data.text_fields", "text FIELD, ...", "text fields, joined with ' | ' for the encoder", _texts("text")),
     Field("data.numeric_fields", "numeric FIELD, ...", "numeric fields, standardised", _texts("numeric")),
-    Field("data.test_fraction", "test fraction F seed N", "share of items held out for evaluation", _real("test fraction", 0.0, 1.0, open_low=True, open_high=True), "test_fraction"),
+    Field("data.test_fraction", "test fraction F seed N", "share of items held out for evaluation (0: no test split)", _real("test fraction", 0.0, 1.0, open_high=True), "test_fraction"),
     Field("data.test_seed", "test fraction F seed N", "seed of the held-out split", _int("test seed", 0, MAX_SEED), "test_seed"),
     Field("data.test_path", 'test file "FILE"', "a separate test file instead of a fraction", lambda v, c: None),
     Field("data.limit", "limit N", "read only the first N rows (quick slices)", _int("limit", 1, 10**9), "limit"),

@@ -106,9 +106,14 @@ def test_blank_binary_label_is_never_zero(tmp_path: Path) -> None:
     assert err.hint and "?" in err.hint
 
 
-def test_missing_list_field_is_an_error(tmp_path: Path) -> None:
+def test_missing_list_field_is_unknown_never_no_labels(tmp_path: Path) -> None:
+    """Issue 10: a JSON object without the label field is an unlabelled item (every cell
+    unknown, -1), never one with no labels (0)."""
     path = jsonl_with(tmp_path, 5, tags=...)
-    check(load_error(path, tags_plan()), path, 5, "tags", "missing")
+    item = json.loads(path.read_text().splitlines()[4])["package"]
+    ds = load_dataset(data_plan(path, test_fraction=0.0), tags_plan())
+    assert (ds.labels[ds.index_of(item)] == -1).all()
+    assert (ds.labels[ds.index_of(ds.ids[0] if ds.ids[0] != item else ds.ids[1])] >= 0).all()
 
 
 def test_blank_list_cell_in_csv(tmp_path: Path) -> None:
@@ -118,11 +123,11 @@ def test_blank_list_cell_in_csv(tmp_path: Path) -> None:
     check(err, path, 3, "tags", "empty label list")
 
 
-def test_missing_binary_label_field_in_jsonl(tmp_path: Path) -> None:
+def test_missing_binary_label_field_in_jsonl_is_unknown(tmp_path: Path) -> None:
     path = tmp_path / "bin.jsonl"
     path.write_text('{"package": "a", "description": "x", "y": 1}\n{"package": "b", "description": "z"}\n')
-    err = load_error(path, columns_plan("y"), numeric_fields=())
-    check(err, path, 2, "y", "missing")
+    ds = load_dataset(data_plan(path, numeric_fields=(), test_fraction=0.0), columns_plan("y"))
+    assert ds.labels.tolist() == [[1], [-1]]
 
 
 # --- 9: values outside {0, 1} ---------------------------------------------------------------
