@@ -77,6 +77,7 @@ class Summary:
     run_dir: Path
     history: list[RoundRecord] = field(default_factory=list)
     interrupted: bool = False
+    waiting: bool = False  # stopped to wait for answers (oracle file): not finished
 
 
 INTERRUPTED = "interrupted; run the same command again to resume"
@@ -117,6 +118,7 @@ class Engine:
         self._timings: dict[str, float] = {}
         self._started = 0.0  # perf_counter at run(): loading and building count as the run's time
         self._warned: set[str] = set()
+        self._waiting = False  # the round waits for answers (``_waiting_for_answers``)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class Engine:
     def _announce(self, state: RunState) -> None:
         """What the user should know before the first round: data warnings, loggers left out,
         model notes, policy fallbacks, what the run folder noticed."""
+        for text in getattr(state.dataset, "notes", None) or []:
+            self.observer.message(text)
         for text in state.dataset.warnings:
             self.observer.message(f"warning: {text}")
         unusable = loggers.missing(self.plan.trainer.loggers)
@@ -215,7 +219,7 @@ class Engine:
             interrupted = True
             stop_reason = INTERRUPTED
         self._finished = True
-        if not interrupted and not (already and state.store.has_event(FINISHED_EVENT)):
+        if not interrupted and not self._waiting and not (already and state.store.has_event(FINISHED_EVENT)):
             # a run killed after its last round's commit, before this line, met its stop rule
             # but never said so: the rerun that finds it finished says it now
             self._record_finished(state, stop_reason, time.perf_counter() - self._started, resumed)
@@ -228,6 +232,7 @@ class Engine:
             run_dir=self.run_dir.path,
             history=state.history,
             interrupted=interrupted,
+            waiting=self._waiting,
         )
 
     @staticmethod
@@ -418,6 +423,7 @@ class Engine:
             return None
         path = self.run_dir.write_questions(state.round, pending, ds, state)
         where = getattr(state.oracle, "path", "the answers file")
+        self._waiting = True
         return self._finish_empty(
             state,
             f"waiting for {len(pending)} answer(s): fill in the value column of {path} "

@@ -23,7 +23,7 @@ from alframe.errors import AlframeError
 from alframe.fsutil import storage_error
 
 #: command modules under alframe/cli/, in --help order
-COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report", "answer", "export"]
+COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report", "answer", "status", "export"]
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
@@ -39,6 +39,7 @@ examples:
   alframe plugins                    installed plugins and the names they register
   alframe run specs/quickstart.al    run (or resume) the experiment
   alframe answer runs/NAME answers.csv   store a person's answers (and corrections) in a run
+  alframe status runs/NAME           where a run stands, and the command that continues it
   alframe export runs/NAME --predict --out predictions.csv   the model's labels for every item
 
 environment:

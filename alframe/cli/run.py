@@ -15,7 +15,15 @@ out. Everything is stored in the run folder (runs/<name>/ by default): run.db (e
 round and metric), metrics.csv, checkpoints, a copy of the spec and the plugin versions.
 
 Stop it any time (Ctrl-C): the same command resumes from the last completed round and never
-asks again for a label it already has."""
+asks again for a label it already has.
+
+Exit status: 0 the run ended (budget, target, rounds, pool); 75 it waits for answers (oracle
+file: fill in the questions file, then run the same command again); 130 stopped by Ctrl-C;
+2 spec, 3 data, 4 plugin, 5 run folder, 70 internal error (docs/running.md)."""
+
+#: ``alframe run`` stopped to wait for a person's answers (``oracle file``): not an error, not
+#: the end; sysexits' EX_TEMPFAIL, "try again later" — the same command continues
+EXIT_WAITING = 75
 
 EXAMPLE = """\
 examples:
@@ -82,6 +90,13 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     if summary.interrupted:
         terminal.console.print(resume, highlight=False)
         return 130
+    if summary.waiting:
+        terminal.console.print(
+            f"waiting for answers (exit {EXIT_WAITING}); then continue with: alframe run {args.spec}"
+            + (f" --out {args.out}" if args.out else ""),
+            highlight=False,
+        )
+        return EXIT_WAITING
     return 0
 
 
@@ -139,7 +154,22 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
         f"run folder {summary.run_dir}",
         highlight=False,
     )
+    estimate = summary.metrics.get("estimate") if isinstance(summary.metrics, dict) else None
+    if isinstance(estimate, dict):
+        terminal.console.print(estimate_text(estimate), highlight=False, soft_wrap=True)
     from alframe.health import curve_falls
 
     for fall in curve_falls(summary.history, names):
         terminal.console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)
+
+
+def estimate_text(estimate: dict[str, Any]) -> str:
+    """The cold start's line in place of test metrics (see docs/annotating.md)."""
+    f1 = estimate.get("expected_micro_f1")
+    f1_text = f"{f1:.3f}" if isinstance(f1, (int, float)) else "—"
+    return (
+        "no labelled test items: alframe cannot report test metrics. Estimates from the answers: "
+        f"{estimate.get('answers', 0):,} answers on {estimate.get('items', 0):,} items, "
+        f"{estimate.get('positives', 0):,} positive; the model's expected micro-F1 on the pool {f1_text} "
+        "(its belief about itself, not a measurement)"
+    )

@@ -1,0 +1,232 @@
+"""``alframe status RUN [--json]``: where a run stands, read-only.
+
+The run's round, the open round's questions answered and open, the budget left, the last
+metrics (or a cold start's estimates), whether it is running, waiting for answers, interrupted
+or finished, and the exact command that continues it. Everything comes from ``run.db``, opened
+read-only (``mode=ro``, as ``alframe report`` opens it): status takes no lock, writes nothing,
+and may be asked while a run goes on. Whether a run holds the folder is read from the kernel's
+lock table (``/proc/locks``), never by taking the lock.
+
+The ``--json`` object's keys are documented in docs/running.md ("Where a run stands").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Say where a run stands: its state (new, running, waiting for answers, interrupted, finished),
+the round, the round's questions answered and open, answers stored and budget left, the last
+test metrics (or, without labelled test items, the estimates from the answers), and the command
+that continues it. Reads run.db only: changes nothing, takes no lock, works while a run goes on."""
+
+EXAMPLE = """\
+examples:
+  alframe status runs/products
+  alframe status runs/products --json | jq .state
+"""
+
+#: the states a run folder can be in, in the order a run passes through them
+STATES = ("new", "running", "waiting", "interrupted", "finished")
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "status",
+        help="where a run stands, and the command that continues it",
+        description=DESCRIPTION,
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run", metavar="RUN", help="the run folder (runs/<run name>, or the --out of alframe run)")
+    p.add_argument("--json", action="store_true", help="one JSON object (keys in docs/running.md)")
+
+
+def execute(args: argparse.Namespace, terminal: Any) -> int:
+    info = run_status(Path(args.run))
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=False, allow_nan=False))
+        return 0
+    for line in status_lines(info):
+        terminal.console.print(line, highlight=False, soft_wrap=True)
+    return 0
+
+
+def run_status(folder: Path) -> dict[str, Any]:
+    """The status of the run in ``folder`` as a JSON-ready dict (see docs/running.md)."""
+    from alframe.errors import RunError
+    from alframe.store import FINISHED_EVENT
+
+    if not (folder / "run.db").is_file():
+        raise RunError(
+            f"{folder} is not a run folder (it has no run.db)",
+            code="R209",
+            hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
+        )
+    pid = _holder(folder)
+    store = _open_untouched(folder / "run.db", in_use=pid is not None)
+    try:
+        plan = json.loads(store.get_meta("plan") or "{}")
+        spec_path = store.get_meta("spec_path") or plan.get("spec_path") or "SPEC"
+        rounds = store.rounds()
+        events = store.events()
+        current = store.current_answers()
+        open_row = rounds[-1] if rounds and rounds[-1].status != "complete" else None
+        asked = store.queries(open_row.round) if open_row is not None else []
+    finally:
+        store.close()
+
+    complete = [r for r in rounds if r.status == "complete"]
+    answered_cells = {(a.item, a.label) for a in current}
+    answered_now = sum(1 for item, label, _, _ in asked if (item, label) in answered_cells)
+    budget = int((plan.get("query") or {}).get("budget") or 0)
+    metric_names = list((plan.get("evaluate") or {}).get("metrics") or [])
+    last = next((r for r in reversed(complete) if r.metrics), None)
+    metrics = {m: last.metrics.get(m) for m in metric_names} if last is not None else {}
+    estimate = last.metrics.get("estimate") if last is not None else None
+
+    finished = _last_event(events, FINISHED_EVENT)
+    stopped = _last_event(events, "stopped")
+    waiting_round = None
+    if stopped is not None and str(stopped.get("reason", "")).startswith("waiting for"):
+        waiting_round = stopped.get("round")
+
+    if pid is not None:
+        state = "running"
+    elif not rounds:
+        state = "new"
+    elif open_row is None and finished is not None and finished.get("rounds") == len(complete):
+        state = "finished"
+    elif open_row is not None and waiting_round == open_row.round and answered_now < len(asked):
+        state = "waiting"
+    else:
+        state = "interrupted"
+
+    command = f"alframe run {shlex.quote(str(spec_path))} --out {shlex.quote(str(folder))}"
+    oracle = plan.get("oracle") or {}
+    answers_file = dict(oracle.get("args") or []).get("path") if oracle.get("name") == "file" else None
+    questions = None
+    if open_row is not None:
+        found = folder / f"questions-round-{open_row.round:04d}.csv"
+        questions = str(found) if found.exists() else None
+    info: dict[str, Any] = {
+        "run": plan.get("name") or folder.name,
+        "folder": str(folder),
+        "state": state,
+        "round": open_row.round if open_row is not None else (complete[-1].round if complete else None),
+        "rounds_complete": len(complete),
+        "questions": {
+            "round": open_row.round if open_row is not None else None,
+            "asked": len(asked),
+            "answered": answered_now,
+            "open": len(asked) - answered_now,
+        },
+        "answers": len(answered_cells),
+        "items": len({item for item, _ in answered_cells}),
+        "budget": budget,
+        "budget_left": max(budget - len(answered_cells), 0),
+        "metrics_round": last.round if last is not None else None,
+        "metrics": metrics,
+        "estimate": estimate if isinstance(estimate, dict) else None,
+        "stop_reason": (finished or {}).get("stop_reason") if state == "finished" else
+        (stopped or {}).get("reason") if state == "waiting" else None,
+        "questions_file": questions if state == "waiting" else None,
+        "answers_file": answers_file,
+        "running_pid": pid,
+        "continue": None if state in ("finished", "running") else command,
+    }
+    return info
+
+
+def _open_untouched(db: Path, *, in_use: bool) -> Any:
+    """``run.db`` opened read-only without leaving a trace. A read-only SQLite connection to a WAL
+    database creates ``run.db-wal`` and ``run.db-shm`` when they are not there and cannot remove
+    them again; so when no run holds the folder and no ``-wal`` file exists (the last writer
+    closed cleanly: everything is in ``run.db``), the file is opened as immutable, which reads
+    it without those files or any lock. Otherwise (a run is writing, or one was killed and left
+    its ``-wal``) they exist already and a plain read-only connection reads through them."""
+    import sqlite3
+
+    from alframe.errors import RunError
+    from alframe.store import RunStore
+
+    wal = db.with_name(db.name + "-wal")
+    quiet = not in_use and not wal.exists()
+    uri = f"file:{db}?mode=ro" + ("&immutable=1" if quiet else "")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30.0)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("SELECT COUNT(*) FROM rounds").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise RunError(f"cannot read the run database {db}: {exc}", code="R101",
+                       hint="the file is not an alframe run database") from None
+    return RunStore(db, conn)
+
+
+def _last_event(events: list[tuple[float, str, str]], kind: str) -> dict[str, Any] | None:
+    for _, k, detail in reversed(events):
+        if k == kind:
+            try:
+                value = json.loads(detail)
+            except ValueError:
+                return {}
+            return value if isinstance(value, dict) else {}
+    return None
+
+
+def _holder(folder: Path) -> int | None:
+    """The pid of an ``alframe run`` (or ``answer``) holding the folder, from the kernel's lock
+    table; the lock is never taken, so status cannot get in a starting run's way."""
+    from alframe.fsutil import _flock_holder
+
+    return _flock_holder(folder)
+
+
+def status_lines(info: dict[str, Any]) -> list[str]:
+    """The plain-text status, one fact a line."""
+    from alframe.cli.progress import metric_text
+
+    q = info["questions"]
+    lines = [f"{info['run']}: {_state_text(info)}  ({info['folder']})"]
+    if info["round"] is not None:
+        lines.append(f"round {info['round']}; {info['rounds_complete']} round(s) complete")
+    if q["round"] is not None:
+        lines.append(f"round {q['round']} questions: {q['answered']:,} answered, {q['open']:,} open of {q['asked']:,}")
+    lines.append(
+        f"answers {info['answers']:,} on {info['items']:,} items; budget {info['budget']:,}, "
+        f"{info['budget_left']:,} left"
+    )
+    if info["metrics"] and any(v is not None for v in info["metrics"].values()):
+        shown = "  ".join(f"{m} {metric_text(info['metrics'], m)}" for m in info["metrics"])
+        lines.append(f"test metrics (round {info['metrics_round']}): {shown}")
+    if info["estimate"]:
+        from alframe.cli.run import estimate_text
+
+        lines.append(f"round {info['metrics_round']}: " + estimate_text(info["estimate"]))
+    if info["state"] == "waiting":
+        where = info["answers_file"] or "the answers file"
+        lines.append(
+            f"to answer: fill in the value column of {info['questions_file'] or 'the questions file'} and save it "
+            f"as (or append it to) {where}"
+        )
+    if info["continue"]:
+        lines.append(f"continue with: {info['continue']}")
+    return lines
+
+
+def _state_text(info: dict[str, Any]) -> str:
+    state = info["state"]
+    if state == "running":
+        return f"running (pid {info['running_pid']})"
+    if state == "new":
+        return "new: no round started yet"
+    if state == "waiting":
+        return f"waiting for {info['questions']['open']:,} answer(s)"
+    if state == "finished":
+        return f"finished: {info['stop_reason']}"
+    return "interrupted" + (f" in round {info['questions']['round']}" if info["questions"]["round"] is not None
+                            else " between rounds")

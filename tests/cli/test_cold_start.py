@@ -1,0 +1,165 @@
+"""Issue 10, items 1, 2 and 4: a labelling project from a catalogue without labels, end to end
+through the command line as a user runs it — ``alframe run`` (which waits for answers with
+exit 75), a scripted person filling in the questions file, ``alframe run`` again — and what
+``alframe status`` says at each step."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_specs import CATALOGUE
+
+from alframe.cli.main import main
+from alframe.cli.run import EXIT_WAITING
+
+MODEL = """\
+model { encoder hashed_bag(dim=16, buckets=2^12, ngrams=1..1)  trunk mlp(hidden=32) }
+train { epochs 2  batch 64  lr 0.01 }
+trainer { loggers [] }
+"""
+
+
+def _catalogue(n: int) -> list[dict[str, Any]]:
+    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line, _ in zip(f, range(n))]
+
+
+TRUTH = {str(r["package"]): set(r["tags"]) for r in _catalogue(400)}
+
+
+def _project(folder: Path, *, test_file: bool, labels: str, query: str) -> Path:
+    """A pool of 300 packages with no tags (the key left out of half, null in the other half),
+    optionally a labelled test file of 100 others, and a spec answered through a file."""
+    folder.mkdir(parents=True)
+    rows = _catalogue(400)
+    with open(folder / "pool.jsonl", "w", encoding="utf-8") as f:
+        for k, r in enumerate(rows[:300]):
+            r = dict(r)
+            if k % 2:
+                r["tags"] = None
+            else:
+                r.pop("tags")
+            f.write(json.dumps(r) + "\n")
+    if test_file:
+        with open(folder / "test.jsonl", "w", encoding="utf-8") as f:
+            for r in rows[300:]:
+                f.write(json.dumps(r) + "\n")
+    test = 'test file "test.jsonl"' if test_file else "test fraction 0"
+    spec = folder / "project.al"
+    spec.write_text(
+        f'run "project" seed 3\n'
+        f'data "pool.jsonl" {{ id package  text package, description  {test} }}\n'
+        f"{labels}\n{MODEL}query {{ {query} }}\n"
+        'oracle file(path="answers.csv")\n',
+        encoding="utf-8",
+    )
+    return spec
+
+
+def _answer(questions: Path, answers: Path) -> int:
+    """A person: fills in the value column of the round's questions, appending to the answers file."""
+    with open(questions, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    new = not answers.exists()
+    with open(answers, "a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["id", "label", "value"])
+        for r in rows:
+            w.writerow([r["id"], r["label"], "yes" if r["label"] in TRUTH[r["id"]] else "no"])
+    return len(rows)
+
+
+def _status(out: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    capsys.readouterr()
+    assert main(["status", str(out), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _run(spec: Path, out: Path) -> int:
+    return main(["--no-plugins", "run", str(spec), "--out", str(out), "--plain", "--no-report"])
+
+
+def test_cold_start_with_a_labelled_test_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _project(tmp_path / "p", test_file=True, labels='labels from "tags" { min_positives 5 }',
+                    query="seed 8 random  batch 6  budget 5000  rounds 2")
+    out, answers = tmp_path / "run", tmp_path / "p" / "answers.csv"
+
+    assert _run(spec, out) == EXIT_WAITING  # the seed round is asked: nothing to answer from yet
+    said = capsys.readouterr().out
+    assert "found in the test file (the data file holds no labels)" in said and "min_positives 5 removed" in said
+    assert "items: 300 in the pool (0 labelled: a cold start, every answer comes from the oracle), " \
+           "100 in the test split from test.jsonl (100 labelled)" in said
+    assert "waiting for answers (exit 75); then continue with: alframe run" in said
+    status = _status(out, capsys)
+    n_labels = int(said.split("labels: ")[1].split()[0])
+    assert status["state"] == "waiting" and status["round"] == 0 and status["rounds_complete"] == 0
+    assert status["questions"] == {"round": 0, "asked": 8 * n_labels, "answered": 0, "open": 8 * n_labels}
+    assert status["budget_left"] == 5000 and status["answers"] == 0 and status["metrics"] == {}
+    assert status["questions_file"] == str(out / "questions-round-0000.csv")
+    assert status["continue"] == f"alframe run {spec} --out {out}"
+
+    asked = _answer(out / "questions-round-0000.csv", answers)
+    assert _run(spec, out) == EXIT_WAITING  # round 0 answered and trained; round 1 asks
+    status = _status(out, capsys)
+    assert status["state"] == "waiting" and status["round"] == 1 and status["rounds_complete"] == 1
+    assert status["answers"] == asked and status["budget_left"] == 5000 - asked
+    assert status["metrics_round"] == 0 and status["metrics"]["micro_f1"] is not None  # a real test metric
+    assert status["estimate"] is None
+
+    _answer(out / "questions-round-0001.csv", answers)
+    assert _run(spec, out) == 0
+    status = _status(out, capsys)
+    assert status["state"] == "finished" and status["stop_reason"].startswith("round limit")
+    assert status["continue"] is None and status["questions"]["round"] is None
+    assert status["answers"] == asked + 6 * n_labels
+    import sqlite3
+
+    with sqlite3.connect(out / "run.db") as c:
+        (n, distinct, sources) = c.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT item || '/' || label), GROUP_CONCAT(DISTINCT source) FROM answers"
+        ).fetchone()
+        kinds = [k for (k,) in c.execute("SELECT kind FROM events")]
+    assert n == distinct == status["answers"] and sources == "file answers.csv"
+    assert kinds.count("finished") == 1  # waiting is not finishing
+
+
+def test_cold_start_without_a_test_split_shows_estimates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _project(tmp_path / "p", test_file=False,
+                    labels='labels from "tags" { names ["role::program", "interface::commandline", "devel::library"] }',
+                    query="seed 20 random  batch 10  budget 5000  rounds 1")
+    out, answers = tmp_path / "run", tmp_path / "p" / "answers.csv"
+    assert _run(spec, out) == EXIT_WAITING
+    said = capsys.readouterr().out
+    assert "labels: 3 named in the spec" in said and "no test split" in said
+    assert "no labelled test items: alframe cannot report test metrics" in said
+    assert _answer(out / "questions-round-0000.csv", answers) == 60
+    assert _run(spec, out) == 0
+    said = capsys.readouterr().out
+    assert "Estimates from the answers: 60 answers on 20 items" in said
+    status = _status(out, capsys)
+    assert status["state"] == "finished" and set(status["metrics"]) == {"micro_f1", "macro_f1", "macro_ap"}
+    assert all(v is None for v in status["metrics"].values())  # nothing to measure them on
+    est = status["estimate"]
+    assert est["answers"] == 60 and est["items"] == 20 and 0 <= est["positives"] <= 60
+    assert 0.0 < est["expected_micro_f1"] <= 1.0 and est["pool_items"] == 300
+    assert main(["status", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "finished: round limit reached" in text and "expected micro-F1 on the pool" in text
+
+
+def test_a_simulated_run_on_an_unlabelled_pool_says_it_needs_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _project(tmp_path / "p", test_file=True, labels='labels from "tags" { min_positives 5 }',
+                    query="seed 8 random  batch 6  budget 5000  rounds 2")
+    spec.write_text(spec.read_text().replace('oracle file(path="answers.csv")', "oracle simulated"))
+    assert _run(spec, tmp_path / "run") == 3
+    err = capsys.readouterr().err
+    assert "error[D221]: oracle simulated answers from the pool's labels, but no pool item has any" in err
+    assert "oracle file" in err and "oracle prompt" in err
