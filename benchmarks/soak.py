@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out, ignore_errors=True)
         acknowledged: list[fh.Snapshot] = []
         fell: list[str] = []
+        problems: list[str] = []
         for _ in range(min(args.per_run, args.kills - kills)):
             attempt = fh.run_killed_at_random(spec, out, site, rng.uniform(0.0, span))
             if not attempt.killed:
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not fell:
                     span = max(min(span, 0.9 * (attempt.seconds - attempt.opened)), 0.5)
                 if attempt.returncode != 0:
-                    mismatched.append((runs, [f"exit {attempt.returncode}: {attempt.output[-400:]}"]))
+                    problems.append(f"exit {attempt.returncode}: {attempt.output[-400:]}")
                 break
             kills += 1
             place = fh.where(out)
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             fell.append(place)
             acknowledged.append(fh.check_after_kill(out))
         final = fh.run_once(spec, out, site)
-        problems = [f"final run: exit {final.returncode}: {final.output[-400:]}"] if final.returncode else []
+        if final.returncode:
+            problems.append(f"final run: exit {final.returncode}: {final.output[-400:]}")
         problems += fh.differences(out, ref, acknowledged)
         if problems:
             mismatched.append((runs, problems))

@@ -112,6 +112,27 @@ def test_a_run_killed_at_every_stage_in_turn_is_the_run_never_killed(harness: Ha
     assert harness.kill_and_resume(tmp_path / "run", chain) == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lost", ["last", "all"])
+def test_a_lost_checkpoint_is_retrained_to_the_same_model(harness: Harness, tmp_path: Path, lost: str) -> None:
+    """Killed with round 2's checkpoint written but the round not committed; then the last
+    complete round's checkpoint (or every one) is lost: the resume retrains the rounds from
+    the stored labels, each with its seed, warm start included, and goes on as if nothing
+    happened."""
+    out = tmp_path / "run"
+    attempt = run_once(harness.spec, out, harness.site, kill="should_stop:2")
+    assert attempt.killed
+    acknowledged = [check_after_kill(out)]
+    kept = sorted((out / "checkpoints").glob("round-*.ckpt"))
+    assert [p.name for p in kept] == ["round-0001.ckpt", "round-0002.ckpt"]
+    for p in kept if lost == "all" else kept[:1]:
+        p.unlink()
+    done = run_once(harness.spec, out, harness.site)
+    assert done.returncode == 0, done.output
+    assert "retraining rounds 0..1 from the stored labels" in done.output
+    assert differences(out, harness.reference, acknowledged) == []
+
+
 # -- alframe answer ------------------------------------------------------------------------------
 
 #: ``alframe answer`` in a process that SIGKILLs itself at one moment of storing the answers:
