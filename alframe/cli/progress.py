@@ -10,17 +10,21 @@ is off; training progress arrives through a Lightning callback (rich allows one 
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 import pytorch_lightning as pl
+from rich.columns import Columns
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from alframe.cli.fit import with_separators
 from alframe.engine import Observer
 from alframe.health import MIN_ROUNDS, Fall, curve_falls, ongoing
 from alframe.state import RoundRecord, RunState
@@ -73,31 +77,94 @@ def falling_now(state: RunState) -> list[Fall]:
 
 
 class _Estimate:
-    """Rounds left and time left from the budget and the rounds so far."""
+    """Rounds left and time left, from the measured cost of the rounds so far.
+
+    A round's cost grows with the answers it trains on, so the seconds of the query rounds
+    (round 0 has no pool to score and is left out once a query round is measured) are fitted
+    as ``a + b × answers`` (least squares, neither term negative) and summed over the rounds the
+    budget, the round limit and the measured answers per round still leave. After round 0
+    alone the figure is a lower bound (shown with ``≥``).
+    """
 
     def __init__(self) -> None:
-        self.round_seconds: list[float] = []
+        self.costs: list[tuple[int, int, float]] = []  # (round, answers after it, seconds)
 
-    def rounds_total(self, state: RunState) -> int | None:
-        """Rounds the run will have in all, judged from the labels the finished rounds used."""
-        q = state.plan.query
+    def add(self, record: RoundRecord, seconds: float) -> None:
+        self.costs.append((record.round, record.labels_used, seconds))
+
+    def step(self, state: RunState) -> float | None:
+        """Answers a query round adds: measured when a query round was, else from the plan."""
         done = state.history
         if not done:
-            return q.rounds
-        used = done[-1].labels_used
-        per_round = used / len(done) if len(done) < 2 else (used - done[0].labels_used) / (len(done) - 1)
-        left = max(0, q.budget - used)
-        total = len(done) + int(-(-left // max(1.0, per_round)))
-        if q.rounds is not None:
-            total = min(total, q.rounds)
-        return total
-
-    def time_left(self, state: RunState) -> float | None:
-        total = self.rounds_total(state)
-        if total is None or not self.round_seconds:
             return None
-        recent = self.round_seconds[-3:]
-        return (total - len(state.history)) * sum(recent) / len(recent)
+        if len(done) >= 2:
+            return max(1.0, (done[-1].labels_used - done[0].labels_used) / (len(done) - 1))
+        q = state.plan.query
+        if q.unit == "cell":
+            return float(max(1, q.batch))
+        per_item = done[0].labels_used / max(1, done[0].items_touched)
+        return max(1.0, q.batch * per_item)
+
+    def future(self, state: RunState) -> list[int]:
+        """The answers each remaining round will have after it (empty when none is left)."""
+        done = state.history
+        if not done or done[-1].stop_reason:
+            return []
+        q = state.plan.query
+        step = self.step(state) or 1.0
+        used = done[-1].labels_used
+        out: list[int] = []
+        limit = None if q.rounds is None else max(0, q.rounds - len(done))
+        # an item is asked whole: the run stops when the rest of the budget cannot pay one more
+        cost = 1.0 if q.unit == "cell" else done[-1].labels_used / max(1, done[-1].items_touched)
+        while q.budget - used >= cost and (limit is None or len(out) < limit) and len(out) < 100_000:
+            used = int(min(q.budget, used + step))
+            out.append(used)
+        return out
+
+    def rounds_total(self, state: RunState) -> int | None:
+        """Rounds the run will have in all (None before round 0 is done)."""
+        if not state.history:
+            return state.plan.query.rounds
+        return len(state.history) + len(self.future(state))
+
+    def _model(self) -> tuple[float, float] | None:
+        pts = [(float(n), t) for r, n, t in self.costs if r > 0] or [(float(n), t) for _, n, t in self.costs]
+        if not pts:
+            return None
+        if len({n for n, _ in pts}) < 2:
+            return sum(t for _, t in pts) / len(pts), 0.0
+        mx = sum(n for n, _ in pts) / len(pts)
+        my = sum(t for _, t in pts) / len(pts)
+        sxx = sum((n - mx) ** 2 for n, _ in pts)
+        b = sum((n - mx) * (t - my) for n, t in pts) / sxx
+        a = my - b * mx
+        if b < 0:
+            return my, 0.0
+        if a < 0:
+            return 0.0, sum(n * t for n, t in pts) / sum(n * n for n, _ in pts)
+        return a, b
+
+    def time_left(self, state: RunState, elapsed_in_round: float = 0.0) -> float | None:
+        model = self._model()
+        if model is None:
+            return None
+        a, b = model
+        costs = [a + b * n for n in self.future(state)]
+        if not costs:
+            return 0.0
+        # the round under way counts down to nothing, the rounds after it stay whole
+        return max(0.0, costs[0] - elapsed_in_round) + sum(costs[1:])
+
+    def lower_bound(self) -> bool:
+        """Only round 0 measured: later rounds also score the pool, and grow."""
+        return not any(r > 0 for r, _, _ in self.costs)
+
+
+def eta_text(seconds: float | None, lower: bool) -> str:
+    if seconds is None:
+        return "–"
+    return ("≥ " if lower else "~") + fmt_seconds(seconds)
 
 
 class _EpochFeed(pl.Callback):
@@ -109,6 +176,94 @@ class _EpochFeed(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.view.epoch = (trainer.current_epoch + 1, trainer.max_epochs or 0)
         self.view.refresh()
+
+
+class quiet_terminal:
+    """While a live view is drawn: the terminal does not echo ``^C`` (two characters typed over
+    the panel's last line, which pushed the screen up a line and drew the top border twice), and
+    third-party warnings that are not the user's business stay off the screen (Lightning's "the
+    logs directory exists and is not empty" when a round is redone on resume: the folder is the
+    run's own)."""
+
+    IGNORED = (
+        r".*[Ee]xperiment logs directory .* exists and is not empty.*",
+        r".*Checkpoint directory .* exists and is not empty.*",
+        r".*exists and is not empty\..*",
+    )
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+        self._saved: Any = None
+        self._warnings: Any = None
+
+    def __enter__(self) -> quiet_terminal:
+        import warnings
+
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        for pattern in self.IGNORED:
+            warnings.filterwarnings("ignore", message=pattern)
+        try:
+            import sys
+            import termios
+
+            fd = (self.stream or sys.stdin).fileno()
+            if os.isatty(fd):
+                attrs = termios.tcgetattr(fd)
+                self._saved = (fd, list(attrs))
+                attrs[3] &= ~termios.ECHOCTL
+                termios.tcsetattr(fd, termios.TCSANOW, attrs)
+        except (ImportError, AttributeError, OSError, ValueError):
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._saved is not None:
+            import termios
+
+            fd, attrs = self._saved
+            try:
+                termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            except (OSError, termios.error):
+                pass
+        if self._warnings is not None:
+            self._warnings.__exit__(*exc)
+
+
+def quiet_warnings() -> Any:
+    """The warning filters of :class:`quiet_terminal` alone (plain output keeps the terminal)."""
+    import warnings
+
+    ctx = warnings.catch_warnings()
+
+    class _Quiet:
+        def __enter__(self) -> None:
+            ctx.__enter__()
+            for pattern in quiet_terminal.IGNORED:
+                warnings.filterwarnings("ignore", message=pattern)
+
+        def __exit__(self, *exc: Any) -> None:
+            ctx.__exit__(*exc)
+
+    return _Quiet()
+
+
+def answers_bar(console: Console, used: int, budget: int, items: int) -> Progress:
+    """``answers ━━━━╸   1,860 / 4,000   items 60``: the bar takes the room the numbers leave."""
+    bar = Progress(
+        TextColumn("answers"), BarColumn(bar_width=None),
+        TextColumn("{task.completed:,.0f} / {task.total:,.0f}"),
+        TextColumn(f"items {items:,}"),
+        console=console, expand=True,
+    )
+    bar.add_task("answers", total=budget, completed=min(used, budget))
+    return bar
+
+
+def stage_columns(timings: dict[str, float]) -> Columns:
+    """Seconds per stage as ``score 0.12`` pairs that flow onto more lines when narrow."""
+    shown = [s for s in STAGES if s in timings]
+    return Columns([Text.assemble((s, "dim"), f" {timings[s]:,.2f}") for s in shown], padding=(0, 3))
 
 
 class LiveProgress(Observer):
@@ -124,14 +279,19 @@ class LiveProgress(Observer):
         self.estimate = _Estimate()
         self.notes: list[str] = []
         self.finished: str | None = None
+        self.quiet = quiet_terminal()
         self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
 
     def __enter__(self) -> LiveProgress:
+        self.quiet.__enter__()
         self.live.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.live.__exit__(*exc)
+        try:
+            self.live.__exit__(*exc)
+        finally:
+            self.quiet.__exit__(*exc)
 
     def train_callbacks(self) -> list[pl.Callback]:
         return [_EpochFeed(self)]
@@ -159,9 +319,10 @@ class LiveProgress(Observer):
 
     def round_finished(self, state: RunState, record: RoundRecord) -> None:
         now = time.perf_counter()
-        self.estimate.round_seconds.append(now - self.round_started_at)
+        self.estimate.add(record, now - self.round_started_at)
         self.round_started_at = now
         self.finished = record.stop_reason
+        self.notes = [n for n in self.notes if not n.startswith("retraining rounds")]
         self.refresh()
 
     def message(self, text: str) -> None:
@@ -176,56 +337,46 @@ class LiveProgress(Observer):
             stage = f"{self.stage} …" if self.stage else "starting …"
             return Panel(Text(f"preparing: {stage}"), title="alframe", border_style="cyan")
         q = state.plan.query
+        # rounds are numbered from 0, as in the tables and the plain log
+        shown = state.history[-1].round if self.finished and state.history else state.round
         total = self.estimate.rounds_total(state)
+        last = None if total is None else max(total - 1, shown)
         head = Text.assemble(
-            ("round ", "dim"), (f"{state.round + 1}", "bold"),
-            ("" if total is None else f" of ~{max(total, state.round + 1)}", "dim"),
-            ("   policy ", "dim"), (str(q.policy), "bold cyan"),
+            ("round ", "dim"), (f"{shown}", "bold"),
+            ("" if last is None or self.finished else f" (last ~{last})", "dim"),
             ("   unit ", "dim"), (q.unit, "bold"),
+            ("   policy ", "dim"), (str(q.policy), "bold cyan"),
         )
-        bar = Progress(
-            TextColumn("labels"), BarColumn(bar_width=40),
-            TextColumn("{task.completed:,.0f} / {task.total:,.0f}"),
-            TextColumn(f"  items {state.items_touched:,}"),
-            console=self.console,
-        )
-        bar.add_task("labels", total=q.budget, completed=min(state.labels_used, q.budget))
+        bar = answers_bar(self.console, state.labels_used, q.budget, state.items_touched)
         if self.stage:
             took = time.perf_counter() - self.stage_started_at
             extra = f"  epoch {self.epoch[0]}/{self.epoch[1]}" if self.stage == "train" and self.epoch else ""
             stage_line = Text.assemble(("stage ", "dim"), (self.stage, "bold yellow"), f"  {fmt_seconds(took)}{extra}")
         else:
             stage_line = Text("stage –", style="dim")
-        eta = self.estimate.time_left(state)
         if self.finished:
-            stage_line = Text.assemble(("finished: ", "bold green"), self.finished)
-        elif eta is not None:
-            stage_line.append(f"     time left ~{fmt_seconds(eta)}", style="dim")
-        parts: list[Any] = [head, bar, stage_line, self._metrics_table(state), self._timing_table(state)]
+            stage_line = Text.assemble(("finished: ", "bold green"), with_separators(self.finished))
+        else:
+            eta = self.estimate.time_left(state, time.perf_counter() - self.round_started_at)
+            if eta is not None:
+                stage_line.append(f"     time left {eta_text(eta, self.estimate.lower_bound())}", style="dim")
+        parts: list[Any] = [head, bar, stage_line, self._metrics_table(state)]
+        if state.history:
+            parts += [Text("seconds per stage (last round)", style="dim"), stage_columns(state.history[-1].timings)]
         parts.extend(Text(f"warning: {f.text()}", style="bold yellow") for f in falling_now(state))
         parts.extend(Text(n, style="dim") for n in self.notes)
-        return Panel(Group(*parts), title=f"alframe run [bold]{state.plan.name}[/]", border_style="cyan")
+        return Panel(Group(*parts), title=f"alframe run [bold]{escape(state.plan.name)}[/]", border_style="cyan")
 
     def _metrics_table(self, state: RunState) -> Table:
         t = Table(box=None, padding=(0, 2), show_edge=False)
-        t.add_column("metric", style="dim")
-        t.add_column("last", justify="right")
-        t.add_column("trend")
+        t.add_column("metric", style="dim", overflow="fold")
+        t.add_column("last", justify="right", no_wrap=True)
+        t.add_column("trend", overflow="crop", no_wrap=True)
         evaluated = [r.metrics for r in state.history if r.metrics]
         for name in metric_names(state):
             values = [m.get(name) for m in evaluated]
             last = evaluated[-1] if evaluated else {}
-            t.add_row(name, metric_text(last, name), sparkline(values))  # type: ignore[arg-type]
-        return t
-
-    def _timing_table(self, state: RunState) -> Table:
-        t = Table(box=None, padding=(0, 2), show_edge=False, title="seconds per stage (last round)", title_justify="left", title_style="dim")
-        last = state.history[-1].timings if state.history else {}
-        shown = [s for s in STAGES if s in last]
-        for s in shown:
-            t.add_column(s, justify="right")
-        if shown:
-            t.add_row(*[f"{last[s]:.2f}" for s in shown])
+            t.add_row(name, metric_text(last, name), sparkline(values[-40:]))  # type: ignore[arg-type]
         return t
 
 
@@ -236,12 +387,14 @@ class PlainProgress(Observer):
         self.console = console
         self.estimate = _Estimate()
         self.round_started_at = time.perf_counter()
+        self.quiet = quiet_warnings()
 
     def __enter__(self) -> PlainProgress:
+        self.quiet.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        return None
+        self.quiet.__exit__(*exc)
 
     def train_callbacks(self) -> list[pl.Callback]:
         return []
@@ -253,15 +406,15 @@ class PlainProgress(Observer):
 
     def round_finished(self, state: RunState, record: RoundRecord) -> None:
         now = time.perf_counter()
-        self.estimate.round_seconds.append(now - self.round_started_at)
+        self.estimate.add(record, now - self.round_started_at)
         self.round_started_at = now
         q = state.plan.query
         metrics = "  ".join(f"{m} {metric_text(record.metrics, m)}" for m in metric_names(state))
         stages = " ".join(f"{k} {v:.1f}s" for k, v in record.timings.items() if v >= 0.05)
-        eta = self.estimate.time_left(state)
+        eta = None if record.stop_reason else self.estimate.time_left(state)
         self.console.print(
-            f"round {record.round:>3} | labels {record.labels_used}/{q.budget} items {record.items_touched} "
-            f"| {metrics} | {stages}" + (f" | left ~{fmt_seconds(eta)}" if eta is not None else ""),
+            f"round {record.round:>3} | answers {record.labels_used:,}/{q.budget:,} items {record.items_touched:,} "
+            f"| {metrics} | {stages}" + (f" | left {eta_text(eta, self.estimate.lower_bound())}" if eta is not None else ""),
             highlight=False,
             soft_wrap=True,
         )

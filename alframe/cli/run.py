@@ -6,8 +6,6 @@ import argparse
 import signal
 from typing import Any
 
-from rich.table import Table
-
 DESCRIPTION = """\
 Run the experiment a spec describes, round after round: choose the seed set, train, score the
 pool, ask the oracle, and repeat until the budget is spent, a target is reached or the pool runs
@@ -128,29 +126,30 @@ class _AfterStop:
 
 
 def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
+    """The end-of-run table: one row per round (numbered from 0, as everywhere), never a number
+    cut: at 80 columns the columns that do not fit go to a second table with the round again."""
+    from alframe.cli.fit import print_fitted, with_separators
     from alframe.cli.progress import metric_text
 
-    t = Table(title=f"{plan.name}: {summary.stop_reason}", title_justify="left", show_edge=False)
-    t.add_column("round", justify="right")
-    t.add_column("labels", justify="right")
-    t.add_column("items", justify="right")
+    console = terminal.console
     names = list(plan.evaluate.metrics)
-    for m in names:
-        t.add_column(m, justify="right")
-    t.add_column("train s", justify="right")
-    t.add_column("round s", justify="right")
-    for r in summary.history:
-        t.add_row(
+    columns = ["round", "answers", "items", *names, "train s", "round s"]
+    rows = [
+        [
             str(r.round),
             f"{r.labels_used:,}",
             f"{r.items_touched:,}",
             *[metric_text(r.metrics, m) for m in names],
-            f"{r.timings.get('train', 0.0):.1f}",
-            f"{sum(r.timings.values()):.1f}",
-        )
-    terminal.console.print(t)
-    terminal.console.print(
-        f"labels used {summary.labels_used:,} of {plan.query.budget:,} on {summary.items_touched:,} items; "
+            f"{r.timings.get('train', 0.0):,.1f}",
+            f"{sum(r.timings.values()):,.1f}",
+        ]
+        for r in summary.history
+    ]
+    wide = None if console.is_terminal else 400  # a log is read as wide as it needs
+    print_fitted(console, columns, rows, title=f"{plan.name}: {with_separators(str(summary.stop_reason))}",
+                 width=wide, key_justify="right")
+    console.print(
+        f"answered cells {summary.labels_used:,} of a budget of {plan.query.budget:,}, on {summary.items_touched:,} items; "
         f"run folder {summary.run_dir}",
         highlight=False,
     )
@@ -160,7 +159,7 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
     from alframe.health import curve_falls
 
     for fall in curve_falls(summary.history, names):
-        terminal.console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)
+        console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)
 
 
 def estimate_text(estimate: dict[str, Any]) -> str:

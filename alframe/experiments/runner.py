@@ -70,7 +70,7 @@ def run_grid(exp: Experiment, plugins: Plugins, observer: GridObserver | None = 
             status[v.name] = {"status": "done" if state == "complete" else state, **info}
             shown[v.name] = status[v.name]["status"]
             if state != "waiting":
-                details[v.name] = f"{info.get('rounds', 0)} rounds, {info.get('labels', 0):,} labels"
+                details[v.name] = f"{info.get('rounds', 0)} rounds, {info.get('labels', 0):,} answers"
         write_experiment(exp, status)
         observer.grid_started(shown, details)
         try:
@@ -127,5 +127,5 @@ def _run_variant(
         observer.variant_finished(v, "interrupted", f"{summary.rounds} rounds")
         return Outcome(v, "interrupted", summary, seconds)
     status[v.name] = {"status": "done", **info}
-    observer.variant_finished(v, "done", f"{summary.rounds} rounds, {summary.labels_used:,} labels; {summary.stop_reason}")
+    observer.variant_finished(v, "done", f"{summary.rounds} rounds, {summary.labels_used:,} answers; {summary.stop_reason}")
     return Outcome(v, "done", summary, seconds)

@@ -53,5 +53,5 @@ def test_plain_view_prints_run_and_round_lines(tmp_path: Path) -> None:
     assert "alframe view: 2 runs (0 already complete)" in text
     assert "[1/2] policy=random/repeat-1: started" in text
     assert "[2/2] policy=uncertainty/repeat-1: started" in text
-    assert "round   0 | labels" in text
+    assert "round   0 | answers" in text
     assert "policy=uncertainty/repeat-1: done" in text
