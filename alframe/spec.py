@@ -106,6 +106,13 @@ class DataSpec(Node):
 
 
 @dataclass(frozen=True)
+class NamesFile(Node):
+    """``names file "labels.txt"``: the label names, one a line, in a file beside the spec."""
+
+    path: Text
+
+
+@dataclass(frozen=True)
 class LabelsSpec(Node):
     source: str  # "list" | "columns"
     column: Text | None = None
@@ -115,7 +122,7 @@ class LabelsSpec(Node):
     max_labels: Number | None = None
     include: tuple[Text, ...] = ()
     exclude: tuple[Text, ...] = ()
-    names: tuple[Text, ...] = ()
+    names: tuple[Text, ...] | NamesFile = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from alframe.lang import paths
 from alframe.lang import values as V
 from alframe.lang.fields import FIELDS, LOWER_IS_BETTER, VARY_KEYS, run_name_problem
 from alframe.lang.values import Context, SpecErrorGroup
-from alframe.spec import CodeRef, ListValue, Name, Spec, Text
+from alframe.spec import CodeRef, ListValue, Name, NamesFile, Spec, Text
 
 _FORMATS_BY_SUFFIX = {
     ".csv": "csv",
@@ -200,6 +200,52 @@ def _format_of(b: Builder, node: Text) -> str | None:
     return None
 
 
+#: a label file is a list of names, not data: a few MB at most
+MAX_NAMES_FILE = 1 << 20
+
+
+def _names_of(b: Builder, names: tuple[Text, ...] | NamesFile) -> tuple[Text, ...]:
+    """The spec's label names: the list written in it, or those of ``names file "F"`` (one a
+    line, UTF-8; blank lines and lines starting with ``#`` are skipped), read when the spec is
+    compiled, so the plan holds the names themselves and a changed file is a changed spec."""
+    if not isinstance(names, NamesFile):
+        return names
+    node = names.path
+    try:
+        path = paths.confine(node.value, node, b.ctx.spec_dir, b.ctx.root)
+    except SpecError as exc:
+        b.fail(exc)
+        return ()
+    from alframe.fsutil import NotRegularFile, read_regular
+
+    problem = None
+    try:
+        raw = read_regular(path, MAX_NAMES_FILE + 1)
+        if len(raw) > MAX_NAMES_FILE:
+            problem = f"it is larger than {MAX_NAMES_FILE:,} bytes"
+        else:
+            text = raw.decode("utf-8-sig")
+    except NotRegularFile as exc:
+        problem = str(exc)
+    except FileNotFoundError:
+        problem = "no such file"
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    except UnicodeDecodeError as exc:
+        problem = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8"
+    if problem is not None:
+        b.fail(SpecError(f"cannot read the label file '{node.value}': {problem}", code="E506", pos=node.pos,
+                         hint="one label name a line, UTF-8, in the spec's folder (or under --data-root)"))
+        return ()
+    found = tuple(
+        Text(line.strip(), pos=node.pos) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+    if not found:
+        b.fail(SpecError(f"the label file '{node.value}' holds no label name", code="E311", pos=node.pos,
+                         hint="one label name a line; lines starting with # are comments"))
+    return found
+
+
 def _labels(b: Builder, spec: Spec) -> P.LabelPlan:
     lab = spec.labels
     if lab is None:
@@ -215,7 +261,7 @@ def _labels(b: Builder, spec: Spec) -> P.LabelPlan:
         max_labels=b.take("labels.max_labels", lab.max_labels, None),
         include=b.take("labels.include", lab.include or None, ()),
         exclude=b.take("labels.exclude", lab.exclude or None, ()),
-        names=b.take("labels.names", lab.names or None, ()),
+        names=b.take("labels.names", _names_of(b, lab.names) or None, ()),
     )
     if lab.source == "columns" and not lab.columns:
         b.fail(SpecError("labels columns needs at least one column name or glob", code="E311", pos=lab.pos))

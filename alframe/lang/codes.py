@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "E503": "symbolic link leads outside the root",
     "E504": "unknown data format",
     "E505": "cannot read the spec file",
+    "E506": "cannot read the label file",
     # limits
     "E601": "file too large",
     "E602": "nesting too deep",

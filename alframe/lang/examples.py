@@ -67,6 +67,8 @@ EXAMPLES: list[Example] = [
     ),
     Example("E504", 'data "items.txt" { id sku }  labels from "tags"\nquery { budget 1000 }\n'),
     Example("E505", "", special="missing", note="`alframe check spec.al` where there is no such file"),
+    Example("E506", 'data "items.jsonl" { id sku  text title }\nlabels from "tags" { names file "labels.txt" }\n'
+            "query { budget 1000 }\n", note="`labels.txt` is not beside the spec"),
     Example("E601", "", special="huge", note="A 50 MB file"),
     Example("E602", HEAD + "query { budget 1000 }\nvary policy " + "[" * 40 + "]" * 40 + "\n"),
     Example("E603", HEAD + "query { budget 1000 }\nseed " + "9" * 60 + "\n"),

@@ -246,7 +246,7 @@ _FIELDS = [
     Field("labels.max_labels", "max_labels N", "keep the N most frequent labels", _int("max_labels", 1, 10**6), "max_labels"),
     Field("labels.include", 'include ["GLOB", ...]', "keep only labels matching a glob", _texts("include")),
     Field("labels.exclude", 'exclude ["GLOB", ...]', "drop labels matching a glob", _texts("exclude")),
-    Field("labels.names", 'names ["LABEL", ...]', "exactly these labels", _texts("names")),
+    Field("labels.names", 'names ["LABEL", ...]|file "F"', "exactly these labels (a file: one a line)", _texts("names")),
     # model
     Field("model.encoder", "encoder NAME(ARGS)", "turns an item's fields into a vector", _call("encoder", "model.encoder"), "encoder"),
     Field("model.trunk", "trunk NAME(ARGS)", "shared layers between encoder and heads", _call("trunk", "model.trunk"), "trunk"),

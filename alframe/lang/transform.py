@@ -32,6 +32,7 @@ from alframe.spec import (
     ListValue,
     ModelSpec,
     Name,
+    NamesFile,
     Number,
     QuerySpec,
     Range,
@@ -330,6 +331,11 @@ class SpecTransformer(Transformer[Token, Spec]):
     include = _simple("include")
     exclude = _simple("exclude")
     names = _simple("names")
+
+    def names_file(self, meta: Meta, c: builtins.list[Token]) -> _Item:
+        # the same statement as ``names [...]``: giving both is "names given twice" (E401)
+        return self._item("names", "names", NamesFile(path=self._text(c[0]), pos=_meta_pos(meta)), meta)
+
     # model
     encoder = _simple("encoder")
     trunk = _simple("trunk")

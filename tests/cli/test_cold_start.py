@@ -130,9 +130,9 @@ def test_cold_start_with_a_labelled_test_file(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_cold_start_without_a_test_split_shows_estimates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = _project(tmp_path / "p", test_file=False,
-                    labels='labels from "tags" { names ["role::program", "interface::commandline", "devel::library"] }',
+    spec = _project(tmp_path / "p", test_file=False, labels='labels from "tags" { names file "labels.txt" }',
                     query="seed 20 random  batch 10  budget 5000  rounds 1")
+    (tmp_path / "p" / "labels.txt").write_text("# a label file\nrole::program\ninterface::commandline\ndevel::library\n")
     out, answers = tmp_path / "run", tmp_path / "p" / "answers.csv"
     assert _run(spec, out) == EXIT_WAITING
     said = capsys.readouterr().out
