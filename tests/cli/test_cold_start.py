@@ -163,3 +163,35 @@ def test_a_simulated_run_on_an_unlabelled_pool_says_it_needs_labels(
     err = capsys.readouterr().err
     assert "error[D221]: oracle simulated answers from the pool's labels, but no pool item has any" in err
     assert "oracle file" in err and "oracle prompt" in err
+
+
+def test_cold_start_with_oracle_prompt_piped(tmp_path: Path) -> None:
+    """The same project answered line by line in the terminal (piped, as a script would):
+    the seed round is asked with no model yet, every answer is committed, the model trains."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from engine_specs import REPO
+
+    spec = _project(tmp_path / "p", test_file=True, labels='labels from "tags" { names file "labels.txt" }',
+                    query="seed 4 random  batch 3  budget 5000  rounds 2")
+    (tmp_path / "p" / "labels.txt").write_text("role::program\ninterface::commandline\n")
+    spec.write_text(spec.read_text().replace('oracle file(path="answers.csv")', "oracle prompt"))
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")}
+    env["PYTHONPATH"] = str(REPO)
+    replies = "".join("y\n" if k % 3 else "n\n" for k in range(14))  # 4 + 3 items, 2 labels each
+    proc = subprocess.run(
+        [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "run", str(spec), "--out", str(out), "--plain",
+         "--no-report"],
+        input=replies, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "labels: 2 named in the spec" in proc.stdout and "round limit reached" in proc.stdout
+    with sqlite3.connect(out / "run.db") as c:
+        assert c.execute("SELECT COUNT(*), MIN(source), SUM(value) FROM answers").fetchone() == (14, "prompt", 9)
+        rounds = c.execute("SELECT round, status, metrics FROM rounds ORDER BY round").fetchall()
+    assert [(r, s) for r, s, _ in rounds] == [(0, "complete"), (1, "complete")]
+    assert json.loads(rounds[-1][2])["micro_f1"] is not None  # measured on the labelled test file
