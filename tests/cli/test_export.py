@@ -182,3 +182,24 @@ def test_alframe_answer_reports_every_problem_and_stores_nothing(
     assert "4 problem(s)" in err and "nothing of the file was stored" in err
     with sqlite3.connect(out / "run.db") as c:
         assert c.execute("SELECT * FROM answers ORDER BY id").fetchall() == before
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "label-studio"])
+def test_predictions_in_every_format(
+    waiting_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    out, _ = waiting_run
+    preds = alframe.open_run(out, pandas=False).predictions()
+    target = tmp_path / "pred.out"
+    assert main(["--no-plugins", "export", str(out), "--predict", "--format", fmt, "--out", str(target)]) == 0
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in target.read_text().splitlines()]
+        assert [r["id"] for r in rows] == preds.ids
+        assert rows[0]["labels"] == preds.predicted(0) and set(rows[0]["probabilities"]) == set(preds.label_names)
+        return
+    tasks = json.loads(target.read_text())
+    assert len(tasks) == len(preds.ids) and all(t["data"]["text"] and t["predictions"] for t in tasks)
+    assert tasks[0]["predictions"][0]["result"][0]["value"]["choices"] == preds.predicted(0)
+    capsys.readouterr()
+    assert main(["answer", str(out), str(target)]) == 0  # predictions are never answers
+    assert capsys.readouterr().out.startswith("pred.out: 0 new, 0 unchanged, 0 revised")
