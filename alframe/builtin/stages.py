@@ -43,9 +43,11 @@ def _check_simulated(plan: Plan, dataset: Dataset) -> None:
     if len(pool) == 0 or (dataset.labels[pool] >= 0).any():
         return
     field = plan.labels.column or ", ".join(plan.labels.columns or plan.labels.names)
+    absent = next((w.split(": every item")[0] for w in dataset.warnings if "has no field" in w), None)  # a misspelt field?
     raise DataError(
         f"oracle simulated answers from the pool's labels, but no pool item has any (field '{field}' is "
-        "missing, null or unknown in every item): a simulated run needs a labelled pool",
+        "missing, null or unknown in every item" + (f"; {absent}" if absent else "") + "): a simulated run "
+        "needs a labelled pool",
         path=plan.data.path,
         field=field,
         code="D221",

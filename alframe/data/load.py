@@ -313,7 +313,18 @@ def _labelled_rows(rows: _Rows, layout: _Layout) -> int:
 
 def _label_space(rows: _Rows, layout: _Layout, plan: LabelPlan, test_table: Table | None) -> _Space:
     """The label names a run learns: the spec's ``names``; else those of the data file; else, when
-    the data file holds no positive label at all (a cold start), those of the test file."""
+    the data file holds no positive label at all (a cold start), those of the test file. A label
+    field the data file does not have is named in the error when no label is found (a typo)."""
+    try:
+        return _choose_labels(rows, layout, plan, test_table)
+    except DataError as exc:
+        if layout.label_note and exc.path == rows.path:
+            exc.message += f" ({layout.label_note})"
+            exc.args = (exc.message,)
+        raise
+
+
+def _choose_labels(rows: _Rows, layout: _Layout, plan: LabelPlan, test_table: Table | None) -> _Space:
     counts = _counts(rows, layout)
     cold = _labelled_rows(rows, layout) == 0
     notes: list[str] = []

@@ -118,3 +118,12 @@ def test_misparsed_separator_rule() -> None:
     assert misparsed_separator(["a/b", "a", "b", "c/d", "c", "d", "a/c"], ",") is not None
     assert misparsed_separator(["role::program", "role::devel-lib", "use::editing"], ",") is None
     assert misparsed_separator(["a|b", "b|c", "a|c"], "|") is None
+
+
+def test_a_misspelt_label_field_is_named_with_a_suggestion() -> None:
+    """A label field the file does not have reads as an unlabelled file; when that leaves no
+    label, the error says which field is missing and what it may have meant."""
+    with pytest.raises(DataError) as err:
+        load_dataset(data_plan(JSONL, test_fraction=0.0), tags_plan(column="tag"))
+    assert "no labels left" in err.value.message
+    assert "has no field 'tag' (did you mean 'tags'?)" in err.value.message
