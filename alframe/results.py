@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,8 @@ class Run:
                 hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
             )
         # read only: a reader never changes a run, and may read one a run is writing
-        self._conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30.0)
+        uri = "file:" + urllib.parse.quote(str(db.resolve())) + "?mode=ro"
+        self._conn = sqlite3.connect(uri, uri=True, timeout=30.0)
         self._pd = _pandas(pandas)
         meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         self.meta: dict[str, str] = meta
