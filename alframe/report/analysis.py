@@ -178,7 +178,8 @@ def resolve_targets(col: Collection, requested: Sequence[Target] = ()) -> list[T
             wanted.append(t)
     if not wanted and col.metrics:
         rel = "ceiling" if col.ceiling and isinstance(col.ceiling.get(col.metrics[0]), (int, float)) else "best"
-        wanted = [Target(col.metrics[0], f, rel) for f in _DEFAULT_FRACTIONS]
+        if rel == "ceiling" or len(col.settings) > 1:  # a lone run's own best says nothing of it
+            wanted = [Target(col.metrics[0], f, rel) for f in _DEFAULT_FRACTIONS]
     out: list[Target] = []
     for t in wanted:
         if any(o.metric == t.metric and o.value == t.value and o.relative == t.relative for o in out):
@@ -292,8 +293,12 @@ def _times(res: SettingResult, runs: dict[int, RunData]) -> None:
 
 
 def _per_label(runs: dict[int, RunData]) -> dict[str, dict[str, Any]]:
-    """Final per-label F1 (mean ± sd over repeats), test positives and positives labelled."""
-    f1: dict[str, list[float | None]] = {}
+    """Final per-label F1, AP, precision and recall (mean ± sd over repeats), test positives
+    (support) and positives among the run's answers.
+
+    Precision and recall come from F1, the support and the predicted positives the evaluation
+    stores: true positives = F1 × (support + predicted) / 2."""
+    figs: dict[str, dict[str, list[float | None]]] = {}
     support: dict[str, int] = {}
     found: dict[str, list[float | None]] = {}
     for run in runs.values():
@@ -302,24 +307,33 @@ def _per_label(runs: dict[int, RunData]) -> dict[str, dict[str, Any]]:
         for label, d in per.items():
             if not isinstance(d, dict):
                 continue
-            f1.setdefault(label, []).append(d.get("f1"))
-            if isinstance(d.get("support"), int):
-                support[label] = max(support.get(label, 0), int(d["support"]))
+            f = figs.setdefault(label, {"f1": [], "ap": [], "precision": [], "recall": []})
+            f1, sup, pred = d.get("f1"), d.get("support"), d.get("predicted")
+            f["f1"].append(f1)
+            f["ap"].append(d.get("ap"))
+            tp = None
+            if isinstance(f1, (int, float)) and isinstance(sup, int) and isinstance(pred, int):
+                tp = round(float(f1) * (sup + pred) / 2)
+            f["precision"].append(None if tp is None or not pred else tp / pred)
+            f["recall"].append(None if tp is None or not sup else tp / sup)
+            if isinstance(sup, int):
+                support[label] = max(support.get(label, 0), int(sup))
             found.setdefault(label, []).append(float(run.positives_labelled.get(label, 0)))
     return {
-        label: {"support": support.get(label), "f1": mean_sd(vals), "positives_labelled": mean_sd(found[label])}
-        for label, vals in f1.items()
+        label: {"support": support.get(label), **{k: mean_sd(v) for k, v in f.items()},
+                "positives_labelled": mean_sd(found[label])}
+        for label, f in figs.items()
     }
 
 
 def _notes(col: Collection, targets: list[Target], results: list[SettingResult]) -> list[str]:
     notes = [
-        "Labels to target: the labels used at the first evaluated round at or above the target "
+        "Answers to target: the answered cells (the budget's currency) at the first evaluated round at or above the target "
         "(no interpolation between rounds); 'not reached' when no round got there.",
-        "Saving: labels of the paired random setting divided by the setting's own, per repeat "
+        "Saving: answers of the paired random setting divided by the setting's own, per repeat "
         "(same seed, same test split), then mean ± sd; '—' when either did not reach the target.",
-        "AULC: area under the learning curve (trapezoid) divided by the labels range, over the range "
-        "every run covers, i.e. the mean metric over the labels spent.",
+        "AULC: area under the learning curve (trapezoid) divided by the range of answers, over the range "
+        "every run covers, i.e. the mean metric over the answers spent.",
     ]
     if any(t.absolute is None for t in targets):
         notes.append("Targets relative to a ceiling need `ceiling yes` (no ceiling.json was found).")
@@ -337,3 +351,56 @@ def _notes(col: Collection, targets: list[Target], results: list[SettingResult])
     if unfinished and col.kind == "experiment":
         notes.append(f"{len(unfinished)} run(s) are not finished; their figures cover the rounds done so far.")
     return notes
+
+
+def verdict(a: Analysis) -> str:
+    """The report in one line: which setting saves how many answers against random at the first
+    target, or that none does (or, for one run, whether it got there and how it ended)."""
+    if not a.settings:
+        return "Nothing to report yet."
+    t = next((t for t in a.targets if t.absolute is not None), None)
+    if t is None and len(a.settings) == 1 and a.metrics:
+        s, m = a.settings[0], a.metrics[0]
+        final = s.final[m].mean
+        return (f"{s.setting}: final {m} {'undefined' if final is None else format(final, '.4f')} after "
+                f"{s.final_labels.mean or 0:,.0f} answered cells (no target set: --target {m}=VALUE gives one).")
+    if t is None:
+        return "No target could be computed (a target relative to a ceiling needs `ceiling yes`)."
+    what = f"{t.metric} ≥ {t.absolute:.4f}" if t.relative else f"{t.metric} ≥ {t.value:g}"
+    reached = [s for s in a.settings if s.reach[t.key].mean is not None]
+    if len(a.settings) == 1:
+        s = a.settings[0]
+        st = s.reach[t.key]
+        last = s.final.get(t.metric)
+        if st.mean is None:
+            tail = "" if last is None or last.mean is None else f"; final {t.metric} {last.mean:.4f}"
+            return f"{s.setting} did not reach {what} in {s.final_labels.mean or 0:,.0f} answered cells{tail}."
+        reps = f" ({st.n}/{st.total} repeats)" if st.total > 1 else ""
+        return f"{s.setting} reached {what} after {st.mean:,.0f} answered cells{reps}."
+    if not reached:
+        return f"No setting reached {what}."
+    savings = [(s, s.saving[t.key]) for s in a.settings
+               if s.baseline and s.baseline != s.setting and t.key in s.saving and s.saving[t.key].mean is not None]
+    if not any(s.baseline for s in a.settings):
+        best = min(reached, key=lambda s: s.reach[t.key].mean or 0.0)
+        return (f"{best.setting} reached {what} with the fewest answered cells "
+                f"({best.reach[t.key].mean:,.0f}); no random setting to compare with.")
+    if not savings:
+        beat = [s for s in reached if s.baseline and s.baseline != s.setting
+                and next((b for b in a.settings if b.setting == s.baseline), s).reach[t.key].mean is None]
+        if beat:
+            best = min(beat, key=lambda s: s.reach[t.key].mean or 0.0)
+            lost = next(b for b in a.settings if b.setting == best.baseline)
+            return (f"{best.setting} reached {what} after {best.reach[t.key].mean:,.0f} answered cells; "
+                    f"{lost.setting} did not reach it in {lost.final_labels.mean or 0:,.0f}.")
+        return f"No setting reached {what} in a repeat where its random baseline did too: no saving to measure."
+    best, st = max(savings, key=lambda x: x[1].mean or 0.0)
+    assert st.mean is not None
+    if st.mean <= 1.0:
+        return f"No setting reached {what} with fewer answered cells than random (best: {best.setting}, {st.mean:.2f}×)."
+    own = best.reach[t.key].mean or 0.0
+    base = next((s for s in a.settings if s.setting == best.baseline), None)
+    base_labels = base.reach[t.key].mean if base is not None else None
+    saved = f", {base_labels - own:,.0f} fewer" if base_labels is not None else ""
+    return (f"{best.setting} reached {what} with {st.mean:.2f}× fewer answered cells than {best.baseline} "
+            f"({own:,.0f} against {base_labels or 0:,.0f}{saved}).")

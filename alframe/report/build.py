@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table as RichTable
 from rich.text import Text
 
+from alframe.cli.fit import print_fitted, short_names
 from alframe.report import html as html_page
 from alframe.report import plots
-from alframe.report.analysis import Analysis, Target, analyse
+from alframe.report.analysis import Analysis, Target, analyse, verdict
 from alframe.report.files import write_atomic, write_json
 from alframe.report.read import Collection, load_collection
 from alframe.report.tables import Table, build_tables
@@ -116,35 +115,36 @@ def summary_dict(rep: Report) -> dict[str, Any]:
 
 
 def print_tables(rep: Report, console: Console, keys: Sequence[str] = ("label_complexity", "time", "imbalance")) -> None:
-    """The main tables in the terminal, then where the full report is.
+    """The verdict, the main tables in the terminal, then where the full report is.
 
-    Headers are short (a legend says what T1, T2 are); only the labels-to-target cells keep
-    their ± sd (the page and the CSV files have every sd). Without a terminal (CI logs) the
-    tables are printed as wide as they need rather than folded into 80 columns.
+    Headers are short (a legend says what T1, T2 are); only the answers-to-target cells keep
+    their ± sd (the page and the CSV files have every sd). No number is ever cut: settings whose
+    names do not fit are shown as S1, S2, … with the full names listed once, and columns that do
+    not fit side by side go to a second table. Without a terminal (CI logs) the tables are
+    printed as wide as they need rather than folded into 80 columns.
     """
+    wide = None if console.is_terminal else 400
+    width = wide or console.width
+    settings = [s.setting for s in rep.analysis.settings]
+    shown, legend = short_names(settings, max(24, width // 3))
+    code = dict(zip(settings, shown))
+    console.print(Text(verdict(rep.analysis), style="bold"), highlight=False)
     for key in keys:
         t = rep.table(key)
         if not t.rows:
             continue
-        rt = RichTable(title=t.title, title_justify="left", show_edge=False, header_style="bold",
-                       caption=" · ".join(t.legend) or None, caption_justify="left")
-        for i, c in enumerate(t.short or t.columns):
-            rt.add_column(c, justify="left" if i == 0 else "right", no_wrap=not console.is_terminal or i == 0)
-        keep_sd = {j for j, c in enumerate(t.columns) if key == "label_complexity" and c.startswith("labels to")}
+        headers = [code.get(c, c) for c in (t.short or t.columns)]
+        keep_sd = {j for j, c in enumerate(t.columns) if key == "label_complexity" and c.startswith("answers to")}
+        rows = []
         for i, row in enumerate(t.rows):
             best = t.best[i] if i < len(t.best) else set()
-            cells = [c if j == 0 or j in keep_sd else _brief(c) for j, c in enumerate(row)]
-            rt.add_row(*[Text(c, style="bold green") if j in best else Text(c) for j, c in enumerate(cells)])
-        if console.is_terminal:
-            console.print(rt)
-            continue
-        before = console.width
-        wide = console.options.update(max_width=400)
-        console.width = max(before, Measurement.get(console, wide, rt).maximum)
-        try:
-            console.print(rt)
-        finally:
-            console.width = before
+            cells = [code.get(c, c) if j == 0 else c if j in keep_sd else _brief(c) for j, c in enumerate(row)]
+            rows.append([Text(c, style="bold green") if j in best else Text(c) for j, c in enumerate(cells)])
+        print_fitted(console, headers, rows, title=t.title, width=wide, notes=[" · ".join(t.legend)] if t.legend else [])
+    if legend:
+        console.print(Text("settings:", style="dim"), highlight=False)
+        for line in legend:
+            console.print(Text(line, style="dim"), highlight=False)
     console.print(f"report: {rep.files['index.html']}", highlight=False, soft_wrap=True)
 
 

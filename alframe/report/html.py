@@ -10,7 +10,7 @@ import html
 import time
 from pathlib import Path
 
-from alframe.report.analysis import Analysis
+from alframe.report.analysis import Analysis, verdict
 from alframe.report.tables import Table
 
 CSS = """
@@ -22,10 +22,12 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.9em;font-variant-numeric
 th,td{border:1px solid #d8dce6;padding:.3em .6em;text-align:right;vertical-align:top}
 th{background:#f1f3f8}td:first-child,th:first-child{text-align:left}
 td.best{font-weight:700;background:#eaf6ea}
+td:not(:first-child){white-space:nowrap}
 .notes{color:#445;font-size:.88em}.notes li{margin:.2em 0}
 img{max-width:100%;border:1px solid #e3e6ee;margin:.5em 0}
 details{margin:.8em 0}summary{cursor:pointer;font-weight:600}
 .scroll{overflow-x:auto}
+.verdict{font-size:1.15em;font-weight:600;background:#f4f7fd;border-left:4px solid #3b6fd8;padding:.5em .8em}
 """
 
 
@@ -61,6 +63,7 @@ def page(a: Analysis, tables: dict[str, Table], images: dict[str, Path], n_runs:
             ceiling = " · ceiling (whole pool labelled): " + ", ".join(parts)
     body = [
         f"<h1>{html.escape(a.name)}</h1>",
+        f"<p class='verdict' id='verdict'>{html.escape(verdict(a))}</p>",
         f"<p class='meta'>{html.escape(a.kind)} · {len(a.settings)} setting(s) · {n_runs} run(s) · "
         f"generated {html.escape(time.strftime('%Y-%m-%d %H:%M:%S'))}{html.escape(ceiling)}</p>",
         "<p class='meta'>Targets: " + html.escape("; ".join(t.label for t in a.targets) or "none") + "</p>",
@@ -83,6 +86,8 @@ def page(a: Analysis, tables: dict[str, Table], images: dict[str, Path], n_runs:
     body.append(table_html(tables["imbalance"]))
     if "imbalance" in images:
         body.append(image_html(images["imbalance"], "per-label F1 against label frequency"))
+    if "annotation" in tables and tables["annotation"].rows:
+        body.append(table_html(tables["annotation"]))
     for key in ("per_label", "runs"):
         t = tables[key]
         body.append(f"<details><summary>{html.escape(t.title)} ({len(t.rows)} rows)</summary>"

@@ -56,6 +56,7 @@ class RunData:
     stop_reason: str | None
     positives_labelled: dict[str, int]  # label -> positives among the run's current answers
     wall_seconds: float | None = None  # the run's own measure, load and build included
+    annotation: dict[str, Any] | None = None  # answers given by people (see :func:`_annotation`)
 
     def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         """(labels, values) of the evaluated rounds where ``metric`` is defined, in round order."""
@@ -217,10 +218,44 @@ def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:
             "(SELECT MAX(revision) FROM answers b WHERE b.item = a.item AND b.label = a.label) GROUP BY label"
         ):
             positives[str(label)] = int(count or 0)
+        annotation = _annotation(store)
     finally:
         store.close()
     name = setting if setting is not None else str(plan.get("name") or db.parent.name)
-    return RunData(db.parent, name, repeat, plan, points, finished, reason, positives, wall)
+    return RunData(db.parent, name, repeat, plan, points, finished, reason, positives, wall, annotation)
+
+
+#: Sources of answers that no person gave.
+MACHINE_SOURCES = ("simulated",)
+#: A pause longer than this between two answers is a break, not the time one answer took.
+BREAK_SECONDS = 600.0
+
+
+def _annotation(store: Any) -> dict[str, Any] | None:
+    """What people answered in a run (every source but the simulated oracle), or None: per
+    source the answers given (revisions included), yes, no, revisions, and the seconds between
+    consecutive answers of one source (gaps over ten minutes are breaks and left out); skips
+    are ``annotation_skipped`` events."""
+    from alframe.oracles.context import SKIP_EVENT
+
+    marks = ",".join("?" * len(MACHINE_SOURCES))
+    rows = store.conn.execute(
+        f"SELECT source, value, revision, time FROM answers WHERE source NOT IN ({marks}) ORDER BY time, rowid",
+        MACHINE_SOURCES).fetchall()
+    skips = sum(1 for _, kind, _ in store.events() if kind == SKIP_EVENT)
+    if not rows and not skips:
+        return None
+    sources: dict[str, dict[str, Any]] = {}
+    last: dict[str, float] = {}
+    for source, value, revision, t in rows:
+        d = sources.setdefault(str(source), {"answers": 0, "yes": 0, "no": 0, "revisions": 0, "gaps": []})
+        d["answers"] += 1
+        d["yes" if int(value) == 1 else "no"] += 1
+        d["revisions"] += 1 if int(revision) > 0 else 0
+        if source in last and 0 <= float(t) - last[source] <= BREAK_SECONDS:
+            d["gaps"].append(float(t) - last[source])
+        last[source] = float(t)
+    return {"sources": sources, "skipped": skips}
 
 
 def _read_ceiling(folder: Path) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ class Table:
 
 
 def fmt_labels(st: Stat) -> str:
-    """``1,200 ± 85``; ``not reached``; ``1,200 ± 85 (2/3)`` when some repeats did not reach."""
+    """Answered cells: ``1,200 ± 85``; ``not reached``; ``1,200 ± 85 (2/3)`` when some repeats did not reach."""
     if st.mean is None:
         return NOT_REACHED
     text = f"{st.mean:,.0f}"
@@ -77,15 +77,15 @@ def _flat(prefix: str, st: Stat | None) -> dict[str, Any]:
 def label_complexity_table(a: Analysis) -> Table:
     cols, short, legend = ["setting"], ["setting"], []
     for i, t in enumerate(a.targets, start=1):
-        cols += [f"labels to {t.label}", "saving vs random"]
-        short += [f"labels to T{i}", "× random"]
+        cols += [f"answers to {t.label}", "saving vs random"]
+        short += [f"answers to T{i}", "× random"]
         legend.append(f"T{i}: {t.label}")
     primary = a.metrics[0] if a.metrics else None
     if primary:
         cols.append(f"AULC {primary}")
         short.append(f"AULC {primary}")
-    cols += [f"final {m}" for m in a.metrics] + ["final labels"]
-    short += [f"final {m}" for m in a.metrics] + ["labels"]
+    cols += [f"final {m}" for m in a.metrics] + ["final answers"]
+    short += [f"final {m}" for m in a.metrics] + ["answers"]
     rows, records, best = [], [], []
     fewest = {t.key: _min_mean([s.reach[t.key] for s in a.settings]) for t in a.targets}
     for s in a.settings:
@@ -110,12 +110,13 @@ def label_complexity_table(a: Analysis) -> Table:
         row.append(fmt_labels(s.final_labels))
         rows.append(row)
         best.append(hi)
-    return Table("label_complexity", "Labels to target", cols, rows, records, list(a.notes), best, short, legend)
+    title = "Answers to target" if a.targets else "Final metrics (no target set)"
+    return Table("label_complexity", title, cols, rows, records, list(a.notes), best, short, legend)
 
 
 def final_metrics_table(a: Analysis) -> Table:
     """Final metrics and AULC per setting and metric (the CSV twin of the table's right half)."""
-    cols = ["setting", "metric", "final", "AULC", "labels range"]
+    cols = ["setting", "metric", "final", "AULC", "answers range"]
     rows, records = [], []
     for s in a.settings:
         for m in a.metrics:
@@ -133,8 +134,8 @@ def final_metrics_table(a: Analysis) -> Table:
 
 def time_table(a: Analysis) -> Table:
     cols = ["setting"] + [f"{k} s/round" for k in (*STAGES, "other")] + [
-        "round s", "rounds", "total s", "wall s", "time vs random", "labels / train s"]
-    short = ["setting", *STAGES, "other", "round s", "rounds", "total s", "wall s", "× random", "labels/train s"]
+        "round s", "rounds", "total s", "wall s", "time vs random", "answers / train s"]
+    short = ["setting", *STAGES, "other", "round s", "rounds", "total s", "wall s", "× random", "answers/train s"]
     legend = ["seconds per round by stage; mean ± sd over repeats in the HTML page and time.csv"]
     rows, records = [], []
     for s in a.settings:
@@ -193,28 +194,41 @@ def imbalance_table(a: Analysis) -> Table:
     return Table("imbalance", "F1 by label frequency", cols, rows, records, notes)
 
 
+PER_LABEL = (("f1", "F1"), ("ap", "AP"), ("precision", "precision"), ("recall", "recall"))
+
+
 def per_label_table(a: Analysis) -> Table:
-    cols = ["label", "test positives"] + [f"F1 {s.setting}" for s in a.settings] + [
-        f"positives labelled {s.setting}" for s in a.settings]
+    """Per label: test positives (support), then per setting the final F1, AP, precision and
+    recall (mean over repeats) and the positives among the run's answers (a whole number; the
+    mean over repeats rounded)."""
+    many = len(a.settings) > 1
+    cols = ["label", "support (test positives)"]
+    for s in a.settings:
+        suffix = f" {s.setting}" if many else ""
+        cols += [f"{title}{suffix}" for _, title in PER_LABEL] + [f"positives answered{suffix}"]
     rows, records = [], []
     for label, sup in sorted(_labels(a).items(), key=lambda kv: (kv[1] is None, kv[1] or 0, kv[0])):
-        row = [label, NONE if sup is None else str(sup)]
+        row = [label, NONE if sup is None else f"{sup:,}"]
         rec: dict[str, Any] = {"label": label, "test_positives": sup}
         for s in a.settings:
             d = s.per_label.get(label)
-            row.append("undefined" if d is None or d["f1"].mean is None else f"{d['f1'].mean:.3f}")
-            rec[f"f1__{s.setting}"] = None if d is None else d["f1"].mean
-        for s in a.settings:
-            d = s.per_label.get(label)
-            row.append(NONE if d is None else f"{d['positives_labelled'].mean:,.1f}")
-            rec[f"positives_labelled__{s.setting}"] = None if d is None else d["positives_labelled"].mean
+            for key, _ in PER_LABEL:
+                st = None if d is None else d.get(key)
+                row.append("undefined" if st is None or st.mean is None else f"{st.mean:.3f}")
+                rec[f"{key}__{s.setting}"] = None if st is None else st.mean
+            pos = None if d is None else d["positives_labelled"].mean
+            row.append(NONE if pos is None else f"{pos:,.0f}")
+            rec[f"positives_labelled__{s.setting}"] = None if pos is None else round(pos, 3)
         rows.append(row)
         records.append(rec)
-    return Table("per_label", "Per-label F1 and positives", cols, rows, records)
+    notes = ["Support: the label's positives in the test split. F1, AP, precision and recall: the last evaluated "
+             "round, mean over repeats; precision and recall at the model's threshold. Positives answered: "
+             "cells of the label answered yes in the run (latest answer of each cell)."]
+    return Table("per_label", "Per label: F1, AP, precision, recall, support", cols, rows, records, notes)
 
 
 def runs_table(a: Analysis, runs: list[Any]) -> Table:
-    cols = ["setting", "repeat", "rounds", "labels", "items", "finished", "stop reason", "folder"]
+    cols = ["setting", "repeat", "rounds", "answers", "items", "finished", "stop reason", "folder"]
     rows, records = [], []
     for r in sorted(runs, key=lambda r: ([s.setting for s in a.settings].index(r.setting)
                                          if r.setting in [s.setting for s in a.settings] else 0, r.repeat)):
@@ -228,9 +242,48 @@ def runs_table(a: Analysis, runs: list[Any]) -> Table:
     return Table("runs", "Runs", cols, rows, records)
 
 
+def annotation_table(runs: list[Any]) -> Table:
+    """Runs answered by people: per run and source, the answers (revisions included), yes, no,
+    skips, revisions, and seconds per answer (median and mean of the pauses between consecutive
+    answers; not measured for answers read from a file, which are stored together)."""
+    cols = ["run", "source", "answers", "yes", "no", "skipped", "revisions", "s / answer (median)",
+            "s / answer (mean)", "answering time"]
+    rows, records = [], []
+    for r in runs:
+        ann = getattr(r, "annotation", None)
+        if not ann:
+            continue
+        where = r.setting + (f" #{r.repeat}" if len([x for x in runs if x.setting == r.setting]) > 1 else "")
+        sources = ann["sources"] or {"—": {"answers": 0, "yes": 0, "no": 0, "revisions": 0, "gaps": []}}
+        for i, (source, d) in enumerate(sources.items()):
+            gaps = sorted(d["gaps"]) if not source.startswith("file ") else []
+            median = gaps[len(gaps) // 2] if len(gaps) % 2 else (sum(gaps[len(gaps) // 2 - 1: len(gaps) // 2 + 1]) / 2
+                                                                   if gaps else None)
+            mean = sum(gaps) / len(gaps) if gaps else None
+            skipped = ann["skipped"] if i == 0 else 0
+            rows.append([where, source, f"{d['answers']:,}", f"{d['yes']:,}", f"{d['no']:,}", f"{skipped:,}",
+                         f"{d['revisions']:,}", NONE if median is None else f"{median:,.1f}",
+                         NONE if mean is None else f"{mean:,.1f}", _duration(sum(gaps)) if gaps else NONE])
+            records.append({"setting": r.setting, "repeat": r.repeat, "source": source, "answers": d["answers"],
+                            "yes": d["yes"], "no": d["no"], "skipped": skipped, "revisions": d["revisions"],
+                            "seconds_per_answer_median": median, "seconds_per_answer_mean": mean,
+                            "answering_seconds": sum(gaps) if gaps else None})
+    notes = ["Answers given by people (every source but the simulated oracle), revisions included; skipped: "
+             "questions a person skipped (asked again in a later round). Seconds per answer: the pause "
+             "between two consecutive answers of one source, pauses over ten minutes left out as breaks; "
+             "not measured for answers read from a file."]
+    return Table("annotation", "Annotation", cols, rows, records, notes)
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(seconds + 0.5), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
 def build_tables(a: Analysis, runs: list[Any]) -> list[Table]:
     return [label_complexity_table(a), time_table(a), imbalance_table(a), final_metrics_table(a),
-            per_label_table(a), runs_table(a, runs)]
+            per_label_table(a), runs_table(a, runs), annotation_table(runs)]
 
 
 def _labels(a: Analysis) -> dict[str, int | None]:

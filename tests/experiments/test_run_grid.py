@@ -90,10 +90,10 @@ def test_vary_run_end_to_end_then_resume_skips_everything(tmp_path: Path) -> Non
     for n in names:
         assert (out / n / "run.db").is_file() and (out / n / "metrics.csv").is_file()
     # the report ran at the end and its tables were printed
-    assert "Labels to target" in text and "Time" in text and "F1 by label frequency" in text
+    assert "Answers to target" in text and "Time" in text and "F1 by label frequency" in text
     page = (out / "report" / "index.html").read_text()
     assert "policy=uncertainty" in page and "data:image/png;base64," in page
-    assert "<table>" in page and "Labels to target" in page
+    assert "<table>" in page and "Answers to target" in page
     import matplotlib.image as mpimg
 
     pngs = sorted((out / "report").glob("*.png"))

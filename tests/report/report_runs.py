@@ -53,8 +53,8 @@ def make_run(
                            checkpoint=None)
     answers = []
     for label, n in (positives or {"rare": 1, "mid": 5, "common": 9}).items():
-        answers += [Answer(f"item{i}", label, 1, 0, 1.0, 1.0, "test") for i in range(n)]
-    answers.append(Answer("item0", "rare", 0, 1, 0.5, 2.0, "test"))  # a later revision: 0 now
+        answers += [Answer(f"item{i}", label, 1, 0, 1.0, 1.0, "simulated") for i in range(n)]
+    answers.append(Answer("item0", "rare", 0, 1, 0.5, 2.0, "simulated"))  # a later revision: 0 now
     store.add_answers(answers)
     if finished:
         store.log_event(FINISHED_EVENT, {"stop_reason": "budget spent", "rounds": len(curve)})

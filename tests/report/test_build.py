@@ -40,7 +40,7 @@ def test_experiment_report_files_tables_and_pngs(tmp_path: Path) -> None:
     for png in folder.glob("*.png"):
         _png_ok(png)
     page = (folder / "index.html").read_text(encoding="utf-8")
-    assert "<table>" in page and "Labels to target" in page and "Time" in page and "F1 by label frequency" in page
+    assert "<table>" in page and "Answers to target" in page and "Time" in page and "F1 by label frequency" in page
     assert "uncertainty" in page and "1.50×" in page  # saving 30/20 in both repeats
     # self-contained: every image inline, no external reference
     assert page.count("data:image/png;base64,") == 4
@@ -66,12 +66,13 @@ def test_single_run_report_goes_beside_the_run(tmp_path: Path) -> None:
     assert rep.folder == tmp_path / "runs" / "solo" / "report"
     assert [s.setting for s in rep.analysis.settings] == ["solo"]
     assert (rep.folder / "index.html").is_file()
-    # no target given and no ceiling: 90 % and 95 % of the best final value
-    assert [t.label for t in rep.analysis.targets][0].startswith("micro_f1 ≥ 0.9 × best")
+    # no target given and no ceiling: a lone run's own best would say nothing, so no target
+    assert rep.analysis.targets == []
     console = Console(record=True, width=200)
     print_tables(rep, console)
     out = console.export_text()
-    assert "Labels to target" in out and "solo" in out and "report:" in out
+    assert "solo: final micro_f1 0.3000 after 16 answered cells (no target set" in out
+    assert "Final metrics (no target set)" in out and "report:" in out
 
 
 def test_a_target_on_a_metric_the_runs_lack_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
