@@ -17,9 +17,11 @@ with urllib (no SDK needed in alframe's environment), on loopback only.
 from __future__ import annotations
 
 import csv
+import fcntl
 import gzip
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -53,33 +55,32 @@ def _venv() -> Path:
 
 
 def _install(venv: Path) -> Path:
-    """The ``label-studio`` command of the test's own virtual environment, made if missing."""
-    exe = venv / "bin" / "label-studio"
-    if exe.exists():
+    """The ``label-studio`` command of the test's own virtual environment, made if missing
+    (one installer at a time; an install cut short is never reused: only a finished one has
+    the marker file)."""
+    exe, done = venv / "bin" / "label-studio", venv / ".alframe-complete"
+    if done.exists() and exe.exists():
         return exe
     if os.environ.get("ALFRAME_SKIP_LABEL_STUDIO"):
         pytest.skip("ALFRAME_SKIP_LABEL_STUDIO is set: Label Studio is not installed")
     venv.parent.mkdir(parents=True, exist_ok=True)
-    partial = venv.with_name(venv.name + ".partial")
-    subprocess.run(["rm", "-rf", str(partial)], check=False)
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(partial)], check=True, capture_output=True, timeout=120)
-        done = subprocess.run(
-            [str(partial / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "label-studio"],
-            capture_output=True, text=True, timeout=INSTALL_SECONDS,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"Label Studio could not be installed in {partial}: {exc}")
-    if done.returncode != 0:
-        tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        pytest.skip(f"Label Studio could not be installed (pip install label-studio failed: {tail[-400:]})")
-    partial.rename(venv)  # only a complete install is ever reused
-    # a venv's scripts name its folder: recreate the entry script's interpreter line
-    for script in (venv / "bin").iterdir():
-        if script.is_file() and not script.is_symlink():
-            head = script.read_bytes()[:200]
-            if head.startswith(b"#!") and str(partial).encode() in head:
-                script.write_bytes(script.read_bytes().replace(str(partial).encode(), str(venv).encode(), 1))
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test session installing: wait for it
+        if done.exists() and exe.exists():
+            return exe
+        shutil.rmtree(venv, ignore_errors=True)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
+            pip = subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "label-studio"],
+                capture_output=True, text=True, timeout=INSTALL_SECONDS,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            pytest.skip(f"Label Studio could not be installed in {venv}: {exc}")
+        if pip.returncode != 0 or not exe.exists():
+            tail = " ".join((pip.stderr or pip.stdout).strip().splitlines()[-3:])
+            pytest.skip(f"Label Studio could not be installed (pip install label-studio failed: {tail[-400:]})")
+        done.write_text("pip install label-studio finished\n")
     return exe
 
 
