@@ -15,8 +15,9 @@ new data file, read with the run's data settings), using the model's thresholds.
 jsonl, label-studio (tasks: answers as annotations, predictions as pre-annotations, to import
 into a project made with the run's label-studio-config.xml). With --model FILE, the model
 itself: a file to read with torch.load(FILE, weights_only=True) or alframe.load_model(FILE).
-Exit status 0; 5 when the folder is not a run folder, has no complete round (--predict,
---model) or its model cannot be loaded; 3 for a problem in --data."""
+Exit status 0; 2 for --data without --predict; 3 for a problem in the --data file; 5 when the
+folder is not a run folder, has no complete round (--predict, --model) or its model cannot be
+loaded."""
 
 EXAMPLE = """\
 examples:
@@ -85,6 +86,11 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
             write_atomic(Path(args.out), text)
             said.print(f"{what} → {args.out}", highlight=False, soft_wrap=True)
         else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `alframe export RUN | head`: the reader has what it wanted
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
