@@ -229,14 +229,14 @@ def alframe_should_stop(state: RunState) -> str | None:
         if float(value) >= target:
             return f"target reached: {rule.metric} {float(value):.4f} ≥ {target:.4f}"
     if state.labels_used >= q.budget:
-        return f"budget spent: {state.labels_used} of {q.budget} labels"
+        return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells"
     if q.rounds is not None and state.round + 1 >= q.rounds:
         return f"round limit reached: {q.rounds} rounds"
     if not state.candidates().size:
         return "the pool is exhausted: every pool cell is answered"
     cost = 1 if q.unit == "cell" else int((state.answers[state.candidates()] < 0).sum(axis=1).min())
     if q.budget - state.labels_used < cost:
-        return f"budget spent: {state.labels_used} of {q.budget} labels (not enough left for one more {q.unit})"
+        return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells (not enough left for one more {q.unit})"
     return None
 
 

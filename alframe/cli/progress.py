@@ -1,7 +1,7 @@
 """Progress of a run in the terminal: a rich live view, or one plain line per round.
 
 The engine reports to an :class:`alframe.engine.Observer`; these are the two the command line
-uses. The live view shows the round (k of about N), labels used against the budget, the stage
+uses. The live view shows the round (k of about N), answered cells against the budget, the stage
 now running with its elapsed time (and the epoch while training), the last metrics with their
 trend over rounds, seconds per stage and an estimate of the time left. Without a terminal (CI,
 a pipe) :class:`PlainProgress` prints one line per round instead. Lightning's own progress bar

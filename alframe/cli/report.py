@@ -7,14 +7,17 @@ from typing import Any
 
 DESCRIPTION = """\
 Write the report of an experiment folder (runs/<name>/ of a spec with vary/repeat, or of
-`alframe compare`) or of a single run folder, and print its main tables:
+`alframe compare`) or of a single run folder, and print its verdict and main tables:
 
-  - learning curves (labels used against each metric), mean with a band over repeats, one line
-    per setting, random sampling drawn as the baseline;
-  - labels to target (first evaluated round at or above it, no interpolation), the saving
+  - one line first: which setting reaches the target with how many times fewer answered cells
+    than random sampling, or that none does;
+  - learning curves (answered cells against each metric), mean with a band over repeats, one
+    line per setting in the same colour in every plot, random sampling dashed as the baseline;
+  - answers to target (first evaluated round at or above it, no interpolation), the saving
     against the paired random setting, area under the learning curve, final metrics;
-  - time: seconds per round by stage, total seconds, labels per second of training;
-  - per-label F1 against the label's number of positives.
+  - time: seconds per round by stage, rounds and seconds per run, answers per second of training;
+  - per label: F1, AP, precision, recall, support; F1 against the label's number of positives;
+  - for runs answered by people: answers, yes, no, skips, seconds per answer.
 
 Files: <PATH>/report/index.html (self-contained), *.png, *.csv, summary.json. Runs are read
 only, so a report can be made while a run goes on."""
@@ -37,8 +40,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("path", help="an experiment folder or a run folder")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=VALUE[:ceiling|:best]",
-                   help="a target to count labels to (repeatable; default: the specs' stop rules, else "
-                        "90%% and 95%% of the ceiling or of the best final value)")
+                   help="a target to count answered cells to (repeatable; default: the specs' stop rules, else "
+                        "90%% and 95%% of the ceiling or, with several settings, of the best final value)")
     p.add_argument("--out", metavar="DIR", help="report folder (default: PATH/report)")
     p.add_argument("--quiet", action="store_true", help="print only where the report is")
 

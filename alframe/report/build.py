@@ -64,6 +64,8 @@ def build_report(path: str | Path, targets: Sequence[Target] = (), out: str | Pa
         images["imbalance"] = plots.imbalance_scatter(analysis, folder / "imbalance.png")
     rep.files.update(images)
     for t in tables:
+        if t.key == "annotation" and not t.records:
+            continue  # no answer given by a person: no annotation.csv
         rep.files[f"{t.key}.csv"] = _write_csv(folder / f"{t.key}.csv", t.records)
     rep.files["curves.csv"] = _write_csv(folder / "curves.csv", _curve_records(col))
     summary = folder / "summary.json"

@@ -72,7 +72,7 @@ def page(a: Analysis, tables: dict[str, Table], images: dict[str, Path], n_runs:
     ]
     for m in a.metrics:
         if f"curves_{m}" in images:
-            body.append(image_html(images[f"curves_{m}"], f"{m} against labels"))
+            body.append(image_html(images[f"curves_{m}"], f"{m} against answered cells"))
         grouped = sorted(k for k in images if k.startswith(f"curves_{m}__group"))
         if grouped:
             body.append(f"<details><summary>{html.escape(m)}: each setting against its own random baseline "

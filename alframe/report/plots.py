@@ -67,7 +67,7 @@ def _legend_below(ax: Any, n: int) -> None:
 
 def learning_curves(col: Collection, a: Analysis, metric: str, path: Path, only: list[str] | None = None,
                     title: str | None = None) -> Path:
-    """One metric against labels; ``only`` restricts the lines to some settings (by name)."""
+    """One metric against answered cells; ``only`` restricts the lines to some settings (by name)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     colours = setting_colours(a)
