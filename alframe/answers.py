@@ -72,11 +72,11 @@ def run_labels(store: RunStore) -> list[str] | None:
     return list(names) if names else None
 
 
-def import_file(store: RunStore, path: str | Path) -> Recorded:
+def import_file(store: RunStore, path: str | Path, notes: list[str] | None = None) -> Recorded:
     """Bring an answers file (any format :mod:`alframe.oracles.answer_formats` reads) into a
     run's store, all or nothing: every row is checked (format, values, conflicts, and that
     a round asked its cell) and every problem reported before any is stored. Returns what
-    was new, unchanged and revised."""
+    was new, unchanged and revised; what else is worth saying is added to ``notes``."""
     path = Path(path)
     asked = store.asked_cells()
     asked_items: dict[str, list[str]] = {}
@@ -99,6 +99,8 @@ def import_file(store: RunStore, path: str | Path) -> Recorded:
         )
 
     rows = read_rows(path, Space(run_labels(store), check_cell=never_asked))
+    if rows.repeated and notes is not None:
+        notes.append(f"{rows.repeated} row(s) gave a cell the answer an earlier row of the file gave it (kept once)")
     new, revised, counts = sort_answers(store, rows, f"file {path.name}")
     recorded = store.record_answers(new + revised)
     recorded.unchanged += counts.unchanged

@@ -46,7 +46,10 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     from alframe.answers import import_file
     from alframe.rundir import existing_store
 
+    notes: list[str] = []
     with existing_store(args.run) as store:
-        recorded = import_file(store, args.answers)
+        recorded = import_file(store, args.answers, notes)
     terminal.console.print(recorded.summary(Path(args.answers).name), highlight=False, soft_wrap=True)
+    for note in notes:
+        terminal.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     return 0

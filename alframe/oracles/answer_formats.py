@@ -29,7 +29,8 @@ naming the file, the row (CSV: the line, the header being row 1; JSONL: the line
 Studio: the task's position in the list, the first being 1) and the field: an unknown id or
 label with the nearest known one, a value that is not an answer, a cell given two different
 answers (naming both rows), a label column twice in a header, a line that is not JSON. A cell
-given the same answer twice is one answer. Nothing is stored from a file with a problem.
+given the same answer twice is one answer (counted as ``repeated``, and said). Nothing is
+stored from a file with a problem.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class Space:
     check_cell: Callable[[FileRow], tuple[str, str, str | None, str] | None] | None = None
 
 
-def parse_text(text: str, path: str, space: Space) -> list[FileRow]:
+def parse_text(text: str, path: str, space: Space) -> Rows:
     """Every answered cell of an answers file's text, one row per cell, all checked; raises
     :class:`AnswerFileErrors` listing every problem."""
     problems = Problems(path)
@@ -144,9 +145,19 @@ def parse_text(text: str, path: str, space: Space) -> list[FileRow]:
 # -- checking ------------------------------------------------------------------------------------
 
 
-def _checked(rows: Iterable[FileRow], space: Space, problems: Problems) -> list[FileRow]:
+class Rows(list[FileRow]):
+    """The answered cells of a file, one per cell; ``repeated`` counts the rows that gave a
+    cell the same answer as an earlier row (kept once)."""
+
+    def __init__(self, rows: Iterable[FileRow] = (), *, repeated: int = 0) -> None:
+        super().__init__(rows)
+        self.repeated = repeated
+
+
+def _checked(rows: Iterable[FileRow], space: Space, problems: Problems) -> Rows:
     labels = None if space.labels is None else set(space.labels)
     seen: dict[tuple[str, str], FileRow] = {}
+    repeated = 0
     for r in rows:
         ok = True
         if not r.item:
@@ -184,7 +195,9 @@ def _checked(rows: Iterable[FileRow], space: Space, problems: Problems) -> list[
                 f"and {r.value} on row {r.row}",
                 row=r.row, field="value", code="D307", hint="keep one answer for the cell",
             )
-    return list(seen.values())
+        else:
+            repeated += 1
+    return Rows(seen.values(), repeated=repeated)
 
 
 def _some(names: list[str], n: int = 8) -> str:

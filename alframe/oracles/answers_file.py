@@ -36,7 +36,7 @@ import numpy as np
 from alframe.data.dataset import UNKNOWN, Dataset
 from alframe.errors import DataError
 from alframe.fsutil import NotRegularFile, read_regular
-from alframe.oracles.answer_formats import FileRow, Space, parse_text
+from alframe.oracles.answer_formats import FileRow, Rows, Space, parse_text
 from alframe.oracles.cells import as_cells
 
 __all__ = ["Answer", "FileOracle", "FileRow", "parse_answers", "read_rows"]
@@ -131,7 +131,7 @@ def parse_answers(
     return {(ids[r.item], label_index[r.label]): Answer(r.value, r.row) for r in parse_text(text, path, space)}
 
 
-def read_rows(path: str | Path, space: Space) -> list[FileRow]:
+def read_rows(path: str | Path, space: Space) -> Rows:
     """The answered cells of an answers file, every row checked against ``space`` (the ids
     are the caller's to check when ``space.has_item`` is None)."""
     return parse_text(_read_text(Path(path)), str(path), space)

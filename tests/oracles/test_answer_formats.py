@@ -189,3 +189,11 @@ def test_the_oracle_answers_from_a_wide_file(tmp_path: Path) -> None:
     out = FileOracle(str(path)).answer(small_dataset(), np.array([1, 1, 1, 2]), np.array([0, 1, 2, 2]),
                                        np.random.default_rng(0))
     assert out.tolist() == [1, 0, -1, 1]
+
+
+def test_a_cell_given_the_same_answer_twice_is_one_answer_and_counted() -> None:
+    from alframe.oracles.answer_formats import Space, parse_text
+
+    rows = parse_text("id,label,value\nsku-001,kids,1\nsku-001,kids,yes\nsku-002,kids,0\n", "a.csv", Space(LABELS))
+    assert [(r.item, r.label, r.value, r.row) for r in rows] == [("sku-001", "kids", 1, 2), ("sku-002", "kids", 0, 4)]
+    assert rows.repeated == 1
