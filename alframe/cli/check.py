@@ -76,8 +76,21 @@ def execute(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def _summary(plan: Any) -> str:
+    """``run NAME, policy P, budget B``; a field a ``vary`` line changes shows its values (the
+    spec's own value is then only a default no run uses)."""
     q = plan.query
-    parts = [f"run {plan.name}", f"policy {q.policy.name}", f"budget {q.budget:,}"]
+    varied = {axis.path: axis.values for axis in plan.vary}
+
+    def word(v: Any) -> str:
+        return str(getattr(v, "name", v)) if not isinstance(v, int) else f"{v:,}"
+
+    def shown(path: str, key: str, own: str) -> str:
+        if path in varied:
+            return f"{key} " + " | ".join(word(v) for v in varied[path]) + " (varied)"
+        return f"{key} {own}"
+
+    parts = [f"run {plan.name}", shown("query.policy", "policy", q.policy.name),
+             shown("query.budget", "budget", f"{q.budget:,}")]
     if plan.vary:
         n = 1
         for axis in plan.vary:

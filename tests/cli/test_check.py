@@ -138,3 +138,12 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
                           env={k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "error[E201]: unknown policy 'uncertanty'" in done.stderr
+
+
+def test_a_varied_policy_is_named_by_its_values_not_the_unused_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path, "grid.al", GOOD + "vary policy [random, disagreement]\nvary budget [500, 2000]\n")
+    write(tmp_path, "items.jsonl", "")
+    assert cli.main(["check", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "policy random | disagreement (varied), budget 500 | 2,000 (varied), 4 setting(s) × 1" in out
+    assert "policy uncertainty" not in out
