@@ -35,6 +35,9 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("specs", nargs="+", metavar="SPEC", help=".al files, folders of them, or globs")
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only, not the valid files")
+    from alframe.cli.common import add_set_option
+
+    add_set_option(p)
 
 
 def spec_paths(arguments: list[str]) -> list[str]:

@@ -20,5 +20,19 @@ def load_plugins(args: argparse.Namespace) -> Plugins:
 
 def compile_spec(path: str | os.PathLike[str], plugins: Plugins, args: argparse.Namespace) -> Plan:
     """Compile a spec against the loaded registry; data paths stay inside ``--data-root``
-    (default: the spec's folder). Raises :class:`~alframe.errors.SpecErrors`."""
+    (default: the spec's folder); ``--set KEY=VALUE`` options replace the spec's values
+    (:mod:`alframe.lang.overrides`). Raises :class:`~alframe.errors.SpecErrors`."""
+    options = list(getattr(args, "set", None) or [])
+    if options:
+        from alframe.lang.overrides import compile_with_overrides
+
+        return compile_with_overrides(path, plugins.registry, options,  # type: ignore[return-value]
+                                      root=getattr(args, "data_root", None))
     return compile_file(path, plugins.registry, root=getattr(args, "data_root", None))
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable) on the commands that compile a spec."""
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a value in place of the spec's, named as `alframe explain` shows it "
+                             "(e.g. --set query.budget=20000; repeatable); recorded in the run")

@@ -61,6 +61,9 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("spec", help="the .al spec file")
     p.add_argument("--json", action="store_true", help="print the plan as JSON (no origins)")
+    from alframe.cli.common import add_set_option
+
+    add_set_option(p)
 
 
 def execute(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -112,6 +115,10 @@ def _section_label(plan: Plan, section: str) -> Text:
 
 
 def _origin(plan: Plan, path: str) -> Text:
+    from alframe.lang.overrides import overridden
+
+    if path in overridden(plan.spec_text):
+        return Text("  ← --set", style="bold green")
     pos = plan.origins.get(path)
     if pos is not None:
         return Text(f"  ← line {pos.line}", style="green")

@@ -28,6 +28,7 @@ examples:
   alframe run specs/quickstart.al
   alframe run specs/quickstart.al --out /tmp/qs --plain
   alframe run specs/quickstart.al --fresh      # a new run folder beside the old one
+  alframe run specs/quickstart.al --set query.budget=20000 --out runs/qs-20k
 """
 
 
@@ -45,6 +46,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="resume although the spec or data changed (recorded)")
     p.add_argument("--plain", action="store_true", help="one line per round instead of the live display")
     p.add_argument("--no-report", action="store_true", help="skip writing report/ at the end (alframe report does it later)")
+    from alframe.cli.common import add_set_option
+
+    add_set_option(p)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
