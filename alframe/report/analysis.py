@@ -382,9 +382,11 @@ def verdict(a: Analysis) -> str:
     savings = [(s, s.saving[t.key]) for s in a.settings
                if s.baseline and s.baseline != s.setting and t.key in s.saving and s.saving[t.key].mean is not None]
     if not any(s.baseline for s in a.settings):
-        best = min(reached, key=lambda s: s.reach[t.key].mean or 0.0)
-        return (f"{best.setting} reached {what} with the fewest answered cells "
-                f"({best.reach[t.key].mean:,.0f}); no random setting to compare with.")
+        fewest = min(s.reach[t.key].mean or 0.0 for s in reached)
+        names = [s.setting for s in reached if s.reach[t.key].mean == fewest]
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+        return (f"{who} reached {what} with the fewest answered cells ({fewest:,.0f}); "
+                "no random setting to compare with.")
     if not savings:
         beat = [s for s in reached if s.baseline and s.baseline != s.setting
                 and next((b for b in a.settings if b.setting == s.baseline), s).reach[t.key].mean is None]
