@@ -69,8 +69,8 @@ class GridObserver(Observer):
         self.variant_started_at = self.round_started_at = time.perf_counter()
         self.estimate = _Estimate()
         self.lines = []
-        # what the ceiling said while it trained is over once a run starts
-        self.notes = [n for n in self.notes if not (n.endswith("…") or n.startswith("ceiling:"))]
+        # what the ceiling or the previous run said is over once a run starts; warnings stay
+        self.notes = [n for n in self.notes if n.startswith("warning")]
 
     def variant_finished(self, v: Variant, status: str, detail: str) -> None:
         self.status[v.name] = status

@@ -378,7 +378,12 @@ def verdict(a: Analysis) -> str:
         reps = f" ({st.n}/{st.total} repeats)" if st.total > 1 else ""
         return f"{s.setting} reached {what} after {st.mean:,.0f} answered cells{reps}."
     if not reached:
-        return f"No setting reached {what}."
+        finals = [(s.final[t.metric].mean, s.setting) for s in a.settings
+                  if t.metric in s.final and s.final[t.metric].mean is not None]
+        if not finals:
+            return f"No setting reached {what}."
+        top, name = max(finals)
+        return f"No setting reached {what} (the best final {t.metric}: {top:.4f}, {name})."
     savings = [(s, s.saving[t.key]) for s in a.settings
                if s.baseline and s.baseline != s.setting and t.key in s.saving and s.saving[t.key].mean is not None]
     if not any(s.baseline for s in a.settings):

@@ -46,7 +46,7 @@ def test_the_verdict_says_when_no_setting_saves_anything(tmp_path: Path) -> None
     assert verdict(a) == ("No setting reached micro_f1 ≥ 0.5 with fewer answered cells than random "
                           "(best: iwal, 0.75×).")
     a = analyse(load_collection(tmp_path / "exp"), [Target("micro_f1", 0.99)])
-    assert verdict(a) == "No setting reached micro_f1 ≥ 0.99."
+    assert verdict(a) == "No setting reached micro_f1 ≥ 0.99 (the best final micro_f1: 0.6100, random)."
 
 
 def test_a_single_run_is_finished_with_its_stop_reason(tmp_path: Path) -> None:
