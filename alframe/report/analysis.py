@@ -332,12 +332,12 @@ def _notes(col: Collection, targets: list[Target], results: list[SettingResult])
         "(no interpolation between rounds); 'not reached' when no round got there.",
         "Saving: answers of the paired random setting divided by the setting's own, per repeat "
         "(same seed, same test split), then mean ± sd; '—' when either did not reach the target.",
-        "AULC: area under the learning curve (trapezoid) divided by the range of answers, over the range "
-        "every run covers, i.e. the mean metric over the answers spent.",
-    ]
+    ] if targets else []  # a lone run without a target: no target columns to explain
+    notes.append("AULC: area under the learning curve (trapezoid) divided by the range of answers, over the range "
+                 "every run covers, i.e. the mean metric over the answers spent.")
     if any(t.absolute is None for t in targets):
         notes.append("Targets relative to a ceiling need `ceiling yes` (no ceiling.json was found).")
-    if not any(r.baseline for r in results):
+    if targets and len(results) > 1 and not any(r.baseline for r in results):
         notes.append("No setting uses the random policy, so there is no baseline to compute savings against.")
     if col.missing:
         notes.append(f"{len(col.missing)} run(s) of the grid have not started yet: {', '.join(col.missing[:5])}"

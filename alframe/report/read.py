@@ -251,7 +251,7 @@ def _annotation(store: Any) -> dict[str, Any] | None:
         d = sources.setdefault(str(source), {"answers": 0, "yes": 0, "no": 0, "revisions": 0, "gaps": []})
         d["answers"] += 1
         d["yes" if int(value) == 1 else "no"] += 1
-        d["revisions"] += 1 if int(revision) > 0 else 0
+        d["revisions"] += 1 if int(revision) > 1 else 0  # a cell's first answer is revision 1
         if source in last and 0 <= float(t) - last[source] <= BREAK_SECONDS:
             d["gaps"].append(float(t) - last[source])
         last[source] = float(t)

@@ -95,12 +95,14 @@ def test_the_per_label_table_has_every_figure_and_whole_counts(tmp_path: Path) -
 def _answered_by_a_person(run: Path) -> None:
     store = RunStore.open(run / "run.db")
     store.add_answers([Answer(f"p{i}", "mid", v, 1, 1.0, 1.0, "prompt") for i, v in enumerate([1, 0, 0, 1, 1])])
+    store.add_answers([Answer("p0", "mid", 0, 1, 1.0, 1.0, "prompt")])  # p0 changed: its revision 2
     store.log_event(SKIP_EVENT, {"round": 1, "item": "p9", "label": "mid", "source": "prompt"})
     store.log_event(SKIP_EVENT, {"round": 1, "item": "p8", "label": "mid", "source": "prompt"})
     store.close()
     with sqlite3.connect(run / "run.db") as c:  # answered 2 s, 4 s, then a break, then 12 s apart
         for i, t in enumerate([1000.0, 1002.0, 1006.0, 5000.0, 5012.0]):
-            c.execute("UPDATE answers SET time = ? WHERE item = ?", (t, f"p{i}"))
+            c.execute("UPDATE answers SET time = ? WHERE item = ? AND revision = 1", (t, f"p{i}"))
+        c.execute("UPDATE answers SET time = 9000 WHERE item = 'p0' AND revision = 2")  # after another break
 
 
 def test_the_annotation_section_counts_answers_skips_and_seconds(tmp_path: Path) -> None:
@@ -110,7 +112,8 @@ def test_the_annotation_section_counts_answers_skips_and_seconds(tmp_path: Path)
     t = rep.table("annotation")
     assert len(t.rows) == 1
     row = dict(zip(t.columns, t.rows[0]))
-    assert (row["source"], row["answers"], row["yes"], row["no"], row["skipped"]) == ("prompt", "5", "3", "2", "2")
+    assert (row["source"], row["answers"], row["yes"], row["no"], row["skipped"]) == ("prompt", "6", "3", "3", "2")
+    assert row["revisions"] == "1"
     assert row["s / answer (median)"] == "4.0" and row["s / answer (mean)"] == "6.0"  # gaps 2, 4, 12; the break left out
     page = (rep.folder / "index.html").read_text()
     assert "<h2 id='annotation'>Annotation</h2>" in page
