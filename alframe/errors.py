@@ -178,6 +178,27 @@ class DataError(AlframeError):
         return text
 
 
+class DataErrors(DataError):
+    """Every problem found in the rows of one file (up to a cap), reported together, each with
+    its row, field and own code. Behaves as its first problem for code that catches one
+    :class:`DataError` (``code``, ``row``, ``field``, ``message``)."""
+
+    def __init__(self, problems: list[DataError], more: int = 0) -> None:
+        first = problems[0]
+        super().__init__(first.message, path=first.path, row=first.row, field=first.field, code=first.code,
+                         hint=first.hint)
+        self.problems = problems
+        self.more = more  # problems found past the cap, not listed
+
+    def render(self) -> str:
+        out = [p.render() for p in self.problems]
+        if len(self.problems) > 1 or self.more:
+            found = len(self.problems) + self.more
+            tail = f" (the first {len(self.problems)} shown; reading stopped there)" if self.more else ""
+            out.append(f"{found} problem(s) in {self.path}{tail}")
+        return "\n".join(out)
+
+
 class PluginError(AlframeError):
     """A plugin misbehaved: names the plugin (distribution) and the hook."""
 

@@ -54,11 +54,12 @@ _LIST_HINT = "write [] for an item with no labels, or null (JSONL) / ? (CSV) whe
 class CellError(Exception):
     """A bad value in one cell; the reading loop adds the file and line."""
 
-    def __init__(self, message: str, field: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, field: str, hint: str | None = None, code: str = "D100") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.hint = hint
+        self.code = code
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -82,20 +83,20 @@ def binary_cell(value: Any, name: str) -> int:
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise CellError("empty label cell: a blank is never read as 0", name, _BINARY_HINT)
+            raise CellError("empty label cell: a blank is never read as 0", name, _BINARY_HINT, code="D106")
         code = _BINARY.get(text)
         if code is None and text.lower() in _UNKNOWN_WORDS:
             code = UNKNOWN_CODE
         if code is not None:
             return code
-        raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT)
+        raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT, code="D106")
     try:
         code = _BINARY.get(value)
     except TypeError:
         code = None
     if code is not None:
         return code
-    raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT)
+    raise CellError(f"label value {shown(value)} is not 0 or 1", name, _BINARY_HINT, code="D106")
 
 
 def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
@@ -105,7 +106,7 @@ def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise CellError("empty label list: a blank is never read as 'no labels'", name, _LIST_HINT)
+            raise CellError("empty label list: a blank is never read as 'no labels'", name, _LIST_HINT, code="D107")
         if text.lower() in _UNKNOWN_WORDS:
             return None
         if text.startswith("["):
@@ -113,7 +114,7 @@ def list_cell(value: Any, name: str, separator: str) -> tuple[str, ...] | None:
         return tuple(sorted({t.strip() for t in text.split(separator)} - {""}))
     if isinstance(value, list):
         return tuple(sorted({_label_name(v, name) for v in value} - {""}))
-    raise CellError(f"expected a list of labels, found {type(value).__name__} {shown(value)}", name, _LIST_HINT)
+    raise CellError(f"expected a list of labels, found {type(value).__name__} {shown(value)}", name, _LIST_HINT, code="D107")
 
 
 def _json_list(text: str, name: str) -> list[Any]:
@@ -122,11 +123,11 @@ def _json_list(text: str, name: str) -> list[Any]:
     try:
         value = loads(text)
     except JSONTooDeep as exc:
-        raise CellError(f"the label list is {exc}", name, _LIST_HINT) from None
+        raise CellError(f"the label list is {exc}", name, _LIST_HINT, code="D107") from None
     except json.JSONDecodeError as exc:
-        raise CellError(f"the label list {shown(text, 60)} is not a valid JSON list ({exc.msg})", name) from None
+        raise CellError(f"the label list {shown(text, 60)} is not a valid JSON list ({exc.msg})", name, code="D107") from None
     if not isinstance(value, list):
-        raise CellError(f"expected a list of labels, found {shown(text, 60)}", name, _LIST_HINT)
+        raise CellError(f"expected a list of labels, found {shown(text, 60)}", name, _LIST_HINT, code="D107")
     return value
 
 
@@ -135,7 +136,7 @@ def _label_name(value: Any, name: str) -> str:
         return value.strip()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise CellError(f"a label in the list is {shown(value)}; labels are names (strings)", name)
+    raise CellError(f"a label in the list is {shown(value)}; labels are names (strings)", name, code="D107")
 
 
 # --- columns and globs ----------------------------------------------------------------------

@@ -42,13 +42,15 @@ from alframe.data.labels import (
     unknown_field,
 )
 from alframe.data.readers import MISSING, HugeNumber, JSONTooDeep, Table, format_of, loads, open_table, shown
-from alframe.errors import DataError, nearest
+from alframe.errors import DataError, DataErrors, nearest
 from alframe.plan import DataPlan, LabelPlan
 
 TEXT_JOIN = " | "
 #: Longest item id (characters): ids are stored, shown and exported with every answer; as long as
 #: the longest JSON integer read as a number.
 MAX_ID_CHARS = 4000
+#: Problems of one file's rows reported at once; reading stops after one more.
+MAX_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,10 @@ def _read(table: Table, layout: _Layout, limit: int | None) -> _Rows:
     n_text, n_num = len(layout.text_fields), len(layout.numeric_fields)
     label_names = list(layout.label_fields)
     widths: list[int] | None = None
+    problems: list[DataError] = []
     for line, values in table.rows(layout.columns, limit):
+        if len(problems) > MAX_PROBLEMS:  # one past the cap: enough to say there are more
+            break
         try:
             out.ids.append(_item_id(values[0], layout.id_field))
             texts = [_text(v, f) for v, f in zip(values[1 : 1 + n_text], layout.text_fields)]
@@ -183,8 +188,17 @@ def _read(table: Table, layout: _Layout, limit: int | None) -> _Rows:
             else:
                 out.codes.extend(binary_codes(cells, label_names))
         except CellError as exc:
-            raise DataError(f"line {line}: {exc.message}", path=table.path, row=line, field=exc.field, hint=exc.hint) from None
+            # every problem of the file at once (up to MAX_PROBLEMS): reading goes on, and the rows
+            # read are never used, since the file is refused
+            problems.append(DataError(f"line {line}: {exc.message}", path=table.path, row=line, field=exc.field,
+                                      hint=exc.hint, code=exc.code))
+            continue
         out.lines.append(line)
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        if len(shown) == 1:
+            raise shown[0]
+        raise DataErrors(shown, more=len(problems) - len(shown))
     if not out.ids:
         raise DataError("the file holds no items", path=table.path)
     out.numeric_names = _numeric_names(layout.numeric_fields, widths or [])
@@ -195,16 +209,16 @@ def _item_id(value: Any, name: str) -> str:
     if isinstance(value, str):
         text = value.strip()
         if len(text) > MAX_ID_CHARS:
-            raise CellError(f"the id is {len(text):,} characters long; the limit is {MAX_ID_CHARS:,}", name)
+            raise CellError(f"the id is {len(text):,} characters long; the limit is {MAX_ID_CHARS:,}", name, code="D101")
         if text:
             return text
     elif isinstance(value, HugeNumber):
-        raise CellError(f"the id is {value!r}; the limit is {MAX_ID_CHARS:,} characters", name)
+        raise CellError(f"the id is {value!r}; the limit is {MAX_ID_CHARS:,} characters", name, code="D101")
     elif isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     elif value is not None and value is not MISSING:
-        raise CellError(f"the id {shown(value)} is not a string or an integer", name)
-    raise CellError("the item has no id", name, "every item needs a non-empty id")
+        raise CellError(f"the id {shown(value)} is not a string or an integer", name, code="D101")
+    raise CellError("the item has no id", name, "every item needs a non-empty id", code="D101")
 
 
 def _text(value: Any, name: str) -> str:
@@ -215,7 +229,7 @@ def _text(value: Any, name: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     what = repr(value) if isinstance(value, HugeNumber) else type(value).__name__
-    raise CellError(f"expected text, found {what}", name)
+    raise CellError(f"expected text, found {what}", name, code="D102")
 
 
 def _numbers(values: list[Any], names: tuple[str, ...], widths: list[int] | None) -> tuple[list[float], list[int]]:
@@ -230,7 +244,7 @@ def _numbers(values: list[Any], names: tuple[str, ...], widths: list[int] | None
         else:
             numbers = [_number(value, name)]
         if widths is not None and len(numbers) != widths[k]:
-            raise CellError(f"the vector has {len(numbers)} numbers; earlier rows have {widths[k]}", name)
+            raise CellError(f"the vector has {len(numbers)} numbers; earlier rows have {widths[k]}", name, code="D105")
         row.extend(numbers)
         row_widths.append(len(numbers))
     return row, row_widths
@@ -240,35 +254,35 @@ def _json_vector(text: str, name: str) -> Any:
     try:
         return loads(text)
     except JSONTooDeep as exc:
-        raise CellError(f"the vector is {exc}", name) from None
+        raise CellError(f"the vector is {exc}", name, code="D104") from None
     except json.JSONDecodeError:
-        raise CellError(f"{shown(text)} is not a number or a JSON list of numbers", name) from None
+        raise CellError(f"{shown(text)} is not a number or a JSON list of numbers", name, code="D103") from None
 
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or value is None or value is MISSING or isinstance(value, (list, dict)):
         what = "missing" if value is MISSING else ("empty (null)" if value is None else shown(value))
-        raise CellError(f"the numeric value is {what}, not a number", name)
+        raise CellError(f"the numeric value is {what}, not a number", name, code="D103")
     if isinstance(value, HugeNumber):
-        raise CellError(f"the value is {value!r}, too large for a 32-bit float", name)
+        raise CellError(f"the value is {value!r}, too large for a 32-bit float", name, code="D104")
     if isinstance(value, str):
         if not value.strip():
-            raise CellError("the numeric cell is empty", name, "every item needs a value here")
+            raise CellError("the numeric cell is empty", name, "every item needs a value here", code="D103")
         try:
             number = float(value)
         except ValueError:
-            raise CellError(f"{shown(value)} is not a number", name) from None
+            raise CellError(f"{shown(value)} is not a number", name, code="D103") from None
         if math.isinf(number) and not any(w in value.lower() for w in ("inf", "nan")):
-            raise CellError(f"the value {shown(value.strip())} is too large for a 32-bit float", name)
+            raise CellError(f"the value {shown(value.strip())} is too large for a 32-bit float", name, code="D104")
     elif isinstance(value, (int, float)):
         try:
             number = float(value)
         except OverflowError:
-            raise CellError(f"the value is {shown(value)}, too large for a 32-bit float", name) from None
+            raise CellError(f"the value is {shown(value)}, too large for a 32-bit float", name, code="D104") from None
     else:
-        raise CellError(f"the numeric value is {type(value).__name__}, not a number", name)
+        raise CellError(f"the numeric value is {type(value).__name__}, not a number", name, code="D103")
     if not math.isfinite(number):
-        raise CellError(f"the value {value!r} is not finite (NaN or infinite)", name)
+        raise CellError(f"the value {value!r} is not finite (NaN or infinite)", name, code="D104")
     return number
 
 
