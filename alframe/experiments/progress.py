@@ -206,6 +206,8 @@ class LiveGridProgress(GridObserver):
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        # the last frame stays on screen: no "training the ceiling …" once everything is done
+        self.notes = [n for n in self.notes if not (n.endswith("…") or n.startswith("ceiling:"))]
         try:
             self.live.__exit__(*exc)
         finally:

@@ -124,3 +124,16 @@ def test_lightnings_logs_directory_warning_stays_off_the_screen() -> None:
                           "log files in this directory will be deleted when the new ones are saved!", UserWarning, stacklevel=1)
             warnings.warn("something else", UserWarning, stacklevel=1)
     assert [str(w.message) for w in seen] == ["something else"]
+
+
+def test_the_ceilings_note_is_gone_from_the_last_frame_when_no_run_was_left() -> None:
+    from alframe.experiments.progress import LiveGridProgress
+
+    variants = expand(small_plan(vary=(VaryAxis("policy", "query.policy", (Call("random"),)),)))
+    console = Console(record=True, width=100, force_terminal=True, color_system=None)
+    with LiveGridProgress(console, variants, "grid") as view:
+        view.grid_started({variants[0].name: "done"}, {variants[0].name: "2 rounds, 1,178 answers"})
+        view.message("ceiling: the spec's model on the whole labelled pool")
+        view.message("training the ceiling on the pool (4,800 items) …")
+    last = console.export_text().split("╭")[-1]
+    assert "training the ceiling" not in last and "ceiling:" not in last and "runs 1 of 1 done" in last
