@@ -47,8 +47,6 @@ def run_experiment(plan: Plan, plugins: Plugins, args: argparse.Namespace, termi
 def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> int:
     """``ceiling yes`` without a query block: the spec's model on the whole labelled pool, its
     metrics printed and kept in ``ceiling.json`` (reused while data and model are unchanged)."""
-    from rich.table import Table
-
     from alframe.experiments.ceiling import ceiling
     from alframe.report.files import CEILING_FILE, read_json
 
@@ -57,15 +55,16 @@ def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> 
     console.print(f"alframe run {plan.name}: the ceiling alone → {folder}", highlight=False)
     metrics = ceiling(plan, plugins, folder, _Say(console))
     record = read_json(folder / CEILING_FILE) or {}
-    t = Table(title=f"{plan.name}: ceiling", title_justify="left", show_edge=False)
-    for name in plan.evaluate.metrics:
-        t.add_column(name, justify="right")
-    t.add_row(*[("undefined" if metrics.get(m) is None else f"{metrics[m]:.4f}") for m in plan.evaluate.metrics])
-    console.print(t)
+    from alframe.cli.fit import print_fitted
+
+    names = list(plan.evaluate.metrics)
+    row = [("undefined" if metrics.get(m) is None else f"{metrics[m]:.4f}") for m in names]
+    print_fitted(console, ["", *names], [["ceiling", *row]], title=f"{plan.name}: ceiling",
+                 width=None if console.is_terminal else 400)
     held = record.get("held_out_items", 0)
     console.print(
         f"trained on {record.get('items', 0):,} of {record.get('pool_items', 0):,} pool items "
-        f"({record.get('labels', 0):,} labels)" + (f", {held:,} held out for thresholds or early stopping" if held else "")
+        f"({record.get('labels', 0):,} known cells)" + (f", {held:,} held out for thresholds or early stopping" if held else "")
         + f" in {record.get('train_seconds', 0.0):.1f} s; {folder / CEILING_FILE}",
         highlight=False,
     )
