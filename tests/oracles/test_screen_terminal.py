@@ -200,3 +200,39 @@ def test_the_line_prompt_takes_no_typed_ahead_line_and_ctrl_c_stores_no_line(ter
     shown = terminal.wait_for("EXIT=", timeout=30)
     assert "EXIT=130" in shown
     assert [v for _, _, v, _ in answers(run)] == [1]
+
+
+def test_kill_9_at_the_screen_loses_no_acknowledged_answer(terminal: Terminal, tmp_path: Path) -> None:
+    """SIGKILL while the screen waits for a person (RELIABILITY.md case 16): every answer the
+    screen counted as answered is in run.db once, the database is sound, and the next run asks
+    only the open questions."""
+    spec(tmp_path, "prompt")
+    run = tmp_path / "run"
+    terminal.start(tmp_path, f"run people.al --out {run} --no-report")
+    shown = terminal.wait_for("yes or no?")
+    first = asked_label(shown)
+    terminal.keys("y")
+    shown = terminal.wait_for(lambda s: "answered 1" in s)
+    second = asked_label(shown)
+    terminal.keys("n")
+    terminal.wait_for(lambda s: "answered 2" in s)  # acknowledged: the screen counts it
+    terminal.keys("y")  # typed, then the process dies: it may or may not have been stored
+    shell = int(terminal.tmux("list-panes", "-t", terminal.name, "-F", "#{pane_pid}").split()[0])
+    child = subprocess.run(["pgrep", "-P", str(shell)], capture_output=True, text=True).stdout.split()
+    assert child, "the alframe process was not found"
+    os.kill(int(child[0]), 9)
+    terminal.wait_for("EXIT=137", timeout=30)
+
+    stored = answers(run)
+    assert [(label, value) for _, label, value, _ in stored[:2]] == [(first, 1), (second, 0)]
+    assert len(stored) in (2, 3) and len({(i, label) for i, label, _, _ in stored}) == len(stored)
+    with sqlite3.connect(f"file:{run / 'run.db'}?mode=ro", uri=True) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    terminal.start(tmp_path, f"run people.al --out {run} --no-report")
+    shown = terminal.wait_for("yes or no?")
+    assert status(shown) == (len(stored), 8 - len(stored))
+    assert (shown_item(shown), asked_label(shown)) not in {(i, label) for i, label, _, _ in stored}
+    terminal.keys("q")
+    assert "EXIT=130" in terminal.wait_for("EXIT=", timeout=30)
+    assert answers(run) == stored  # nothing stored twice, nothing lost
