@@ -211,7 +211,7 @@ class FolderLock:
                 return f"pid {text}"
         except OSError:
             pass
-        pid = _flock_holder(self.folder)
+        pid = flock_holder(self.folder)
         return f"pid {pid}" if pid is not None else "pid unknown"
 
     def release(self) -> None:
@@ -233,7 +233,7 @@ class FolderLock:
         self.release()
 
 
-def _flock_holder(folder: Path) -> int | None:
+def flock_holder(folder: Path) -> int | None:
     """The pid holding a ``flock`` on ``folder``, from ``/proc/locks`` (Linux), if found."""
     try:
         st = os.stat(folder)

@@ -19,8 +19,6 @@ back into a predictor without the run folder.
 from __future__ import annotations
 
 import json
-import sqlite3
-import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from alframe.errors import DataError, RunError
+from alframe.store import connect_readonly
 
 MODEL_FORMAT = "alframe.exported-model"
 MODEL_VERSION = 1
@@ -97,8 +96,7 @@ class Run:
                 hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
             )
         # read only: a reader never changes a run, and may read one a run is writing
-        uri = "file:" + urllib.parse.quote(str(db.resolve())) + "?mode=ro"
-        self._conn = sqlite3.connect(uri, uri=True, timeout=30.0)
+        self._conn = connect_readonly(db)
         self._pd = _pandas(pandas)
         meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         self.meta: dict[str, str] = meta

@@ -145,6 +145,26 @@ class RoundRow:
     checkpoint: str | None
 
 
+def connect_readonly(db: Path) -> sqlite3.Connection:
+    """A read-only connection to ``run.db`` that changes nothing in its folder.
+
+    A read-only SQLite connection to a WAL database creates ``run.db-wal`` and ``run.db-shm``
+    when they are not there, and cannot remove them again. So when no run holds the folder
+    (its ``flock``, read from the kernel's lock table, never taken) and no ``-wal`` file exists
+    (the last writer closed cleanly: everything is in ``run.db``), the file is opened as
+    immutable, which reads it without those files or any lock. Otherwise they exist already
+    and a plain read-only connection reads through them, beside the run writing."""
+    import urllib.parse
+
+    from alframe.fsutil import flock_holder
+
+    quiet = flock_holder(db.parent) is None and not db.with_name(db.name + "-wal").exists()
+    uri = "file:" + urllib.parse.quote(str(db.resolve())) + "?mode=ro" + ("&immutable=1" if quiet else "")
+    conn = sqlite3.connect(uri, uri=True, timeout=30.0)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 class RunStore:
     """The SQLite store of one run. Open with :meth:`open`; use as a context manager."""
 
@@ -185,6 +205,20 @@ class RunStore:
                 hint="it was written by a newer alframe: run it with that version, or start anew with --fresh",
             )
         return store
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> RunStore:
+        """The store opened for reading only, without leaving a trace in the folder (``alframe
+        status``, ``export``, ``report``, :func:`alframe.open_run`): see :func:`connect_readonly`.
+        Raises ``sqlite3.DatabaseError`` when the file is no run database."""
+        path = Path(path)
+        conn = connect_readonly(path)
+        try:
+            conn.execute("SELECT COUNT(*) FROM rounds").fetchone()
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return cls(path, conn)
 
     def close(self) -> None:
         self.conn.close()

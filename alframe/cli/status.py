@@ -68,7 +68,7 @@ def run_status(folder: Path) -> dict[str, Any]:
             hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
         )
     pid = _holder(folder)
-    store = _open_untouched(folder / "run.db", in_use=pid is not None)
+    store = _open_untouched(folder / "run.db")
     try:
         plan = json.loads(store.get_meta("plan") or "{}")
         spec_path = store.get_meta("spec_path") or plan.get("spec_path") or "SPEC"
@@ -142,29 +142,18 @@ def run_status(folder: Path) -> dict[str, Any]:
     return info
 
 
-def _open_untouched(db: Path, *, in_use: bool) -> Any:
-    """``run.db`` opened read-only without leaving a trace. A read-only SQLite connection to a WAL
-    database creates ``run.db-wal`` and ``run.db-shm`` when they are not there and cannot remove
-    them again; so when no run holds the folder and no ``-wal`` file exists (the last writer
-    closed cleanly: everything is in ``run.db``), the file is opened as immutable, which reads
-    it without those files or any lock. Otherwise (a run is writing, or one was killed and left
-    its ``-wal``) they exist already and a plain read-only connection reads through them."""
+def _open_untouched(db: Path) -> Any:
+    """``run.db`` opened read-only without leaving a trace (:func:`alframe.store.connect_readonly`)."""
     import sqlite3
 
     from alframe.errors import RunError
     from alframe.store import RunStore
 
-    wal = db.with_name(db.name + "-wal")
-    quiet = not in_use and not wal.exists()
-    uri = f"file:{db}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=30.0)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("SELECT COUNT(*) FROM rounds").fetchone()
+        return RunStore.open_readonly(db)
     except sqlite3.DatabaseError as exc:
         raise RunError(f"cannot read the run database {db}: {exc}", code="R101",
                        hint="the file is not an alframe run database") from None
-    return RunStore(db, conn)
 
 
 def _last_event(events: list[tuple[float, str, str]], kind: str) -> dict[str, Any] | None:
@@ -181,9 +170,9 @@ def _last_event(events: list[tuple[float, str, str]], kind: str) -> dict[str, An
 def _holder(folder: Path) -> int | None:
     """The pid of an ``alframe run`` (or ``answer``) holding the folder, from the kernel's lock
     table; the lock is never taken, so status cannot get in a starting run's way."""
-    from alframe.fsutil import _flock_holder
+    from alframe.fsutil import flock_holder
 
-    return _flock_holder(folder)
+    return flock_holder(folder)
 
 
 def status_lines(info: dict[str, Any]) -> list[str]:

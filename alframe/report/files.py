@@ -50,16 +50,13 @@ def open_store_readonly(path: Path) -> RunStore:
     """The run store of ``path`` (a ``run.db``) opened read-only.
 
     A report must never change a run, nor wait for or block the run writing it, so the
-    database is opened with ``mode=ro`` (WAL lets it read while a run writes) and no schema or
-    meta is touched.
+    database is opened read-only, leaving no file behind (:func:`alframe.store.connect_readonly`;
+    WAL lets it read while a run writes), and no schema or meta is touched.
     """
     if not path.is_file():
         raise RunError(f"no run database at {path}", code="X201")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("SELECT COUNT(*) FROM rounds").fetchone()
+        return RunStore.open_readonly(path)
     except sqlite3.DatabaseError as exc:
         raise RunError(f"cannot read the run database {path}: {exc}", code="X202",
                        hint="the file is not an alframe run database") from None
-    return RunStore(path, conn)

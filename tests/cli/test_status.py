@@ -64,6 +64,15 @@ class CtrlCAt:
             self._maybe(state)
 
 
+def exported(out: Path, capsys: pytest.CaptureFixture[str]) -> int:
+    """``alframe export`` of a run folder in any state: the number of answers it wrote."""
+    capsys.readouterr()
+    assert main(["export", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("id,label,value,")
+    return len(lines) - 1
+
+
 def test_a_new_run_folder_with_no_round(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(tmp_path / "spec")
     spec.write_text(spec.read_text().replace("text package, description", "text package, descripton"))
@@ -75,6 +84,9 @@ def test_a_new_run_folder_with_no_round(tmp_path: Path, capsys: pytest.CaptureFi
     assert info["continue"] == f"alframe run {spec} --out {out}"
     assert main(["status", str(out)]) == 0
     assert "new: no round started yet" in capsys.readouterr().out
+    assert exported(out, capsys) == 0
+    assert main(["--no-plugins", "export", str(out), "--predict"]) == 5  # no model yet: said, not a crash
+    assert "error[R320]" in capsys.readouterr().err
 
 
 def test_finished_running_and_read_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,6 +105,9 @@ def test_finished_running_and_read_only(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["status", str(out)]) == 0
     text = capsys.readouterr().out
     assert "finished: round limit reached" in text and re.search(r"test metrics \(round 1\): micro_f1 0\.\d{4}", text)
+
+    assert exported(out, capsys) == summary.labels_used
+    assert snapshot(out) == before, "export changed the run folder"
 
     with FolderLock(out, "run.lock", what="run folder", code="R205"):  # as a run holds it
         info = status(out, capsys)
@@ -122,6 +137,8 @@ def test_interrupted(tmp_path: Path, capsys: pytest.CaptureFixture[str], stage: 
     assert main(["status", str(out)]) == 0
     said = capsys.readouterr().out
     assert text in said and f"continue with: alframe run {spec} --out {out}" in said
+    assert exported(out, capsys) == info["answers"] > 0  # every committed answer, the open round's too
+    assert snapshot(out) == before, "export changed the run folder"
 
 
 def test_not_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,3 +119,18 @@ def test_runs_without_a_complete_round_are_not_reported(tmp_path: Path) -> None:
     rep = build_report(tmp_path / "exp")
     assert rep.analysis.setting("random").repeats == [1]
     assert "random/repeat-2" in rep.collection.missing
+
+
+def test_reading_a_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    """report, status, export and open_run read run.db without creating -wal/-shm beside it."""
+    import alframe
+    from alframe.store import RunStore
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    RunStore.open(folder / "run.db").close()
+    before = sorted(p.name for p in folder.iterdir())
+    RunStore.open_readonly(folder / "run.db").close()
+    with alframe.open_run(folder):
+        pass
+    assert sorted(p.name for p in folder.iterdir()) == before == ["run.db"]
