@@ -5,14 +5,13 @@ exit 75), a scripted person filling in the questions file, ``alframe run`` again
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_specs import CATALOGUE
+from engine_specs import CATALOGUE, answer_questions
 
 from alframe.cli.main import main
 from alframe.cli.run import EXIT_WAITING
@@ -29,7 +28,6 @@ def _catalogue(n: int) -> list[dict[str, Any]]:
         return [json.loads(line) for line, _ in zip(f, range(n))]
 
 
-TRUTH = {str(r["package"]): set(r["tags"]) for r in _catalogue(400)}
 
 
 def _project(folder: Path, *, test_file: bool, labels: str, query: str) -> Path:
@@ -61,18 +59,6 @@ def _project(folder: Path, *, test_file: bool, labels: str, query: str) -> Path:
     return spec
 
 
-def _answer(questions: Path, answers: Path) -> int:
-    """A person: fills in the value column of the round's questions, appending to the answers file."""
-    with open(questions, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    new = not answers.exists()
-    with open(answers, "a", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        if new:
-            w.writerow(["id", "label", "value"])
-        for r in rows:
-            w.writerow([r["id"], r["label"], "yes" if r["label"] in TRUTH[r["id"]] else "no"])
-    return len(rows)
 
 
 def _status(out: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -104,7 +90,7 @@ def test_cold_start_with_a_labelled_test_file(tmp_path: Path, capsys: pytest.Cap
     assert status["questions_file"] == str(out / "questions-round-0000.csv")
     assert status["continue"] == f"alframe run {spec} --out {out}"
 
-    asked = _answer(out / "questions-round-0000.csv", answers)
+    asked = answer_questions(out / "questions-round-0000.csv", answers, "yes", "no")
     assert _run(spec, out) == EXIT_WAITING  # round 0 answered and trained; round 1 asks
     status = _status(out, capsys)
     assert status["state"] == "waiting" and status["round"] == 1 and status["rounds_complete"] == 1
@@ -112,7 +98,7 @@ def test_cold_start_with_a_labelled_test_file(tmp_path: Path, capsys: pytest.Cap
     assert status["metrics_round"] == 0 and status["metrics"]["micro_f1"] is not None  # a real test metric
     assert status["estimate"] is None
 
-    _answer(out / "questions-round-0001.csv", answers)
+    answer_questions(out / "questions-round-0001.csv", answers, "yes", "no")
     assert _run(spec, out) == 0
     status = _status(out, capsys)
     assert status["state"] == "finished" and status["stop_reason"].startswith("round limit")
@@ -138,7 +124,7 @@ def test_cold_start_without_a_test_split_shows_estimates(tmp_path: Path, capsys:
     said = capsys.readouterr().out
     assert "labels: 3 named in the spec" in said and "no test split" in said
     assert "no labelled test items: alframe cannot report test metrics" in said
-    assert _answer(out / "questions-round-0000.csv", answers) == 60
+    assert answer_questions(out / "questions-round-0000.csv", answers, "yes", "no") == 60
     assert _run(spec, out) == 0
     said = capsys.readouterr().out
     assert "Estimates from the answers: 60 answers on 20 items" in said

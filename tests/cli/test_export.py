@@ -14,20 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from engine_specs import CATALOGUE, write_spec
+from engine_specs import CATALOGUE, catalogue_truth, write_spec
 
 import alframe
 from alframe.cli.main import main
 
 
-def truth() -> dict[str, set[str]]:
-    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as f:
-        return {row["package"]: set(row["tags"]) for row in map(json.loads, f)}
-
-
 def answer_questions(questions: Path, to: Path) -> None:
     """A person answering every question of a questions file, in the wide CSV (one row per item)."""
-    known = truth()
+    known = catalogue_truth()
     rows = list(csv.DictReader(questions.open(encoding="utf-8")))
     labels = sorted({r["label"] for r in rows})
     by_item: dict[str, dict[str, str]] = {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import functools
+import gzip
+import json
 import shutil
 import sys
 import textwrap
@@ -62,6 +66,29 @@ DEFAULTS: dict[str, Any] = dict(
     budget=5000,
     extra_query="rounds 4",
 )
+
+
+@functools.cache
+def catalogue_truth() -> dict[str, frozenset[str]]:
+    """Every catalogue package's true tags: what a scripted person answers."""
+    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as f:
+        return {row["package"]: frozenset(row["tags"]) for row in map(json.loads, f)}
+
+
+def answer_questions(questions: Path, answers: Path, yes: str = "1", no: str = "0") -> int:
+    """A scripted person: fills in the value column of a round's questions file truthfully,
+    appending the rows to the answers file (header first when it is new); returns how many."""
+    truth = catalogue_truth()
+    with open(questions, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    new = not answers.exists()
+    with open(answers, "a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["id", "label", "value"])
+        for r in rows:
+            w.writerow([r["id"], r["label"], yes if r["label"] in truth[r["id"]] else no])
+    return len(rows)
 
 
 def write_spec(folder: Path, **overrides: Any) -> Path:

@@ -4,36 +4,17 @@ and through ``alframe answer``. Never lost, never stored twice, never stored una
 from __future__ import annotations
 
 import csv
-import gzip
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from engine_specs import CATALOGUE, run_spec, write_spec
+from engine_specs import answer_questions, run_spec, write_spec
 
 from alframe.cli.main import main
 from alframe.engine import Observer
 from alframe.hookspecs import hookimpl
-
-
-def _truth() -> dict[str, set[str]]:
-    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as f:
-        return {row["package"]: set(row["tags"]) for row in map(json.loads, f)}
-
-
-def _append_answers(questions: Path, answers: Path, truth: dict[str, set[str]]) -> None:
-    with open(questions, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    new = not answers.exists()
-    with open(answers, "a", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        if new:
-            w.writerow(["id", "label", "value"])
-        for r in rows:
-            w.writerow([r["id"], r["label"], int(r["label"] in truth[r["id"]])])
 
 
 def _flip(answers: Path, n: int) -> list[tuple[str, str, int]]:
@@ -103,16 +84,16 @@ class Spy:
 def test_a_changed_answer_in_the_answers_file_is_a_revision_that_is_said_and_used(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec", seed_size=5, batch=5, extra_query="rounds 3")
     spec.write_text(spec.read_text().replace("oracle simulated", 'oracle file(path="answers.csv")'))
-    answers, out, truth = spec.parent / "answers.csv", tmp_path / "run", _truth()
+    answers, out = spec.parent / "answers.csv", tmp_path / "run"
 
     run_spec(spec, out)  # round 0 waits for its answers
-    _append_answers(out / "questions-round-0000.csv", answers, truth)
+    answer_questions(out / "questions-round-0000.csv", answers)
     heard = Heard()
     run_spec(spec, out, observer=heard)  # round 0 completes, round 1 waits
     assert any(t.startswith("answers.csv: ") and " new, 0 unchanged, 0 revised" in t for t in heard.said)
 
     flipped = _flip(answers, 2)  # the person corrects two answers of round 0 …
-    _append_answers(out / "questions-round-0001.csv", answers, truth)  # … and answers round 1
+    answer_questions(out / "questions-round-0001.csv", answers)  # … and answers round 1
     cells = [(i, lb) for i, lb, _ in flipped]
     spy, heard = Spy(cells), Heard()
     summary, _, _ = run_spec(spec, out, observer=heard, extra=[("spy", spy)])
@@ -141,7 +122,7 @@ def test_a_changed_answer_in_the_answers_file_is_a_revision_that_is_said_and_use
     assert spy.positives[2].tolist() == want.tolist()
 
     # the same file read again: no new revision, nothing stored twice, nothing said of revisions
-    _append_answers(out / "questions-round-0002.csv", answers, truth)
+    answer_questions(out / "questions-round-0002.csv", answers)
     heard = Heard()
     run_spec(spec, out, observer=heard)
     assert not any(" revised (" in t for t in heard.said)
@@ -154,7 +135,7 @@ def test_a_finished_run_still_keeps_and_says_a_changed_answer(tmp_path: Path) ->
     spec.write_text(spec.read_text().replace("oracle simulated", 'oracle file(path="answers.csv")'))
     answers, out = spec.parent / "answers.csv", tmp_path / "run"
     run_spec(spec, out)
-    _append_answers(out / "questions-round-0000.csv", answers, _truth())
+    answer_questions(out / "questions-round-0000.csv", answers)
     summary, _, _ = run_spec(spec, out)
     assert summary.stop_reason.startswith("round limit")
     ((item, label, value),) = _flip(answers, 1)

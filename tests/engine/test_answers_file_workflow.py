@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
 import sqlite3
 from pathlib import Path
 
-from engine_specs import CATALOGUE, run_spec, write_spec
-
-
-def _truth() -> dict[str, set[str]]:
-    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as f:
-        return {row["package"]: set(row["tags"]) for row in map(json.loads, f)}
-
-
-def _answer(questions: Path, answers: Path, truth: dict[str, set[str]]) -> int:
-    """Fill the value column the way a person would, appending to the answers file."""
-    with open(questions, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    new = not answers.exists()
-    with open(answers, "a", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        if new:
-            w.writerow(["id", "label", "value"])
-        for r in rows:
-            w.writerow([r["id"], r["label"], int(r["label"] in truth[r["id"]])])
-    return len(rows)
+from engine_specs import answer_questions, run_spec, write_spec
 
 
 def test_the_run_waits_for_answers_then_resumes_the_same_round(tmp_path: Path) -> None:
@@ -36,19 +14,18 @@ def test_the_run_waits_for_answers_then_resumes_the_same_round(tmp_path: Path) -
     text = spec.read_text().replace("oracle simulated", 'oracle file(path="answers.csv")')
     spec.write_text(text)
     out = tmp_path / "run"
-    truth = _truth()
 
     summary, _, _ = run_spec(spec, out)
     assert summary.stop_reason.startswith("waiting for") and summary.rounds == 0
     questions = out / "questions-round-0000.csv"
-    asked = _answer(questions, answers, truth)
+    asked = answer_questions(questions, answers)
 
     summary, _, _ = run_spec(spec, out)  # round 0 completes, round 1 asks and waits
     assert summary.stop_reason.startswith("waiting for")
     with sqlite3.connect(out / "run.db") as c:
         assert c.execute("SELECT COUNT(*), MIN(source) FROM answers").fetchone() == (asked, "file answers.csv")
         first_round_1 = c.execute("SELECT item, label FROM queries WHERE round = 1 ORDER BY position").fetchall()
-    _answer(out / "questions-round-0001.csv", answers, truth)
+    answer_questions(out / "questions-round-0001.csv", answers)
 
     summary, _, _ = run_spec(spec, out)
     assert summary.rounds == 2 and summary.stop_reason.startswith("round limit")
