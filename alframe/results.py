@@ -383,6 +383,8 @@ def read_items(path: str | Path, data: Any) -> tuple[list[str], list[str], np.nd
     numbers: list[list[float]] = []
     widths: list[int] | None = None
     for line, values in table.rows(columns, None):
+        if isinstance(values, DataError):
+            raise values
         try:
             ids.append(loader._item_id(values[0], data.id_field))
             parts = [loader._text(v, f) for v, f in zip(values[1 : 1 + n_text], data.text_fields)]

@@ -171,6 +171,9 @@ def _read(table: Table, layout: _Layout, limit: int | None) -> _Rows:
     for line, values in table.rows(layout.columns, limit):
         if len(problems) > MAX_PROBLEMS:  # one past the cap: enough to say there are more
             break
+        if isinstance(values, DataError):  # a row the reader could not read
+            problems.append(values)
+            continue
         try:
             out.ids.append(_item_id(values[0], layout.id_field))
             texts = [_text(v, f) for v, f in zip(values[1 : 1 + n_text], layout.text_fields)]

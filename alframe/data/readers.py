@@ -178,8 +178,14 @@ class Table:
     fields: list[str]
     _rows: Any = field(repr=False)
 
-    def rows(self, columns: list[str], limit: int | None = None) -> Iterator[tuple[int, list[Any]]]:
-        """``(line, [value per column])`` for every item row, in file order; at most ``limit``."""
+    def rows(self, columns: list[str], limit: int | None = None) -> Iterator[tuple[int, list[Any] | DataError]]:
+        """``(line, [value per column])`` for every item row, in file order; at most ``limit``.
+
+        A row the reader cannot make values of (the wrong number of CSV fields, a line that is
+        no JSON object, a NUL byte, a field too long or nested too deep) comes as ``(line,
+        DataError)`` in its place, and reading goes on: the caller reports every problem of
+        the file at once. What leaves the rest unreadable (a malformed CSV quote, bad bytes)
+        is raised."""
         return self._rows(columns, limit)
 
 
@@ -247,7 +253,7 @@ def _csv_table(path: Path) -> Table:
         csv.field_size_limit(_CSV_HARD_LIMIT)
     header = _csv_header(path)
 
-    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any]]]:
+    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any] | DataError]]:
         index = {name: i for i, name in enumerate(header)}
         picks = [index[c] for c in columns]
         yield from _csv_rows(path, header, picks, limit)
@@ -280,7 +286,7 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def _csv_rows(path: Path, header: list[str], picks: list[int], limit: int | None) -> Iterator[tuple[int, list[Any]]]:
+def _csv_rows(path: Path, header: list[str], picks: list[int], limit: int | None) -> Iterator[tuple[int, list[Any] | DataError]]:
     counter = [0]
     lines = _text_lines(path, counter)
     reader = csv.reader(lines, strict=True)
@@ -298,21 +304,35 @@ def _csv_rows(path: Path, header: list[str], picks: list[int], limit: int | None
             start, last_end = last_end + 1, counter[0]
             if not values or (len(values) == 1 and not values[0].strip() and width > 1):
                 continue  # a blank line
-            if len(values) != width:
-                raise DataError(
-                    f"line {start} has {len(values)} fields; the header (line 1) has {width}",
-                    path=path,
-                    row=start,
-                    hint="a field holding the separator must be quoted",
-                )
-            if max(map(len, values)) > MAX_FIELD_CHARS:
-                _check_lengths(path, start, header, values)
-            if "\x00" in "".join(values):
-                _check_nul(path, start, header, values)
+            try:
+                if len(values) != width:
+                    raise DataError(
+                        f"line {start} has {len(values)} fields; the header (line 1) has {width}",
+                        path=path,
+                        row=start,
+                        hint="a field holding the separator must be quoted",
+                    )
+                if max(map(len, values)) > MAX_FIELD_CHARS:
+                    _check_lengths(path, start, header, values)
+                if "\x00" in "".join(values):
+                    _check_nul(path, start, header, values)
+            except DataError as exc:
+                yield start, _row_problem(exc)  # reported with the file's other problems
+                continue
             produced += 1
             yield start, [values[i] for i in picks]
     finally:
         lines.close()
+
+
+#: the code of a row the reader cannot make values of (see :meth:`Table.rows`)
+ROW_UNREADABLE = "D108"
+
+
+def _row_problem(exc: DataError) -> DataError:
+    if exc.code == DataError.code:
+        exc.code = ROW_UNREADABLE
+    return exc
 
 
 def _check_nul(path: Path, line: int, header: list[str], values: list[str]) -> None:
@@ -337,20 +357,20 @@ def _check_lengths(path: Path, line: int, header: list[str], values: list[str]) 
 
 
 def _jsonl_table(path: Path) -> Table:
-    first = next(_jsonl_objects(path, None), None)
+    first = next((obj for _, obj in _jsonl_objects(path, None) if isinstance(obj, dict)), None)
     if first is None:
         raise DataError("the file holds no JSON object", path=path)
-    fields = list(first[1])
+    fields = list(first)
 
-    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any]]]:
+    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any] | DataError]]:
         for line, obj in _jsonl_objects(path, limit):
-            values = [obj.get(c, MISSING) for c in columns]
-            yield line, values
+            yield line, obj if isinstance(obj, DataError) else [obj.get(c, MISSING) for c in columns]
 
     return Table(str(path), "jsonl", fields, rows)
 
 
-def _jsonl_objects(path: Path, limit: int | None) -> Iterator[tuple[int, dict[str, Any]]]:
+def _jsonl_objects(path: Path, limit: int | None) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
+    """``(line, object)`` for each JSON line, or ``(line, DataError)`` for a line that is none."""
     counter = [0]
     lines = _text_lines(path, counter)
     produced = 0
@@ -362,26 +382,35 @@ def _jsonl_objects(path: Path, limit: int | None) -> Iterator[tuple[int, dict[st
                 continue
             line = counter[0]
             try:
-                obj = loads(text)
-            except JSONTooDeep as exc:
-                raise DataError(
-                    f"line {line}: the value is {exc}", path=path, row=line, field=exc.key or None,
-                    hint="a field holds a number, a string or a list of them",
-                ) from None
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})", path=path, row=line
-                ) from None
-            if not isinstance(obj, dict):
-                raise DataError(
-                    f"line {line}: expected a JSON object {{...}}, found {type(obj).__name__}", path=path, row=line
-                )
-            if len(text) > MAX_FIELD_CHARS:
-                _check_json_lengths(path, line, obj)
+                obj = _json_object(path, line, text)
+            except DataError as exc:
+                yield line, _row_problem(exc)  # reported with the file's other problems
+                continue
             produced += 1
             yield line, obj
     finally:
         lines.close()
+
+
+def _json_object(path: Path, line: int, text: str) -> dict[str, Any]:
+    try:
+        obj = loads(text)
+    except JSONTooDeep as exc:
+        raise DataError(
+            f"line {line}: the value is {exc}", path=path, row=line, field=exc.key or None,
+            hint="a field holds a number, a string or a list of them",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})", path=path, row=line
+        ) from None
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"line {line}: expected a JSON object {{...}}, found {type(obj).__name__}", path=path, row=line
+        )
+    if len(text) > MAX_FIELD_CHARS:
+        _check_json_lengths(path, line, obj)
+    return obj
 
 
 def _check_json_lengths(path: Path, line: int, obj: dict[str, Any]) -> None:
@@ -416,7 +445,7 @@ def _parquet_table(path: Path) -> Table:
         raise DataError(f"not a readable Parquet file ({exc})", path=path) from None
     fields = list(pfile.schema_arrow.names)
 
-    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any]]]:
+    def rows(columns: list[str], limit: int | None) -> Iterator[tuple[int, list[Any] | DataError]]:
         line = 0
         unique = list(dict.fromkeys(columns))  # a field may serve twice (id and text)
         for batch in pfile.iter_batches(columns=unique, batch_size=65536):

@@ -71,3 +71,30 @@ def test_the_command_prints_them_all_and_exits_3(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "row 4, field 'installed_size_kb': error[D103]" in err and "row 7, field 'role::program': error[D106]" in err
     assert "2 problem(s) in" in err
+
+
+def test_rows_the_reader_cannot_read_are_listed_with_the_others(tmp_path: Path) -> None:
+    """A broken JSON line, a line that is no object and a bad cell: three problems, one report."""
+    from catalogue_fixtures import JSONL, tags_plan
+
+    lines = JSONL.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2][:-5]  # line 3: cut short
+    lines[5] = "[1, 2]"  # line 6: not an object
+    lines[8] = lines[8].replace('"installed_size_kb": ', '"installed_size_kb": "12kg", "x": ', 1)  # line 9
+    path = tmp_path / "packages.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataErrors) as err:
+        load_dataset(data_plan(path), tags_plan())
+    found = [(p.row, p.code) for p in err.value.problems]
+    assert found == [(3, "D108"), (6, "D108"), (9, "D103")]
+    assert "not valid JSON" in err.value.problems[0].message
+    assert "expected a JSON object" in err.value.problems[1].message
+
+    wide = WIDE.read_text().splitlines()
+    wide[3] += ",extra"  # line 4: one field too many
+    wide[6] = wide[6].replace(",", ",\x00", 1)  # line 7: a NUL byte
+    csv_path = tmp_path / "wide.csv"
+    csv_path.write_text("\n".join(wide) + "\n", encoding="utf-8")
+    with pytest.raises(DataErrors) as err:
+        load_dataset(data_plan(csv_path), columns_plan())
+    assert [(p.row, p.code) for p in err.value.problems] == [(4, "D108"), (7, "D108")]
