@@ -332,26 +332,60 @@ class RunStore:
         out = Recorded()
         now = time.time()
         with self.transaction() as c:
+            # the current (value, revision) of every cell involved, read in one query; the loop
+            # then applies the row-at-a-time rule against it, updating it as it goes so that a
+            # cell answered twice in the batch is judged against the batch's earlier answer
+            current = self._current_cells(c, {(a.item, a.label): None for a in answers})
+            rows: list[tuple[Any, ...]] = []
             for a in answers:
-                row = c.execute(
-                    "SELECT value, revision FROM answers WHERE item = ? AND label = ? "
-                    "ORDER BY revision DESC LIMIT 1",
-                    (a.item, a.label),
-                ).fetchone()
+                row = current.get((a.item, a.label))
                 if row is not None and int(row[0]) == a.value:
                     out.unchanged += 1
                     continue
                 revision = 1 if row is None else int(row[1]) + 1
-                c.execute(
-                    "INSERT INTO answers (item, label, value, round, prob, weight, source, time, revision) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (a.item, a.label, int(a.value), a.round, float(a.prob), float(a.weight), a.source, now, revision),
+                rows.append(
+                    (a.item, a.label, int(a.value), a.round, float(a.prob), float(a.weight), a.source, now, revision)
                 )
+                current[(a.item, a.label)] = (int(a.value), revision)
                 if row is None:
                     out.new += 1
                 else:
                     out.revised.append(Revision(a.item, a.label, int(row[0]), int(a.value), revision))
+            c.executemany(
+                "INSERT INTO answers (item, label, value, round, prob, weight, source, time, revision) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
         return out
+
+    @staticmethod
+    def _current_cells(
+        c: sqlite3.Connection, cells: dict[tuple[str, str], None]
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """``(item, label) → (value, revision)`` of the last stored revision of each of ``cells``
+        that has one, in one query (the cells go through a temporary table, emptied again)."""
+        if not cells:
+            return {}
+        if len(cells) == 1:
+            ((item, label),) = cells
+            row = c.execute(
+                "SELECT value, revision FROM answers WHERE item = ? AND label = ? ORDER BY revision DESC LIMIT 1",
+                (item, label),
+            ).fetchone()
+            return {} if row is None else {(item, label): (int(row[0]), int(row[1]))}
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS batch_cells (item TEXT NOT NULL, label TEXT NOT NULL)")
+        c.execute("DELETE FROM temp.batch_cells")
+        c.executemany("INSERT INTO temp.batch_cells (item, label) VALUES (?, ?)", cells)
+        found: dict[tuple[str, str], tuple[int, int]] = {}
+        for item, label, value, revision in c.execute(
+            "SELECT a.item, a.label, a.value, a.revision FROM temp.batch_cells k "
+            "JOIN answers a ON a.item = k.item AND a.label = k.label"
+        ):
+            known = found.get((item, label))
+            if known is None or int(revision) > known[1]:
+                found[(item, label)] = (int(value), int(revision))
+        c.execute("DELETE FROM temp.batch_cells")  # (a failed transaction rolls it back)
+        return found
 
     def revisions(self) -> list[tuple[str, str, int, int, str, float]]:
         """Every stored answer of the cells answered more than once, oldest first:

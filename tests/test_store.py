@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alframe.errors import RunError
-from alframe.store import Answer, RunStore
+from alframe.store import Answer, Recorded, Revision, RunStore
 
 
 def _a(item: str, label: str, value: int, rnd: int = 0, prob: float = 1.0) -> Answer:
@@ -68,6 +69,67 @@ def test_recording_says_what_was_new_unchanged_and_revised_and_keeps_every_revis
             "the earlier ones are kept in run.db)")
 
 
+def _record_row_at_a_time(s: RunStore, answers: list[Answer], now: float) -> Recorded:
+    """The logic record_answers had before it was batched: a SELECT and an INSERT per answer."""
+    out = Recorded()
+    with s.transaction() as c:
+        for a in answers:
+            row = c.execute(
+                "SELECT value, revision FROM answers WHERE item = ? AND label = ? ORDER BY revision DESC LIMIT 1",
+                (a.item, a.label),
+            ).fetchone()
+            if row is not None and int(row[0]) == a.value:
+                out.unchanged += 1
+                continue
+            revision = 1 if row is None else int(row[1]) + 1
+            c.execute(
+                "INSERT INTO answers (item, label, value, round, prob, weight, source, time, revision) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (a.item, a.label, int(a.value), a.round, float(a.prob), float(a.weight), a.source, now, revision),
+            )
+            if row is None:
+                out.new += 1
+            else:
+                out.revised.append(Revision(a.item, a.label, int(row[0]), int(a.value), revision))
+    return out
+
+
+def test_a_large_mixed_batch_stores_exactly_what_row_at_a_time_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """record_answers reads the cells' current values in one query and inserts with executemany;
+    a big batch of new, unchanged and revised answers (cells repeated inside a batch, changed
+    back and forth) gives the same rows (ids, revisions, sources, times) and the same Recorded."""
+    rng = random.Random(13)
+    cells = [(f"item-{i}", f"label-{j}") for i in range(300) for j in range(12)]
+    batches = []
+    for rnd in range(4):
+        picked = rng.sample(cells, 2500) + rng.choices(cells, k=400)  # repeats inside the batch
+        rng.shuffle(picked)
+        batches.append([
+            Answer(it, lb, rng.randint(0, 1), rnd, rng.choice([1.0, 0.5, 0.125]), rng.random() + 1, f"src-{rnd % 2}")
+            for it, lb in picked
+        ])
+    batches.append([batches[0][0]])  # one answer alone: the one-cell path
+    batches.append([])
+    fast, slow = RunStore.open(tmp_path / "fast.db"), RunStore.open(tmp_path / "slow.db")
+    with fast, slow:
+        seen = Recorded()
+        for k, batch in enumerate(batches):
+            monkeypatch.setattr("alframe.store.time.time", lambda k=k: 1000.0 + k)
+            got = fast.record_answers(batch)
+            assert got == _record_row_at_a_time(slow, batch, 1000.0 + k)
+            seen.new, seen.unchanged = seen.new + got.new, seen.unchanged + got.unchanged
+            seen.revised += got.revised
+        assert seen.new > 1000 and seen.unchanged > 1000 and len(seen.revised) > 1000
+        sql = "SELECT id, item, label, value, round, prob, weight, source, time, revision FROM answers ORDER BY id"
+        rows = fast.conn.execute(sql).fetchall()
+        assert rows == slow.conn.execute(sql).fetchall()
+        revisions = [r[-1] for r in rows]
+        assert max(revisions) >= 3 and 1 in revisions  # new cells and revisions of revisions were both made
+        assert fast.current_answers() == slow.current_answers()
+
+
 def test_asked_cells_and_the_open_round(tmp_path: Path) -> None:
     with RunStore.open(tmp_path / "run.db") as s:
         assert s.open_round() == 0 and s.asked_cells() == {}
@@ -116,7 +178,7 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from alframe.store import Answer, RunStore
+from alframe.store import Answer, Recorded, Revision, RunStore
 path, start = sys.argv[1], int(sys.argv[2])
 with RunStore.open(path) as s:
     for k in range(start, start + 50):
