@@ -56,17 +56,36 @@ def fmt_seconds(s: float | None) -> str:
     return f"{h}h{m:02d}m"
 
 
+#: the row shown in place of test metrics when no test item is labelled (a cold start): the
+#: model's expected micro-F1 on the pool, from ``metrics["estimate"]`` (docs/annotating.md)
+ESTIMATE = "expected_micro_f1 (est.)"
+
+
+def metric_value(metrics: dict[str, Any], name: str) -> Any:
+    if name == ESTIMATE:
+        estimate = metrics.get("estimate")
+        return estimate.get("expected_micro_f1") if isinstance(estimate, dict) else None
+    return metrics.get(name)
+
+
 def metric_text(metrics: dict[str, Any], name: str) -> str:
     """A metric for display: "–" when the round was not evaluated, "undefined" when the metric
     has no value (e.g. no positive in the test split)."""
     if not metrics:
         return "–"
-    value = metrics.get(name)
+    value = metric_value(metrics, name)
     return "undefined" if value is None else f"{value:.4f}"
 
 
 def metric_names(state: RunState) -> list[str]:
     return list(state.plan.evaluate.metrics)
+
+
+def shown_metric_names(state: RunState) -> list[str]:
+    """The metrics the live view and ``--plain`` show: the spec's, or, when no test item is
+    labelled, the model's own estimate (test metrics would all read "undefined")."""
+    last = state.history[-1].metrics if state.history else None
+    return [ESTIMATE] if last and "estimate" in last else metric_names(state)
 
 
 def falling_now(state: RunState) -> list[Fall]:
@@ -373,10 +392,10 @@ class LiveProgress(Observer):
         t.add_column("last", justify="right", no_wrap=True)
         t.add_column("trend", overflow="crop", no_wrap=True)
         evaluated = [r.metrics for r in state.history if r.metrics]
-        for name in metric_names(state):
-            values = [m.get(name) for m in evaluated]
+        for name in shown_metric_names(state):
+            values = [metric_value(m, name) for m in evaluated]
             last = evaluated[-1] if evaluated else {}
-            t.add_row(name, metric_text(last, name), sparkline(values[-40:]))  # type: ignore[arg-type]
+            t.add_row(name, metric_text(last, name), sparkline(values[-40:]))
         return t
 
 
@@ -409,7 +428,7 @@ class PlainProgress(Observer):
         self.estimate.add(record, now - self.round_started_at)
         self.round_started_at = now
         q = state.plan.query
-        metrics = "  ".join(f"{m} {metric_text(record.metrics, m)}" for m in metric_names(state))
+        metrics = "  ".join(f"{m} {metric_text(record.metrics, m)}" for m in shown_metric_names(state))
         stages = " ".join(f"{k} {v:.1f}s" for k, v in record.timings.items() if v >= 0.05)
         eta = None if record.stop_reason else self.estimate.time_left(state)
         self.console.print(

@@ -133,10 +133,12 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
     """The end-of-run table: one row per round (numbered from 0, as everywhere), never a number
     cut: at 80 columns the columns that do not fit go to a second table with the round again."""
     from alframe.cli.fit import print_fitted, with_separators
-    from alframe.cli.progress import metric_text
+    from alframe.cli.progress import ESTIMATE, metric_text
 
     console = terminal.console
-    names = list(plan.evaluate.metrics)
+    last = summary.history[-1].metrics if summary.history else None
+    # without labelled test items every test metric is undefined: the model's estimate instead
+    names = [ESTIMATE] if last and "estimate" in last else list(plan.evaluate.metrics)
     columns = ["round", "answers", "items", *names, "train s", "round s"]
     rows = [
         [
@@ -162,7 +164,7 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
         terminal.console.print(estimate_text(estimate), highlight=False, soft_wrap=True)
     from alframe.health import curve_falls
 
-    for fall in curve_falls(summary.history, names):
+    for fall in curve_falls(summary.history, list(plan.evaluate.metrics)):
         console.print(f"warning: {fall.text()}", style="yellow", highlight=False, soft_wrap=True)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,9 @@ def test_cold_start_without_a_test_split_shows_estimates(tmp_path: Path, capsys:
     assert _run(spec, out) == 0
     said = capsys.readouterr().out
     assert "Estimates from the answers: 60 answers on 20 items" in said
+    # each round's line shows the estimate, not test metrics that would all read "undefined"
+    assert re.search(r"round +0 \| .*\| expected_micro_f1 \(est\.\) 0\.\d{4} \|", said), said
+    assert "undefined" not in said
     status = _status(out, capsys)
     assert status["state"] == "finished" and set(status["metrics"]) == {"micro_f1", "macro_f1", "macro_ap"}
     assert all(v is None for v in status["metrics"].values())  # nothing to measure them on
