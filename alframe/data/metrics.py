@@ -10,7 +10,9 @@ the rule torchmetrics uses (:func:`predict_positive`).
 
 The counting is torchmetrics' ``multilabel_stat_scores`` with ``ignore_index=-1`` and the
 average precision its ``multilabel_average_precision`` / ``binary_average_precision`` (exact,
-unbinned), so the figures match the library people compare against. Like a torchmetrics
+unbinned), so the figures match the library people compare against (the per-label AP is
+computed here with one sort of the whole matrix, to torchmetrics' values bit for bit:
+:func:`_per_label_ap`). Like a torchmetrics
 ``Metric``, :class:`Evaluation` accumulates batches (``update``) and answers once
 (``compute``); the counts are summed, the probabilities kept for the exact AP.
 
@@ -27,11 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torchmetrics.functional.classification import (
-    binary_average_precision,
-    multilabel_average_precision,
-    multilabel_stat_scores,
-)
+from torchmetrics.functional.classification import binary_average_precision, multilabel_stat_scores
 
 from alframe.data.metric_catalog import HELP
 from alframe.data.metric_catalog import register as register_names
@@ -305,14 +303,51 @@ def _checked(probs: torch.Tensor, truth: np.ndarray | torch.Tensor, n_labels: in
     return p.clamp_(0.0, 1.0), t
 
 
+#: the bits of 1.0 as an int32: the bits of a float in [0, 1] order like the float
+_ONE_BITS = int(np.float32(1.0).view(np.int32))
+#: the sort key of an unknown cell: after every known one, and not positive (its lowest bit is 0)
+_UNKNOWN_KEY = np.int32(2**31 - 2)
+
+
 def _per_label_ap(probs: torch.Tensor, truth: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
-    """float64 [L] exact average precision per label over known cells; NaN without positives."""
+    """float64 [L] exact average precision per label over known cells; NaN without positives.
+
+    The same values as torchmetrics' ``multilabel_average_precision(..., average=None,
+    ignore_index=-1)`` to the last bit (a test compares them), with one sort of the whole
+    matrix instead of one per label: each cell gets an int32 key whose ascending order is the
+    probabilities' descending order, its lowest bit saying "positive", unknown cells last; after
+    the sort along the item axis, the last cell of each run of equal probabilities is a
+    threshold (ties are one threshold, as in torchmetrics and scikit-learn), where the running
+    count of positives gives precision ``tp / rank`` and recall ``tp / positives``. The terms
+    ``(recall - previous recall) * precision`` are torchmetrics' own, in its dtype (the default
+    float dtype), and each label's are summed by ``torch.sum`` in the order torchmetrics sums
+    them (highest threshold first), so the float rounding is the same too."""
     ap = torch.full((probs.shape[1],), float("nan"), dtype=torch.float64)
     cols = torch.nonzero(support > 0).flatten()
     if len(cols) == 0:
         return ap
-    values = multilabel_average_precision(
-        probs[:, cols], truth[:, cols], num_labels=len(cols), average=None, ignore_index=IGNORE, validate_args=False
-    )  # [len(cols)]
-    ap[cols] = values.to(torch.float64)
+    ftype = np.float64 if torch.get_default_dtype() == torch.float64 else np.float32
+    p = (probs[:, cols].T.contiguous().to(torch.float32) + 0.0).numpy()  # [l, n]; + 0.0 makes -0.0 a 0.0
+    t = truth[:, cols].T.numpy()
+    keys = (np.int32(_ONE_BITS) - p.view(np.int32)) << 1
+    keys |= t == 1
+    keys[t == IGNORE] = _UNKNOWN_KEY
+    keys.sort(axis=1)  # the one sort: each label's cells by descending probability
+    value = keys >> 1
+    ends = np.empty(keys.shape, dtype=bool)  # the last cell of a run of equal probabilities
+    np.not_equal(value[:, 1:], value[:, :-1], out=ends[:, :-1])
+    ends[:, -1] = True
+    ends &= keys != _UNKNOWN_KEY
+    tps = np.cumsum(keys & 1, axis=1, dtype=np.int64)  # positives at or above each rank
+    label, rank = np.nonzero(ends)  # label by label, highest threshold first
+    tp = tps[label, rank].astype(ftype)
+    precision = tp / (rank + 1).astype(ftype)
+    recall = tp / tps[label, -1].astype(ftype)
+    counts = np.bincount(label, minlength=len(cols))
+    previous = np.empty_like(recall)
+    previous[1:] = recall[:-1]
+    previous[np.cumsum(counts) - counts] = 0
+    terms = torch.from_numpy((recall - previous) * precision).flip(0)  # lowest threshold first
+    sums = [part.sum() for part in torch.split(terms, counts[::-1].tolist())]
+    ap[cols] = torch.stack(sums).flip(0).to(torch.float64)
     return ap

@@ -207,3 +207,66 @@ def test_a_single_label_matches_the_reference() -> None:
     want = reference(probs, truth, np.array([0.4], dtype=np.float32))
     for name in ALL:
         assert close(got[name], want[name]), name  # type: ignore[arg-type]
+
+
+# --- the one-sort average precision against torchmetrics and scikit-learn -------------------
+
+
+def _ap_case(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random [n, L] probabilities with many ties (a few levels, exact 0 and 1, -0.0), truth with
+    unknown cells, labels with one known cell, all positive, or all unknown."""
+    rng = np.random.default_rng(seed)
+    n, n_labels = int(rng.integers(1, 2500)), int(rng.integers(1, 12))
+    if seed % 3 == 0:
+        probs = rng.random((n, n_labels)).astype(np.float32)  # almost no ties
+    else:
+        levels = int(rng.integers(1, 40))
+        probs = (rng.integers(0, levels + 1, (n, n_labels)) / levels).astype(np.float32)
+    probs[probs == 0] = -0.0 if seed % 2 else 0.0
+    truth = (rng.random((n, n_labels)) < rng.random(n_labels)).astype(np.int64)
+    truth[rng.random((n, n_labels)) < rng.random() * 0.6] = -1
+    if n_labels > 2:
+        truth[:, 0] = np.where(truth[:, 0] == -1, -1, 1)  # every known cell positive
+        truth[:, 1] = -1
+        truth[int(rng.integers(n)), 1] = 1  # one known cell
+    return torch.from_numpy(probs), torch.from_numpy(truth)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_one_sort_ap_equals_torchmetrics_to_the_last_bit(seed: int) -> None:
+    """metrics._per_label_ap sorts the whole matrix once; its values are bit for bit those of
+    torchmetrics' multilabel_average_precision (what it computed before, one sort per label),
+    ties included, and equal to scikit-learn's within float32 rounding."""
+    from sklearn.metrics import average_precision_score
+    from torchmetrics.functional.classification import multilabel_average_precision
+
+    probs, truth = _ap_case(seed)
+    support = (truth == 1).sum(dim=0)
+    got = metrics._per_label_ap(probs, truth, support)
+    cols = torch.nonzero(support > 0).flatten()
+    want = torch.full_like(got, float("nan"))
+    if len(cols):
+        want[cols] = multilabel_average_precision(
+            probs[:, cols], truth[:, cols], num_labels=len(cols), average=None, ignore_index=-1, validate_args=False
+        ).to(torch.float64)
+    assert torch.equal(torch.isnan(got), support == 0)
+    assert torch.equal(got.nan_to_num(-1.0), want.nan_to_num(-1.0)), (got - want).abs().nan_to_num(0).max()
+    for j in cols.tolist():
+        known = truth[:, j] != -1
+        sk = average_precision_score(truth[known, j].numpy(), probs[known, j].numpy())
+        assert math.isclose(float(got[j]), sk, rel_tol=1e-5, abs_tol=1e-6)
+
+
+def test_one_sort_ap_at_the_benchmark_size() -> None:
+    """[6,000 × 131] with float probabilities (the sizes of a round's evaluation)."""
+    from torchmetrics.functional.classification import multilabel_average_precision
+
+    gen = torch.Generator().manual_seed(13)
+    probs = torch.rand(6000, 131, generator=gen)
+    probs[:, :20] = torch.round(probs[:, :20] * 50) / 50  # ties
+    truth = (torch.rand(6000, 131, generator=gen) < 0.1).long()
+    truth[torch.rand(6000, 131, generator=gen) < 0.2] = -1
+    support = (truth == 1).sum(dim=0)
+    assert bool((support > 0).all())
+    want = multilabel_average_precision(probs, truth, num_labels=131, average=None, ignore_index=-1, validate_args=False)
+    assert torch.equal(metrics._per_label_ap(probs, truth, support), want.to(torch.float64))
