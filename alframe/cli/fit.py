@@ -131,3 +131,26 @@ def print_fitted(console: Console, columns: Sequence[str], rows: Sequence[Sequen
         console.width = before
     for n in notes:
         console.print(Text(n, style="dim"), highlight=False)
+
+
+# --- metrics for display (light: `alframe status` uses them without importing torch) -----
+
+#: the row shown in place of test metrics when no test item is labelled (a cold start): the
+#: model's expected micro-F1 on the pool, from ``metrics["estimate"]`` (docs/annotating.md)
+ESTIMATE = "expected_micro_f1 (est.)"
+
+
+def metric_value(metrics: dict[str, Any], name: str) -> Any:
+    if name == ESTIMATE:
+        estimate = metrics.get("estimate")
+        return estimate.get("expected_micro_f1") if isinstance(estimate, dict) else None
+    return metrics.get(name)
+
+
+def metric_text(metrics: dict[str, Any], name: str) -> str:
+    """A metric for display: "–" when the round was not evaluated, "undefined" when the metric
+    has no value (e.g. no positive in the test split)."""
+    if not metrics:
+        return "–"
+    value = metric_value(metrics, name)
+    return "undefined" if value is None else f"{value:.4f}"

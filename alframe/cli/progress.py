@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from alframe.cli.fit import with_separators
+from alframe.cli.fit import ESTIMATE, metric_text, metric_value, with_separators
 from alframe.engine import Observer
 from alframe.health import MIN_ROUNDS, Fall, curve_falls, ongoing
 from alframe.state import RoundRecord, RunState
@@ -54,27 +54,6 @@ def fmt_seconds(s: float | None) -> str:
         return f"{m}m{sec:02d}s"
     h, m = divmod(m, 60)
     return f"{h}h{m:02d}m"
-
-
-#: the row shown in place of test metrics when no test item is labelled (a cold start): the
-#: model's expected micro-F1 on the pool, from ``metrics["estimate"]`` (docs/annotating.md)
-ESTIMATE = "expected_micro_f1 (est.)"
-
-
-def metric_value(metrics: dict[str, Any], name: str) -> Any:
-    if name == ESTIMATE:
-        estimate = metrics.get("estimate")
-        return estimate.get("expected_micro_f1") if isinstance(estimate, dict) else None
-    return metrics.get(name)
-
-
-def metric_text(metrics: dict[str, Any], name: str) -> str:
-    """A metric for display: "–" when the round was not evaluated, "undefined" when the metric
-    has no value (e.g. no positive in the test split)."""
-    if not metrics:
-        return "–"
-    value = metric_value(metrics, name)
-    return "undefined" if value is None else f"{value:.4f}"
 
 
 def metric_names(state: RunState) -> list[str]:
