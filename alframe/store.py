@@ -363,7 +363,7 @@ class RunStore:
         c: sqlite3.Connection, cells: dict[tuple[str, str], None]
     ) -> dict[tuple[str, str], tuple[int, int]]:
         """``(item, label) → (value, revision)`` of the last stored revision of each of ``cells``
-        that has one, in one query (the cells go through a temporary table, emptied again)."""
+        that has one, in one query."""
         if not cells:
             return {}
         if len(cells) == 1:
@@ -373,18 +373,24 @@ class RunStore:
                 (item, label),
             ).fetchone()
             return {} if row is None else {(item, label): (int(row[0]), int(row[1]))}
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS batch_cells (item TEXT NOT NULL, label TEXT NOT NULL)")
-        c.execute("DELETE FROM temp.batch_cells")
-        c.executemany("INSERT INTO temp.batch_cells (item, label) VALUES (?, ?)", cells)
+        # the batch's items (fewer than its cells) go through a temporary table; every stored
+        # answer of those items is read through the (item, label, revision) index, and those of
+        # other cells than the batch's are passed over
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS batch_items (item TEXT PRIMARY KEY) WITHOUT ROWID")
+        c.execute("DELETE FROM temp.batch_items")
+        c.executemany("INSERT INTO temp.batch_items (item) VALUES (?)", [(i,) for i in dict.fromkeys(i for i, _ in cells)])
         found: dict[tuple[str, str], tuple[int, int]] = {}
         for item, label, value, revision in c.execute(
-            "SELECT a.item, a.label, a.value, a.revision FROM temp.batch_cells k "
-            "JOIN answers a ON a.item = k.item AND a.label = k.label"
+            # CROSS JOIN keeps the batch's items outside: the planner would scan all answers
+            "SELECT a.item, a.label, a.value, a.revision FROM temp.batch_items k CROSS JOIN answers a "
+            "ON a.item = k.item"
         ):
+            if (item, label) not in cells:
+                continue
             known = found.get((item, label))
             if known is None or int(revision) > known[1]:
                 found[(item, label)] = (int(value), int(revision))
-        c.execute("DELETE FROM temp.batch_cells")  # (a failed transaction rolls it back)
+        c.execute("DELETE FROM temp.batch_items")  # (a failed transaction rolls it back)
         return found
 
     def revisions(self) -> list[tuple[str, str, int, int, str, float]]:
