@@ -255,4 +255,6 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "alframe_should_stop": Contract("a non-empty str (the reason), or None to go on", _reason),
     "alframe_round_end": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_register_commands": Contract("nothing (a result is ignored); commands added with `cli.add_command`",
+                                          _ignored),
 }

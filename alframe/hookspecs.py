@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
     import numpy as np
 
     from alframe.data.dataset import Dataset
@@ -157,6 +158,19 @@ def alframe_should_stop(state: RunState) -> str | None:
     non-None result.
 
     :returns: a sentence saying why the run stops, or ``None`` to go on.
+    """
+
+
+@hookspec
+def alframe_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``alframe`` command line with ``cli.add_command(command)``, where
+    ``command`` is a :class:`click.Command` (or group). Not a stage of the loop.
+
+    Called once, when the command line meets a command name that is not a built-in one, and for
+    ``alframe --help`` and shell completion; the global options given before the command name
+    (``--no-plugins``, ``-p``) decide which plugins load. A built-in command cannot be replaced.
+    A command's callback may return an int (the exit code); an :class:`~alframe.errors.AlframeError`
+    it raises exits with its own code, as a built-in command's does.
     """
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Store the answers of a file in a run folder, between runs: answers to questions the run asked
 and is waiting for, and corrections of answers already given. The file may be alframe's CSV or
@@ -21,23 +25,23 @@ status 0, 3 for a problem in the file, 5 when the folder is not a run folder or 
 
 EXAMPLE = """\
 examples:
-  alframe answer runs/products answers.csv
-  alframe answer runs/products project-3-at-2026-01-05.json   a Label Studio export
-  alframe run products.al              the run goes on with the answers
+  alframe answer runs/quickstart answers.csv
+  alframe answer runs/quickstart project-3-at-2026-01-05.json   a Label Studio export
+  alframe run specs/quickstart.al      the run goes on with the answers
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "answer",
-        help="store a file of answers (new ones and corrections) in a run folder",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
-    p.add_argument("answers", metavar="ANSWERS_FILE",
-                   help="the answers: CSV or JSONL (id,label,value, or id and a column per label), or a Label Studio JSON export")
+@click.command("answer", cls=base.Command,
+               short_help="store a file of answers (new ones and corrections) in a run folder",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
+@base.argument("answers", metavar="ANSWERS_FILE",
+               help="the answers: CSV or JSONL (id,label,value, or id and a column per label), or a Label Studio JSON export")
+@base.json_option("the counts (new, unchanged, revised) and notes")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
@@ -49,6 +53,13 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     notes: list[str] = []
     with existing_store(args.run) as store:
         recorded = import_file(store, args.answers, notes)
+    if getattr(args, "json", False):
+        import json
+        from dataclasses import asdict
+
+        print(json.dumps({"file": str(args.answers), "new": recorded.new, "unchanged": recorded.unchanged,
+                          "revised": [asdict(r) for r in recorded.revised], "notes": notes}, indent=2))
+        return 0
     terminal.console.print(recorded.summary(Path(args.answers).name), highlight=False, soft_wrap=True)
     for note in notes:
         terminal.console.print(f"note: {note}", highlight=False, soft_wrap=True)

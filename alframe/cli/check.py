@@ -7,6 +7,9 @@ import glob
 import os
 from typing import Any
 
+import click
+
+from alframe.cli import base
 from alframe.cli.terminal import Terminal
 from alframe.errors import SpecError, SpecErrors
 
@@ -20,24 +23,21 @@ EXAMPLE = """\
 examples:
   alframe check specs/*.al
   alframe check specs/                 every .al file in a folder
-  alframe check --no-plugins spec.al   as if no third-party plugin were installed
-  alframe check --data-root /data spec.al   allow data paths under /data
+  alframe check --no-plugins specs/quickstart.al   as if no third-party plugin were installed
+  alframe check --data-root /data specs/quickstart.al   allow data paths under /data
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "check",
-        help="validate specs; every error with file:line:col",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("specs", nargs="+", metavar="SPEC", help=".al files, folders of them, or globs")
-    p.add_argument("-q", "--quiet", action="store_true", help="print errors only, not the valid files")
-    from alframe.cli.common import add_set_option
-
-    add_set_option(p)
+@click.command("check", cls=base.Command, short_help="validate specs; every error with file:line:col",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("specs", nargs=-1, required=True, metavar="SPEC...", help=".al files, folders of them, or globs")
+@click.option("-q", "--quiet", is_flag=True, help="print errors only, not the valid files")
+@base.json_option("one object per spec (path, valid, run name, policy, budget, errors)")
+@base.set_option
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def spec_paths(arguments: list[str]) -> list[str]:
@@ -60,22 +60,57 @@ def execute(args: argparse.Namespace, terminal: Terminal) -> int:
     paths = spec_paths(args.specs)
     bad_files = 0
     n_errors = 0
+    as_json = bool(getattr(args, "json", False))
+    found: list[dict[str, Any]] = []
     for path in paths:
         try:
             plan = compile_spec(path, plugins, args)
         except (SpecErrors, SpecError) as exc:
             bad_files += 1
-            n_errors += len(exc.errors) if isinstance(exc, SpecErrors) else 1
-            terminal.print_error(exc)
+            errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+            n_errors += len(errors)
+            if as_json:
+                found.append({"path": path, "valid": False, "errors": [_error_json(e) for e in errors]})
+            else:
+                terminal.print_error(exc)
             continue
-        if not args.quiet:
+        if as_json:
+            found.append({"path": path, "valid": True, "run": plan.name, "policy": plan.query.policy.name,
+                          "budget": plan.query.budget, "settings": _settings(plan), "repeat": plan.repeat,
+                          "errors": []})
+        elif not args.quiet:
             terminal.success(f"ok  {path}  ({_summary(plan)})")
     if len(paths) > 1 or bad_files:
         summary = f"{len(paths)} spec(s) checked: {len(paths) - bad_files} valid"
         if bad_files:
             summary += f", {bad_files} with {n_errors} error(s)"
-        (terminal.info if not bad_files else terminal.error)(summary)
+        if not as_json:
+            (terminal.info if not bad_files else terminal.error)(summary)
+    if as_json:
+        import json
+
+        print(json.dumps({"specs": found, "valid": len(paths) - bad_files, "invalid": bad_files,
+                          "errors": n_errors}, indent=2))
     return 2 if bad_files else 0
+
+
+def _error_json(err: Any) -> dict[str, Any]:
+    """One spec error as JSON: its code, message, where (path, line, column) and the hint."""
+    out: dict[str, Any] = {"code": getattr(err, "code", None), "message": getattr(err, "message", str(err))}
+    pos = getattr(err, "pos", None)
+    for key, value in (("path", getattr(err, "path", None)), ("line", getattr(pos, "line", None)),
+                       ("column", getattr(pos, "column", None)), ("hint", getattr(err, "hint", None)),
+                       ("expected", getattr(err, "expected", None))):
+        if value:
+            out[key] = value
+    return out
+
+
+def _settings(plan: Any) -> int:
+    n = 1
+    for axis in plan.vary:
+        n *= max(1, len(axis.values))
+    return n
 
 
 def _summary(plan: Any) -> str:

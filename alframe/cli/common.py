@@ -30,9 +30,3 @@ def compile_spec(path: str | os.PathLike[str], plugins: Plugins, args: argparse.
                                       root=getattr(args, "data_root", None))
     return compile_file(path, plugins.registry, root=getattr(args, "data_root", None))
 
-
-def add_set_option(parser: argparse.ArgumentParser) -> None:
-    """``--set KEY=VALUE`` (repeatable) on the commands that compile a spec."""
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a value in place of the spec's, named as `alframe explain` shows it "
-                             "(e.g. --set query.budget=20000; repeatable); recorded in the run")

@@ -6,6 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Run several specs as one comparison: each spec is one setting (named by its run name), each
 setting runs --repeat times, and repeat r uses the same seed in every setting (derived from
@@ -19,28 +23,26 @@ are printed."""
 
 EXAMPLE = """\
 examples:
-  alframe compare specs/random.al specs/iwal.al --repeat 3
-  alframe compare a.al b.al c.al --out runs/abc --plain
+  alframe compare specs/quickstart.al specs/cardinality.al --repeat 3
+  alframe compare specs/quickstart.al specs/cardinality.al specs/committee-iwal.al --out runs/three --plain
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "compare",
-        help="run several specs as one paired comparison and report",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="two or more .al spec files")
-    p.add_argument("--repeat", type=int, metavar="N", help="runs per setting (default: the largest repeat of the specs)")
-    p.add_argument("--seed", type=int, metavar="N", help="base seed of the repeats (default: the first spec's seed)")
-    p.add_argument("--out", metavar="DIR", help="experiment folder (default: runs/compare-<names>)")
-    p.add_argument("--ceiling", action="store_true", help="also train the first spec's model on the whole pool")
-    p.add_argument("--fresh", action="store_true", help="start over in a new folder (the old one is kept)")
-    p.add_argument("--force", action="store_true", help="resume runs although a spec or the data changed (recorded)")
-    p.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
-    p.add_argument("--no-report", action="store_true", help="run only; make the report later with `alframe report`")
+@click.command("compare", cls=base.Command, short_help="run several specs as one paired comparison and report",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("specs", nargs=-1, required=True, metavar="SPEC...", help="two or more .al spec files")
+@click.option("--repeat", type=int, metavar="N", help="runs per setting (default: the largest repeat of the specs)")
+@click.option("--seed", type=int, metavar="N", help="base seed of the repeats (default: the first spec's seed)")
+@click.option("--out", metavar="DIR", help="experiment folder (default: runs/compare-<names>)")
+@click.option("--ceiling", is_flag=True, help="also train the first spec's model on the whole pool")
+@click.option("--fresh", is_flag=True, help="start over in a new folder (the old one is kept)")
+@click.option("--force", is_flag=True, help="resume runs although a spec or the data changed (recorded)")
+@click.option("--plain", is_flag=True, help="plain lines instead of the live view")
+@click.option("--no-report", is_flag=True, help="run only; make the report later with `alframe report`")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:

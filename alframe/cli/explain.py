@@ -12,9 +12,11 @@ import dataclasses
 import json
 from typing import Any
 
+import click
 from rich.text import Text
 from rich.tree import Tree
 
+from alframe.cli import base
 from alframe.cli.terminal import Terminal
 from alframe.lang.fields import FIELDS
 from alframe.plan import Call, Plan
@@ -51,19 +53,16 @@ KIND_OF = {
 SECTIONS = ("data", "labels", "model", "train", "weighting", "query", "oracle", "evaluate", "trainer")
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "explain",
-        help="show the compiled plan, defaults filled, with where each value came from",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("spec", help="the .al spec file")
-    p.add_argument("--json", action="store_true", help="print the plan as JSON (no origins)")
-    from alframe.cli.common import add_set_option
-
-    add_set_option(p)
+@click.command("explain", cls=base.Command,
+               short_help="show the compiled plan, defaults filled, with where each value came from",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("spec", metavar="SPEC", help="the .al spec file")
+@click.option("--json", "json", is_flag=True, help="print the plan as JSON (no origins)")
+@base.set_option
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Terminal) -> int:

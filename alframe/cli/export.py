@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Write what a run holds for use outside alframe. By default every stored answer, one row per
 revision: id, label, value, round, who answered (source: the oracle, or the answers file it
@@ -21,34 +25,34 @@ loaded."""
 
 EXAMPLE = """\
 examples:
-  alframe export runs/products                         answers as CSV on stdout
-  alframe export runs/products --format jsonl --out answers.jsonl
-  alframe export runs/products --predict --out predictions.csv
-  alframe export runs/products --predict --data new-items.jsonl --out new.csv
-  alframe export runs/products --format label-studio --out review.json
-  alframe export runs/products --model model.pt
+  alframe export runs/quickstart                         answers as CSV on stdout
+  alframe export runs/quickstart --format jsonl --out answers.jsonl
+  alframe export runs/quickstart --predict --out predictions.csv
+  alframe export runs/quickstart --predict --data new-items.jsonl --out new.csv
+  alframe export runs/quickstart --format label-studio --out review.json
+  alframe export runs/quickstart --model model.pt
 """
 
 FORMATS = ("csv", "jsonl", "label-studio")
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "export",
-        help="write a run's answers, the model's predictions, or the model itself",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
-    p.add_argument("--format", choices=FORMATS, help="csv, jsonl or label-studio (default: from --out's name, else csv)")
-    p.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
-    p.add_argument("--current", action="store_true",
-                   help="each cell's current answer only (a file alframe answer reads back), not every revision")
-    p.add_argument("--predict", action="store_true", help="the model's labels and probabilities instead of the answers")
-    p.add_argument("--data", metavar="FILE", help="with --predict: also every item of this data file")
-    p.add_argument("--no-pool", action="store_true", help="with --predict --data: only the data file's items")
-    p.add_argument("--model", metavar="FILE", help="write the model (weights, thresholds, labels, plan) to FILE")
+@click.command("export", cls=base.Command,
+               short_help="write a run's answers, the model's predictions, or the model itself",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("run", metavar="RUN_FOLDER", help="the run folder (runs/<run name>/ or --out of alframe run)")
+@click.option("--format", "format", type=click.Choice(FORMATS), help="csv, jsonl or label-studio (default: from --out's name, else csv)")
+@click.option("--out", metavar="FILE", help="write here (default: standard output)")
+@click.option("--current", is_flag=True,
+              help="each cell's current answer only (a file alframe answer reads back), not every revision")
+@click.option("--predict", is_flag=True, help="the model's labels and probabilities instead of the answers")
+@click.option("--data", metavar="FILE", help="with --predict: also every item of this data file")
+@click.option("--no-pool", is_flag=True, help="with --predict --data: only the data file's items")
+@click.option("--model", metavar="FILE", help="write the model (weights, thresholds, labels, plan) to FILE")
+@base.json_option("what was written (rows or items, round, files; with --out or --model)")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
@@ -63,6 +67,11 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     if args.data and not args.predict:
         raise UsageError("--data is for --predict: the items of a data file have no stored answers", code="X304",
                          hint="alframe export RUN --predict --data FILE")
+    as_json = bool(getattr(args, "json", False))
+    if as_json and not (args.out or args.model):
+        raise UsageError("--json says what was written: it needs --out or --model (standard output is the table)",
+                         code="X305", hint="alframe export RUN --out answers.csv --json")
+    done: dict[str, object] = {"run": str(args.run)}
     fmt = args.format or format_of_name(args.out)
     table = args.out is not None or args.model is None  # --model alone writes only the model
     said = terminal.err_console  # what was written goes to stderr: stdout may be the table
@@ -73,18 +82,25 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
             preds = run.predictions(args.data, pool=not args.no_pool, plugins=plugins)
             text = write_predictions(preds, fmt)
             what = f"predictions of round {preds.round} for {len(preds.ids):,} items"
+            done.update(kind="predictions", round=preds.round, items=len(preds.ids))
         elif table:
             text = write_answers(run, fmt, current_only=args.current, plugins=plugins)
-            what = f"{len(run.answer_rows(history=not args.current)):,} answers"
+            rows = len(run.answer_rows(history=not args.current))
+            what = f"{rows:,} answers"
+            done.update(kind="current answers" if args.current else "answers", answers=rows)
         if args.model:
             path = run.export_model(args.model, plugins=plugins)
-            said.print(f"model of round {run.last_complete_round()} → {path}", highlight=False, soft_wrap=True)
+            done.update(model=str(path), model_round=run.last_complete_round())
+            if not as_json:
+                said.print(f"model of round {run.last_complete_round()} → {path}", highlight=False, soft_wrap=True)
     if table:
         if args.out:
             from alframe.fsutil import write_atomic
 
             write_atomic(Path(args.out), text)
-            said.print(f"{what} → {args.out}", highlight=False, soft_wrap=True)
+            done.update(out=str(args.out), format=fmt)
+            if not as_json:
+                said.print(f"{what} → {args.out}", highlight=False, soft_wrap=True)
         else:
             try:
                 sys.stdout.write(text)
@@ -93,4 +109,8 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
                 import os
 
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if as_json:
+        import json
+
+        print(json.dumps(done, indent=2))
     return 0

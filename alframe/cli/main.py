@@ -1,7 +1,9 @@
 """The ``alframe`` command: global options, one module per subcommand, clean failures.
 
-Each command lives in ``alframe/cli/<module>.py`` and exposes ``add_parser(subparsers)`` and
-``execute(args, terminal) -> int``; :data:`COMMANDS` lists them in the order ``--help`` shows.
+The command line is a click group. Each command lives in ``alframe/cli/<module>.py`` and
+exposes ``command`` (a :class:`click.Command` declared with :mod:`alframe.cli.base`) and
+``execute(args, terminal) -> int``; :data:`COMMANDS` lists them in the order ``--help`` shows;
+plugins add commands through the ``alframe_register_commands`` hook.
 Expected failures (:class:`~alframe.errors.AlframeError`) print their ``render()`` text and exit
 with their own code, never a traceback unless ``--debug``; Ctrl-C exits 130; a write the disk
 refused (full, read-only) exits 5 with a named error wherever it happened; anything else is a
@@ -18,15 +20,17 @@ import sys
 from types import ModuleType
 from typing import Any
 
+import click
+
+from alframe.cli import base
 from alframe.cli.terminal import Terminal
-from alframe.errors import AlframeError
-from alframe.fsutil import storage_error
+from alframe.errors import AlframeError, PluginError
 
 #: command modules under alframe/cli/, in --help order
 COMMANDS: list[str] = ["run", "check", "explain", "plugins_cmd", "compare", "report", "answer", "status", "export"]
 
-EXIT_INTERRUPTED = 130
-EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = base.EXIT_INTERRUPTED
+EXIT_INTERNAL = base.EXIT_INTERNAL
 
 DESCRIPTION = """\
 Data-efficient deep learning with many binary outputs: declare an active-learning experiment
@@ -56,84 +60,103 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    """The same options before or after the command name (``alframe -p x check`` or
-    ``alframe check -p x``); after it they must not reset what was given before."""
-    default: Any = None if top else argparse.SUPPRESS
-    g = parser.add_argument_group("global options")
-    g.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="show the traceback of any error")
-    g.add_argument("--no-plugins", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="do not autoload third-party plugins (env ALFRAME_DISABLE_PLUGIN_AUTOLOAD=1)")
-    g.add_argument("-p", "--plugin", action="append", metavar="NAME", default=default,
-                   help="load this plugin even with autoload off (repeatable; env ALFRAME_PLUGINS)")
-    g.add_argument("--data-root", metavar="DIR", default=default,
-                   help="folder the spec's data paths may use (default: the spec's folder)")
+class Group(base.Command, click.Group):
+    """The ``alframe`` group: built-in commands in :data:`COMMANDS` order, then the commands
+    plugins add through the ``alframe_register_commands`` hook (loaded only when a command is
+    not a built-in one, or for the help and shell completion)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugins_added = False
+
+    def _add_plugin_commands(self, ctx: click.Context) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        from alframe.cli.common import load_plugins
+
+        plugins = load_plugins(argparse.Namespace(**ctx.find_root().params))
+        built_in = dict(self.commands)
+        plugins.hook.alframe_register_commands(cli=self)
+        replaced = sorted(name for name, command in built_in.items() if self.commands.get(name) is not command)
+        self.commands.update(built_in)
+        if replaced:
+            raise PluginError(f"a plugin adds a command named {', '.join(map(repr, replaced))}, "
+                              "the name of a built-in command; give it another name",
+                              hook="alframe_register_commands")
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._add_plugin_commands(ctx)
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            self._add_plugin_commands(ctx)
+        except AlframeError:  # a broken plugin does not hide the built-in commands
+            pass
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.commands[name]
+            if not cmd.hidden:
+                rows.append((f"    {name}", cmd.get_short_help_str(limit=200)))
+        if rows:
+            formatter.write_paragraph()
+            formatter.write("commands:\n")
+            width = max(len(n) for n, _ in rows) + 2
+            for name, text in rows:
+                formatter.write(f"{name:<{width}}{text}\n")
 
 
 def command_modules() -> list[ModuleType]:
     return [importlib.import_module(f"alframe.cli.{name}") for name in COMMANDS]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alframe",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"alframe {_version()}")
-    _add_global_options(parser, top=True)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+def build_cli() -> Group:
+    """The ``alframe`` click group with every built-in command (a fresh one each call, so the
+    commands a plugin adds never outlive the plugins that were loaded)."""
+
+    @click.group("alframe", cls=Group, help=DESCRIPTION, epilog=EPILOG, invoke_without_command=True,
+                 context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+    @click.version_option(_version(), "--version", prog_name="alframe", message="%(prog)s %(version)s")
+    @base.global_options
+    @click.pass_context
+    def cli(ctx: click.Context, **params: Any) -> int | None:
+        if ctx.invoked_subcommand is None:
+            click.echo(ctx.get_help())
+            return 2
+        return None
+
     for module in command_modules():
-        before = set(subparsers.choices)
-        module.add_parser(subparsers)
-        for name in set(subparsers.choices) - before:
-            sub = subparsers.choices[name]
-            sub.set_defaults(_module=module)
-            _add_global_options(sub, top=False)
-    return parser
+        cli.add_command(module.command)
+    return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors
-        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
-    terminal = Terminal(debug=args.debug)
-    module = getattr(args, "_module", None)
-    if module is None:
-        parser.print_help()
-        return 2
-    return run_command(module, args, terminal)
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    cli = build_cli()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+
+    def call() -> Any:
+        try:
+            return cli.main(args=argv, prog_name="alframe", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
+        except click.ClickException as exc:  # usage errors: exit 2
+            exc.show()
+            return exc.exit_code
+        except click.Abort:
+            raise KeyboardInterrupt from None
+
+    return base.guarded(call, debug, Terminal(debug=debug))
 
 
 def run_command(module: ModuleType, args: argparse.Namespace, terminal: Terminal) -> int:
-    try:
-        return int(module.execute(args, terminal) or 0)
-    except AlframeError as exc:
-        terminal.print_error(exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        terminal.error("interrupted")
-        return EXIT_INTERRUPTED
-    except OSError as exc:
-        named = storage_error(exc, exc.filename)  # a full disk or read-only folder, wherever it was met
-        if named is None:
-            return _internal(exc, args, terminal)
-        named.__cause__ = exc
-        terminal.print_error(named)  # with --debug, the traceback of the write that failed
-        return named.exit_code
-    except Exception as exc:  # a bug: one line, the traceback on request
-        return _internal(exc, args, terminal)
-
-
-def _internal(exc: Exception, args: argparse.Namespace, terminal: Terminal) -> int:
-    if args.debug:
-        terminal.print_traceback(exc)
-    terminal.error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
-    return EXIT_INTERNAL
+    """``module.execute(args, terminal)`` with clean failures (:func:`alframe.cli.base.guarded`)."""
+    return base.guarded(lambda: module.execute(args, terminal), bool(getattr(args, "debug", False)), terminal)
 
 
 def entry() -> None:

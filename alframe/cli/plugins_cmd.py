@@ -9,9 +9,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 from rich.text import Text
 from rich.tree import Tree
 
+from alframe.cli import base
 from alframe.cli.terminal import Terminal
 from alframe.plugins import ENTRY_POINT_GROUP, Plugins
 from alframe.registry import KINDS
@@ -52,15 +54,14 @@ class PluginRow:
     hooks: list[str] = field(default_factory=list)
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "plugins",
-        help="list installed plugins and the names and hooks they provide",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--json", action="store_true", help="print the list as JSON")
+@click.command("plugins", cls=base.Command,
+               short_help="list installed plugins and the names and hooks they provide",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@click.option("--json", "json", is_flag=True, help="print the list as JSON")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Terminal) -> int:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Write the report of an experiment folder (runs/<name>/ of a spec with vary/repeat, or of
 `alframe compare`) or of a single run folder, and print its verdict and main tables:
@@ -24,26 +28,27 @@ only, so a report can be made while a run goes on."""
 
 EXAMPLE = """\
 examples:
-  alframe report runs/products-iwal
-  alframe report runs/products-iwal --target micro_f1=0.6 --target macro_f1=0.9:ceiling
-  alframe report runs/one-run --out /tmp/report --quiet
+  alframe report runs/compare          the experiment of `alframe run specs/compare.al`
+  alframe report runs/compare --target micro_f1=0.6 --target macro_f1=0.9:ceiling
+  alframe report runs/quickstart --out /tmp/report --quiet   one run (`alframe run specs/quickstart.al`)
+  alframe report runs/quickstart --json | jq .verdict
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "report",
-        help="write the report (HTML, PNG, CSV, JSON) of an experiment or run folder",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("path", help="an experiment folder or a run folder")
-    p.add_argument("--target", action="append", default=[], metavar="METRIC=VALUE[:ceiling|:best]",
-                   help="a target to count answered cells to (repeatable; default: the specs' stop rules, else "
-                        "90%% and 95%% of the ceiling or, with several settings, of the best final value)")
-    p.add_argument("--out", metavar="DIR", help="report folder (default: PATH/report)")
-    p.add_argument("--quiet", action="store_true", help="print only where the report is")
+@click.command("report", cls=base.Command,
+               short_help="write the report (HTML, PNG, CSV, JSON) of an experiment or run folder",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("path", metavar="PATH", help="an experiment folder or a run folder")
+@click.option("--target", multiple=True, metavar="METRIC=VALUE[:ceiling|:best]",
+              help="a target to count answered cells to (repeatable; default: the specs' stop rules, else "
+                   "90% and 95% of the ceiling or, with several settings, of the best final value)")
+@click.option("--out", metavar="DIR", help="report folder (default: PATH/report)")
+@click.option("--quiet", is_flag=True, help="print only where the report is")
+@base.json_option("the report's summary (summary.json, with the verdict and the files' paths) in place of its tables")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
@@ -51,7 +56,16 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
     targets = [parse_target(t) for t in args.target]
     rep = build_report(args.path, targets, out=args.out)
-    if args.quiet:
+    if getattr(args, "json", False):  # the summary.json just written, with where the files are
+        import json
+
+        from alframe.report.analysis import verdict
+
+        summary = json.loads(rep.files["summary.json"].read_text())
+        summary["verdict"] = verdict(rep.analysis)
+        summary["paths"] = {name: str(path) for name, path in rep.files.items()}
+        print(json.dumps(summary, indent=2))
+    elif args.quiet:
         terminal.console.print(f"report: {rep.files['index.html']}", highlight=False, soft_wrap=True)
     else:
         print_tables(rep, terminal.console)

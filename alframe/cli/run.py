@@ -6,6 +6,10 @@ import argparse
 import signal
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Run the experiment a spec describes, round after round: choose the seed set, train, score the
 pool, ask the oracle, and repeat until the budget is spent, a target is reached or the pool runs
@@ -32,23 +36,19 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "run",
-        help="run or resume the experiment of a spec",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("spec", help="the .al spec file")
-    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<run name>)")
-    p.add_argument("--fresh", action="store_true", help="start over in a new folder (the old run is kept)")
-    p.add_argument("--force", action="store_true", help="resume although the spec or data changed (recorded)")
-    p.add_argument("--plain", action="store_true", help="one line per round instead of the live display")
-    p.add_argument("--no-report", action="store_true", help="skip writing report/ at the end (alframe report does it later)")
-    from alframe.cli.common import add_set_option
-
-    add_set_option(p)
+@click.command("run", cls=base.Command, short_help="run or resume the experiment of a spec",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("spec", metavar="SPEC", help="the .al spec file")
+@click.option("--out", metavar="DIR", help="run folder (default: runs/<run name>)")
+@click.option("--fresh", is_flag=True, help="start over in a new folder (the old run is kept)")
+@click.option("--force", is_flag=True, help="resume although the spec or data changed (recorded)")
+@click.option("--plain", is_flag=True, help="one line per round instead of the live display")
+@click.option("--no-report", is_flag=True, help="skip writing report/ at the end (alframe report does it later)")
+@base.set_option
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:

@@ -18,6 +18,10 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
+
+from alframe.cli import base
+
 DESCRIPTION = """\
 Say where a run stands: its state (new, running, waiting for answers, interrupted, finished),
 the round, the round's questions answered and open, answers stored and budget left, the last
@@ -26,24 +30,22 @@ that continues it. Reads run.db only: changes nothing, takes no lock, works whil
 
 EXAMPLE = """\
 examples:
-  alframe status runs/products
-  alframe status runs/products --json | jq .state
+  alframe status runs/quickstart
+  alframe status runs/quickstart --json | jq .state
 """
 
 #: the states a run folder can be in, in the order a run passes through them
 STATES = ("new", "running", "waiting", "interrupted", "finished")
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "status",
-        help="where a run stands, and the command that continues it",
-        description=DESCRIPTION,
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("run", metavar="RUN", help="the run folder (runs/<run name>, or the --out of alframe run)")
-    p.add_argument("--json", action="store_true", help="one JSON object (keys in docs/running.md)")
+@click.command("status", cls=base.Command, short_help="where a run stands, and the command that continues it",
+               help=DESCRIPTION, epilog=EXAMPLE)
+@base.argument("run", metavar="RUN", help="the run folder (runs/<run name>, or the --out of alframe run)")
+@click.option("--json", "json", is_flag=True, help="one JSON object (keys in docs/running.md)")
+@base.global_options
+@click.pass_context
+def command(ctx: click.Context, **params: Any) -> int:
+    return base.invoke(ctx, execute, params)
 
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:

@@ -198,3 +198,24 @@ def test_predictions_in_every_format(
     capsys.readouterr()
     assert main(["answer", str(out), str(target)]) == 0  # predictions are never answers
     assert capsys.readouterr().out.startswith("pred.out: 0 new, 0 unchanged, 0 revised")
+
+
+def test_json_says_what_export_answer_and_report_did(
+    waiting_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = waiting_run
+    capsys.readouterr()
+    target = tmp_path / "answers.csv"
+    assert main(["export", str(out), "--out", str(target), "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    with sqlite3.connect(out / "run.db") as c:
+        assert done["answers"] == c.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert done["kind"] == "answers" and done["out"] == str(target) and done["format"] == "csv" and target.exists()
+    assert main(["export", str(out), "--json"]) == 2 and "--json says what was written" in capsys.readouterr().err
+    # the same correction again: nothing new, nothing stored
+    assert main(["answer", str(out), str(out.parent / "fix.csv"), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert (said["new"], said["unchanged"], said["revised"]) == (0, 1, [])
+    assert main(["report", str(out), "--out", str(tmp_path / "report"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["kind"] and summary["verdict"] and Path(summary["paths"]["index.html"]).exists()
