@@ -136,7 +136,8 @@ def test_a_lost_checkpoint_is_retrained_to_the_same_model(harness: Harness, tmp_
 # -- alframe answer ------------------------------------------------------------------------------
 
 #: ``alframe answer`` in a process that SIGKILLs itself at one moment of storing the answers:
-#: ``insert:N`` after the N-th row written inside the import's transaction, ``commit`` right
+#: ``insert:N`` after the N-th row written inside the import's transaction (one ``execute`` or
+#: one row of an ``executemany``), ``commit`` right
 #: after its COMMIT (before anything is printed)
 ANSWER_KILLER = """
 import os, signal, sys
@@ -158,6 +159,19 @@ class Counting:
         if sql == "COMMIT" and self.inserts and AT == "commit":
             os.kill(os.getpid(), signal.SIGKILL)
         return result
+
+    def executemany(self, sql, rows):
+        if not sql.startswith("INSERT INTO answers"):
+            return self._conn.executemany(sql, rows)
+
+        def counted():  # SQLite asks for the next row once the one before is written
+            for row in rows:
+                yield row
+                self.inserts += 1
+                if AT == f"insert:{self.inserts}":
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        return self._conn.executemany(sql, counted())
 
     def __getattr__(self, name):
         return getattr(self._conn, name)
