@@ -236,8 +236,8 @@ def _ap_case(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 def test_one_sort_ap_equals_torchmetrics_to_the_last_bit(seed: int) -> None:
     """metrics._per_label_ap sorts the whole matrix once; its values are bit for bit those of
     torchmetrics' multilabel_average_precision (what it computed before, one sort per label),
-    ties included, and equal to scikit-learn's within float32 rounding."""
-    from sklearn.metrics import average_precision_score
+    ties included, and equal to scikit-learn's within float32 rounding (where scikit-learn is
+    installed: it is a benchmark extra, not a test dependency)."""
     from torchmetrics.functional.classification import multilabel_average_precision
 
     probs, truth = _ap_case(seed)
@@ -251,6 +251,10 @@ def test_one_sort_ap_equals_torchmetrics_to_the_last_bit(seed: int) -> None:
         ).to(torch.float64)
     assert torch.equal(torch.isnan(got), support == 0)
     assert torch.equal(got.nan_to_num(-1.0), want.nan_to_num(-1.0)), (got - want).abs().nan_to_num(0).max()
+    try:
+        from sklearn.metrics import average_precision_score
+    except ImportError:
+        return
     for j in cols.tolist():
         known = truth[:, j] != -1
         sk = average_precision_score(truth[known, j].numpy(), probs[known, j].numpy())
