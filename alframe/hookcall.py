@@ -117,13 +117,19 @@ def on_behalf_of(who: str, what: str, *, result: bool = True) -> Iterator[None]:
     except Exception as exc:
         if who == BUILTIN:
             raise
-        named = storage_error(exc, f"while {what} of {who} ran")
-        if named is not None:
-            raise named from exc
-        raise PluginError(f"{what}: {type(exc).__name__}: {exc}", plugin=who) from exc
+        raise _fault(exc, who, f"while {what} of {who} ran", f"{what}: ") from exc
     finally:
         if answering is not None and before is not None and not result:
             answering.who = before
+
+
+def _fault(exc: Exception, who: str, where: str, prefix: str = "", hook: str | None = None) -> AlframeError:
+    """An unexpected exception in plugin ``who``'s code: the named storage error when the disk
+    refused a write (no fault of the plugin), else a :class:`PluginError` naming ``who``."""
+    named = storage_error(exc, where)
+    if named is not None:
+        return named
+    return PluginError(f"{prefix}{type(exc).__name__}: {exc}", plugin=who, hook=hook)
 
 
 def plugin_label(plugins: Plugins, plugin: object) -> str:
@@ -167,10 +173,8 @@ def _recorder(fn: Callable[..., Any], hook: str, who: str, responders: dict[str,
         except Exception as exc:
             # a full disk or a read-only folder is no fault of the plugin that was writing
             filename = getattr(exc, "filename", None)
-            named = storage_error(exc, (f"{filename}, " if filename else "") + f"while {answering.who} ran {hook}")
-            if named is not None:
-                raise named from exc
-            raise PluginError(f"{type(exc).__name__}: {exc}", plugin=answering.who, hook=hook) from exc
+            where = (f"{filename}, " if filename else "") + f"while {answering.who} ran {hook}"
+            raise _fault(exc, answering.who, where, hook=hook) from exc
         finally:
             _answering.reset(token)
         if result is not None and hook not in responders:
