@@ -78,6 +78,7 @@ class Summary:
     history: list[RoundRecord] = field(default_factory=list)
     interrupted: bool = False
     waiting: bool = False  # stopped to wait for answers (oracle file): not finished
+    cost: float = 0.0  # under the plan's cost model (answered cells by default)
 
 
 INTERRUPTED = "interrupted; run the same command again to resume"
@@ -132,10 +133,12 @@ class Engine:
                 # this attempt was committed, the same command starts over from the store
                 self._finished = True
                 current = {(a.item, a.label) for a in self.run_dir.store.current_answers()}
+                touched = len({item for item, _ in current})
                 return Summary(
                     rounds=0,
                     labels_used=len(current),
-                    items_touched=len({item for item, _ in current}),
+                    items_touched=touched,
+                    cost=self.plan.cost.of(len(current), touched),
                     stop_reason=INTERRUPTED,
                     metrics={},
                     run_dir=self.run_dir.path,
@@ -229,6 +232,7 @@ class Engine:
             items_touched=state.items_touched,
             stop_reason=stop_reason,
             metrics=state.last_metrics,
+            cost=state.cost,
             run_dir=self.run_dir.path,
             history=state.history,
             interrupted=interrupted,
@@ -246,6 +250,7 @@ class Engine:
             "rounds": len(state.history),
             "labels": state.labels_used,
             "items": state.items_touched,
+            "cost": state.cost,
             key: round(seconds, 3),
         })
 
@@ -274,7 +279,8 @@ class Engine:
                 return self._finish_empty(state, "the pool is exhausted: every pool cell is answered")
             queries = self._choose(state)
             asked = self._expand_and_trim(state, queries)
-            store.save_queries(rnd, asked)
+            info = getattr(state.policy, "info", None) if rnd > 0 else None
+            store.save_queries(rnd, asked, policy=info if isinstance(info, dict) else None)
         if not asked and not state.labelled_items().size:
             return self._finish_empty(state, "nothing to ask: the pool is empty")
         if self._stop_requested:
@@ -288,6 +294,8 @@ class Engine:
             state.weights = self._check_weights(state, weights)
         with self._stage("train"):
             train_info = self._train(state)
+            # what evaluate and should_stop read of this round's figures (stop rules: alframe.stopping)
+            state.signals = {**dict(train_info or {}), "round": rnd}
         if self._stop_requested:
             raise Stop()  # training may have been cut short: the round is redone on resume
         metrics: dict[str, Any] = {}  # empty: not evaluated this round (evaluate { every N })
@@ -308,6 +316,8 @@ class Engine:
             train=dict(train_info or {}),
             metrics=metrics,
             stop_reason=reason,
+            cost=state.cost,
+            policy=store.policy_info().get(rnd, {}),  # saved with the questions (a resumed round too)
         )
         store.finish_round(
             rnd,
@@ -333,6 +343,8 @@ class Engine:
             return queries
         with self._stage("score"):
             scores, _ = call_first(self.plugins, "alframe_score_pool", state=state)
+        if hasattr(state.policy, "info"):
+            state.policy.info = None  # a policy's record is of the round that sets it, never an earlier one
         with self._stage("query"):
             queries, _ = call_first(self.plugins, "alframe_query", state=state, scores=scores)
         self._warn_once(getattr(state.policy, "warning", None))
@@ -445,6 +457,7 @@ class Engine:
             train={},
             metrics=state.last_metrics,
             stop_reason=reason,
+            cost=state.cost,
         )
         state.store.log_event("stopped", {"round": state.round, "reason": reason})
         return record
@@ -516,9 +529,11 @@ class Engine:
         last = complete[-1].round
         self._rebuild_model(state, last)
         state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
+        policy = state.store.policy_info()
         for r in complete:
             state.history.append(
-                RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True)
+                RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True,
+                            cost=self.plan.cost.of(r.labels, r.items), policy=policy.get(r.round, {}))
             )
         state.round = last + 1
         self.observer.run_started(state, last)

@@ -82,7 +82,11 @@ def alframe_select_seed(state: RunState) -> Queries | None:
 def alframe_train(state: RunState) -> dict[str, float] | None:
     """Fit the model on the labelled set (warm start or fresh, as the plan says).
 
-    Stops at first non-None result.
+    Stops at first non-None result. From round 1 the built-in one also measures, with the
+    model before and after fitting, the figures ``stop stable`` and ``estimated`` targets read
+    (``stability``, ``iw_tp``, ``iw_fp``, ``iw_fn``, ``iw_cells``; see :mod:`alframe.stopping`);
+    a replacement that returns them too keeps those rules working, one without them leaves
+    them nothing to stop on.
 
     :returns: training figures (e.g. ``{"epochs": 10, "loss": 0.12}``), or ``None``.
     """

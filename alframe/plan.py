@@ -47,6 +47,8 @@ def _fmt(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, str):
         return v
+    if isinstance(v, tuple) and v and all(isinstance(x, Call) for x in v):  # a "policies" argument
+        return "[" + ", ".join(str(x) for x in v) + "]"
     return repr(v)
 
 
@@ -114,6 +116,17 @@ class StopRule:
     metric: str  # e.g. "micro_f1"
     target: float
     of_ceiling: bool = False  # target is a fraction of the ceiling's value
+    estimated: bool = False  # on the estimate from the answers, not the test split (alframe.stopping)
+
+
+@dataclass(frozen=True)
+class StableRule:
+    """``stop stable(window=3, agreement=0.99)``: stop once the mean Cohen's kappa between
+    consecutive models' predictions on the stop set over the last ``window`` rounds is at least
+    ``agreement`` (Bloodgood & Vijay-Shanker, CoNLL 2009; see :mod:`alframe.stopping`)."""
+
+    window: int = 3
+    agreement: float = 0.99
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,7 @@ class QueryPlan:
     budget: int  # labels (cells answered), seed set included
     rounds: int | None = None  # optional cap on rounds
     stop: tuple[StopRule, ...] = ()
+    stable: StableRule | None = None  # stop when predictions stabilise
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,38 @@ class TrainerPlan:
     precision: str = "32-true"
     loggers: tuple[str, ...] = ("csv",)
     deterministic: bool = True
+
+
+@dataclass(frozen=True)
+class CostPlan:
+    """What a person's work costs (``cost { item 1.0  cell 0.1 }``), for reports.
+
+    An item costs ``item`` once, the first time any of its cells is answered (reading it), and
+    every answered cell costs ``cell``: cost = item × items touched + cell × answered cells. The
+    defaults (item 0, cell 1) make the cost the answered cells, the budget's currency. The cost
+    is a function of two counts every round already stores, so ``run.db``'s rounds keep no cost
+    column (the figures are computed where they are shown) and an old run is priced like a new one.
+    """
+
+    item: float = 0.0
+    cell: float = 1.0
+
+    def of(self, labels: int, items: int) -> float:
+        """The cost of ``labels`` answered cells spread over ``items`` items."""
+        return self.item * items + self.cell * labels
+
+    @property
+    def is_default(self) -> bool:
+        return self == CostPlan()
+
+    @classmethod
+    def from_plan_dict(cls, plan: dict[str, Any]) -> CostPlan:
+        """The cost model of a stored plan (``run.db``'s ``plan``); a run made before the cost
+        model has none, and is priced by the default, its answered cells."""
+        given = plan.get("cost") if isinstance(plan, dict) else None
+        if not isinstance(given, dict):
+            return cls()
+        return cls(**{k: float(given[k]) for k in ("item", "cell") if isinstance(given.get(k), (int, float))})
 
 
 @dataclass(frozen=True)
@@ -169,6 +215,7 @@ class Plan:
     vary: tuple[VaryAxis, ...] = ()
     repeat: int = 1
     ceiling: bool = False
+    cost: CostPlan = field(default_factory=CostPlan)
     spec_path: str = ""
     spec_text: str = ""
     origins: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
@@ -184,6 +231,13 @@ class Plan:
         """A hash of what determines the results (not the file's path or comments)."""
         d = self.to_dict()
         d.pop("spec_path")
+        if self.cost.is_default:
+            d.pop("cost")  # runs made before the cost model keep their fingerprint (and resume)
+        if self.query.stable is None:  # the same for runs made before the stopping rules
+            d["query"].pop("stable")
+        for rule in d["query"]["stop"]:
+            if not rule["estimated"]:
+                rule.pop("estimated")
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -27,8 +27,11 @@ KINDS: dict[str, str] = {
 }
 
 #: Types a parameter may declare. "name" is a bare identifier (e.g. ``base=margin``);
-#: "range" is ``a..b`` (two ints); "list" a bracketed list of scalars.
-PARAM_TYPES = ("int", "float", "str", "bool", "name", "range", "list")
+#: "range" is ``a..b`` (two ints); "list" a bracketed list of scalars; "policies" a bracketed
+#: list of registered policies, each with its own arguments (``[random, uncertainty(measure=entropy)]``):
+#: the plan holds them as :class:`alframe.plan.Call` values and :meth:`Registry.build` hands the
+#: factory the built policies, as ``(label, policy)`` pairs (a meta-policy such as ``adaptive``).
+PARAM_TYPES = ("int", "float", "str", "bool", "name", "range", "list", "policies")
 
 REQUIRED: Any = object()
 
@@ -161,4 +164,18 @@ class Registry:
         comp = self.components[kind][name]
         full = comp.defaults()
         full.update(args)
+        for p in comp.params:
+            if p.type == "policies":
+                full[p.name] = tuple(self._build_policy(c) for c in full[p.name])
         return comp.factory(**full)
+
+    def _build_policy(self, call: Any) -> tuple[str, Any]:
+        """One entry of a "policies" argument: a plan Call (or a bare name, as a default may
+        be written) → ``(label, built policy)``; the label is the name with the arguments that
+        differ from their defaults (``uncertainty(measure=entropy)``), as short as a spec can say it."""
+        from alframe.plan import Call
+
+        name, args = (call, {}) if isinstance(call, str) else (call.name, call.kwargs)
+        defaults = self.components["policy"][name].defaults()
+        label = str(Call(name, tuple((k, v) for k, v in args.items() if defaults.get(k, REQUIRED) != v)))
+        return (label, self.build("policy", name, args))

@@ -180,7 +180,11 @@ class Run:
 
     @property
     def rounds(self) -> Any:
-        """One row per round: round, status, labels, items, asked, seconds (all stages)."""
+        """One row per round: round, status, labels, items, asked, cost (under the run's
+        ``cost { … }``: item × items + cell × labels), seconds (all stages)."""
+        from alframe.plan import CostPlan
+
+        model = CostPlan.from_plan_dict(self.plan)
         rows = self._conn.execute(
             "SELECT round, status, labels, items, asked, timings FROM rounds ORDER BY round"
         ).fetchall()
@@ -190,6 +194,7 @@ class Run:
             "labels": np.asarray([r[2] for r in rows], dtype=np.int64),
             "items": np.asarray([r[3] for r in rows], dtype=np.int64),
             "asked": np.asarray([r[4] for r in rows], dtype=np.int64),
+            "cost": np.asarray([model.of(r[2] or 0, r[3] or 0) for r in rows], dtype=np.float64),
             "seconds": np.asarray([sum(json.loads(r[5]).values()) for r in rows], dtype=np.float64),
         }, self._pd)
 

@@ -272,13 +272,18 @@ class RunDir:
                 if (isinstance(v, (int, float)) or v is None) and k not in scalar_keys:
                     scalar_keys.append(k)
         stage_keys = sorted({k for r in rows for k in r.timings})
+        # a policy choosing among policies (adaptive) adds the arm that asked each round
+        arms = {r: str(i["arm"]) for r, i in self.store.policy_info().items() if i.get("arm")}
+        arm_col = ["arm"] if arms else []
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["round", "labels", "items", "asked"] + scalar_keys + [f"seconds_{k}" for k in stage_keys])
+        # cost: under the plan's cost model, from the round's counts (docs/running.md)
+        w.writerow(["round", "labels", "items", "asked", "cost"] + scalar_keys + arm_col + [f"seconds_{k}" for k in stage_keys])
         for r in rows:
             w.writerow(
-                [r.round, r.labels, r.items, r.asked]
+                [r.round, r.labels, r.items, r.asked, _cost_text(self.plan.cost.of(r.labels, r.items))]
                 + ["" if r.metrics.get(k) is None else r.metrics[k] for k in scalar_keys]
+                + [arms.get(r.round, "") for _ in arm_col]
                 + [round(r.timings.get(k, 0.0), 4) for k in stage_keys]
             )
         return buf.getvalue()
@@ -297,6 +302,13 @@ class RunDir:
         if self.store.get_meta("label_names") is None:
             self.store.set_meta({"label_names": json.dumps(list(dataset.label_names))})
         return write_round(self.path, rnd, cells, dataset, self.plan.query.unit, state)
+
+
+def _cost_text(cost: float) -> str:
+    """A cost as metrics.csv writes it: a whole number without a decimal point (the default
+    model's cost is a count of answers), another rounded to 6 decimals (0.1 × 3 is 0.3, not
+    0.30000000000000004)."""
+    return str(int(cost)) if float(cost).is_integer() else repr(round(cost, 6))
 
 
 def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

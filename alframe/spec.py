@@ -174,6 +174,7 @@ class TargetSpec(Node):
     metric: NameLike
     value: Number
     of_ceiling: bool = False
+    estimated: bool = False  # on the estimate from the answers (target micro_f1 0.9 estimated)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class QuerySpec(Node):
     budget: Number | None = None
     rounds: Number | None = None
     targets: tuple[TargetSpec, ...] = ()
+    stop: CallValue | None = None  # stop stable(window=3, agreement=0.99)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,15 @@ class TrainerSpec(Node):
     precision: Number | NameLike | Text | None = None
     loggers: ListValue | NameLike | None = None
     deterministic: NameLike | None = None
+
+
+@dataclass(frozen=True)
+class CostSpec(Node):
+    """``cost { item 1.0  cell 0.1 }``: what reading a newly touched item and answering one
+    cell cost, for reports in a person's work rather than in answered cells."""
+
+    item: Number | None = None
+    cell: Number | None = None
 
 
 @dataclass(frozen=True)
@@ -227,3 +238,4 @@ class Spec(Node):
     ceiling: NameLike | None = None
     vary: tuple[VarySpec, ...] = ()
     repeat: Number | None = None
+    cost: CostSpec | None = None

@@ -50,6 +50,10 @@ class RunState:
     history: list[RoundRecord] = field(default_factory=list)
     ceiling: dict[str, Any] | None = None  # metrics of the model trained on the whole pool
     train_callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks for fit
+    #: the training figures of the round under way, with the ``round`` they belong to: what the
+    #: stop rules of :mod:`alframe.stopping` read before the round is committed (complete rounds
+    #: keep them in ``history[i].train``)
+    signals: dict[str, Any] = field(default_factory=dict)
 
     def rng(self, purpose: str) -> np.random.Generator:
         """The round's generator for one purpose (query, train, oracle, seed, weight)."""
@@ -68,6 +72,12 @@ class RunState:
     @property
     def items_touched(self) -> int:
         return int(self.known.any(axis=1).sum())
+
+    @property
+    def cost(self) -> float:
+        """The person's work so far under the plan's cost model (``cost { item … cell … }``):
+        item × items touched + cell × answered cells; the answered cells by default."""
+        return self.plan.cost.of(self.labels_used, self.items_touched)
 
     def candidates(self) -> np.ndarray:
         """int64: pool items with at least one unanswered cell, ascending."""
@@ -94,3 +104,7 @@ class RoundRecord:
     metrics: dict[str, Any]
     stop_reason: str | None = None
     resumed: bool = False
+    #: what the query policy recorded when it chose this round's questions (its ``info``, e.g.
+    #: ``adaptive``'s arm and reward), stored with the questions in ``run.db``; {} for most
+    policy: dict[str, Any] = field(default_factory=dict)
+    cost: float = 0.0  # cumulative, under the plan's cost model (RunState.cost)

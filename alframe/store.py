@@ -15,7 +15,8 @@ Tables
 ``queries``   the questions of each round, committed before the oracle is asked, so that a
               resumed round asks the same questions again instead of choosing new ones.
 ``rounds``    one row per round: seed, status, counts, seconds per stage, metrics.
-``events``    what happened to the run itself (created, resumed, forced past a change).
+``events``    what happened to the run itself (created, resumed, forced past a change), and
+              what a learning query policy recorded with a round's questions (``policy``).
 
 Everything else in the run folder (checkpoints, CSV, reports) can be rebuilt from this file,
 the spec and the seeds.
@@ -436,15 +437,33 @@ class RunStore:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def save_queries(self, rnd: int, rows: list[tuple[str, str, float, float]]) -> None:
-        """Record the round's questions (item, label, prob, score) and mark it "queried"."""
+    def save_queries(
+        self, rnd: int, rows: list[tuple[str, str, float, float]], policy: dict[str, Any] | None = None
+    ) -> None:
+        """Record the round's questions (item, label, prob, score) and mark it "queried".
+
+        ``policy`` is what the query policy recorded while choosing them (a ``policy`` event,
+        in the same transaction: a round resumed after its questions were saved has it too, and
+        a policy that learns across rounds reads it back through :meth:`policy_info`)."""
         with self.transaction() as c:
+            if policy:
+                detail = json.dumps({"round": rnd, **policy}, sort_keys=True, default=_json_default)
+                c.execute("INSERT INTO events (time, kind, detail) VALUES (?, 'policy', ?)", (time.time(), detail))
             c.execute("DELETE FROM queries WHERE round = ?", (rnd,))
             c.executemany(
                 "INSERT INTO queries (round, position, item, label, prob, score) VALUES (?, ?, ?, ?, ?, ?)",
                 [(rnd, i, it, lb, float(p), float(s)) for i, (it, lb, p, s) in enumerate(rows)],
             )
             c.execute("UPDATE rounds SET status = 'queried', asked = ? WHERE round = ?", (len(rows), rnd))
+
+    def policy_info(self) -> dict[int, dict[str, Any]]:
+        """round → what the query policy recorded with that round's questions (the last record
+        of a round, should a round's questions have been saved twice)."""
+        out: dict[int, dict[str, Any]] = {}
+        for (detail,) in self.conn.execute("SELECT detail FROM events WHERE kind = 'policy' ORDER BY id"):
+            info = json.loads(detail)
+            out[int(info.pop("round"))] = info
+        return out
 
     def queries(self, rnd: int) -> list[tuple[str, str, float, float]]:
         rows = self.conn.execute(

@@ -9,6 +9,7 @@ machines; absolute seconds are printed beside them.
     python benchmarks/bench_policies.py                        # 200k items × 100 labels × 5 members
     python benchmarks/bench_policies.py --items 20000 --unit cell
     python benchmarks/bench_policies.py --bias                 # the clipping-bias table of the docs
+    python benchmarks/bench_policies.py --diversity            # diversity steps: 24k items × 131 labels
 """
 
 from __future__ import annotations
@@ -52,6 +53,45 @@ def synthetic_pool(n: int, n_labels: int, members: int, seed: int = 0) -> PoolSc
     )
 
 
+#: the diversity steps against their base policy (``--diversity``), and the seed policy
+DIVERSITY: list[tuple[str, dict[str, Any]]] = [
+    ("uncertainty", {}),
+    ("uncertainty", {"diversity": "badge"}),
+    ("uncertainty", {"diversity": "cluster"}),
+    ("bald", {}),
+    ("bald", {"diversity": "badge"}),
+    ("bald", {"diversity": "cluster"}),
+    ("diverse", {}),
+]
+
+
+def with_embeddings(pool: PoolScores, dim: int, seed: int = 0) -> PoolScores:
+    """The pool with ReLU-like features ``[n, dim]`` (what a trunk gives the heads)."""
+    g = torch.Generator().manual_seed(seed + 1)
+    pool.embeddings = torch.randn(len(pool.items), dim, generator=g).clamp_min_(0.0)
+    return pool
+
+
+def diversity_table(args: argparse.Namespace, registry: Any) -> None:
+    """Seconds per ``select`` of each diversity step beside its base policy (the features'
+    forward pass not included: it costs about one ``predict_proba`` pass)."""
+    pool = with_embeddings(synthetic_pool(args.items, args.labels, args.members), args.dim)
+    units = ("item", "cell") if args.unit == "both" else (args.unit,)
+    print(f"pool: {args.items} items × {args.labels} labels × {args.members} members, features {args.dim}, "
+          f"batch {args.batch}, torch threads {torch.get_num_threads()}")
+    print(f"{'policy':<44} {'unit':<5} {'seconds':>8} {'× base':>7}")
+    for unit in units:
+        built = [registry.build("policy", name, kwargs) for name, kwargs in DIVERSITY]
+        times = time_all(built, pool, unit, args.batch, args.repeat)
+        base = times[0]
+        for (name, kwargs), secs in zip(DIVERSITY, times):
+            if name == "bald" and not kwargs:
+                base = secs
+            label = name + (f"({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else "")
+            ratio = f"{secs / base:>7.1f}" if name != "diverse" else f"{'—':>7}"  # no base policy
+            print(f"{label:<44} {unit:<5} {secs:>8.3f} {ratio}")
+
+
 def time_once(policy: Any, pool: PoolScores, unit: str, batch: int, seed: int) -> float:
     """Wall-clock seconds of one ``select`` call."""
     ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(seed), n_seen=10_000, round=1)
@@ -79,6 +119,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     ap.add_argument("--bias", action="store_true", help="print the importance-weight bias table and exit")
+    ap.add_argument("--diversity", action="store_true",
+                    help="time the diversity steps against their base policy (default pool 24,000 × 131)")
+    ap.add_argument("--dim", type=int, default=256, help="feature width for --diversity (the trunk's)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -88,6 +131,13 @@ def main() -> None:
         print(format_table(bias_table()))
         return
     registry = load(autoload=False).registry
+    if args.diversity:
+        if args.items == ap.get_default("items") and args.labels == ap.get_default("labels"):
+            args.items, args.labels = 24_000, 131  # the shipped catalogue's pool
+        if args.batch == ap.get_default("batch"):
+            args.batch = 200
+        diversity_table(args, registry)
+        return
     pool = synthetic_pool(args.items, args.labels, args.members)
     units = ("item", "cell") if args.unit == "both" else (args.unit,)
     print(f"pool: {args.items} items × {args.labels} labels × {args.members} members, "

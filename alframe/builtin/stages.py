@@ -14,6 +14,7 @@ import numpy as np
 
 from alframe.hookcall import component, on_behalf_of
 from alframe.hookspecs import hookimpl
+from alframe.stopping import COUNTS, ESTIMATED, STABILITY
 
 if TYPE_CHECKING:
     from alframe.data.dataset import Dataset
@@ -100,8 +101,61 @@ def alframe_train(state: RunState) -> dict[str, Any]:
         logger=_loggers(state),
         root_dir=str(state.run_dir),
     )
+    before = _before_training(state)
     with on_behalf_of(state.model_by, "the model"):
-        return state.bundle.fit(req)
+        info = state.bundle.fit(req)
+    if before is None or not isinstance(info, dict):
+        return info  # round 0 (no model before it), or a result the contract check names
+    return {**info, **_after_training(state, before)}
+
+
+def _before_training(state: RunState) -> dict[str, Any] | None:
+    """What the model of the previous round (the one that chose this round's questions, and
+    that a resumed run restores from its checkpoint) predicts, before it trains on the round's
+    answers: its yes/no predictions on the stop set, and the importance-weighted tp/fp/fn of
+    its predictions against the round's answers (:mod:`alframe.stopping`). None in round 0:
+    the model has not been trained yet."""
+    from alframe.stopping import iw_counts
+
+    if state.round == 0:
+        return None
+    ds = state.dataset
+    sample = pool_sample(state)
+    cells = [(ds.index_of(item), ds.label_index(label), p) for item, label, p, _ in state.store.queries(state.round)]
+    cells = [(i, j, p) for i, j, p in cells if state.answers[i, j] >= 0]
+    asked = np.unique(np.array([i for i, _, _ in cells], dtype=np.int64))
+    idx = np.union1d(sample, asked).astype(np.int64)
+    pred = _predicted(state, idx)
+    rows = np.searchsorted(idx, [i for i, _, _ in cells]).astype(np.int64)
+    cols = np.array([j for _, j, _ in cells], dtype=np.int64)
+    counts = iw_counts(
+        state.answers[[i for i, _, _ in cells], cols] if cells else np.zeros(0, np.int8),
+        pred[rows, cols] if cells else np.zeros(0, bool),
+        np.array([p for _, _, p in cells], dtype=np.float64),
+    )
+    return {"sample": sample, "pred": pred[np.searchsorted(idx, sample)], **counts}
+
+
+def _after_training(state: RunState, before: dict[str, Any]) -> dict[str, Any]:
+    """The round's stopping figures: Cohen's kappa between the predictions on the stop set
+    before and after training, and the weighted counts measured before."""
+    from alframe.stopping import cohen_kappa
+
+    after = _predicted(state, before["sample"])
+    out = {k: before[k] for k in COUNTS}
+    out[STABILITY] = round(cohen_kappa(before["pred"], after), 6)
+    return out
+
+
+def _predicted(state: RunState, idx: np.ndarray) -> np.ndarray:
+    """bool [len(idx), L]: the current model's yes/no predictions at its label thresholds
+    (``prob > threshold``, as the test metrics decide)."""
+    if not len(idx):
+        return np.zeros((0, state.dataset.n_labels), dtype=bool)
+    with on_behalf_of(state.model_by, "the model", result=False):
+        p = state.bundle.predict_proba(idx).mean(dim=2).numpy()
+        thresholds = np.asarray(state.bundle.thresholds, dtype=np.float64)
+    return np.asarray(p > thresholds[None, :], dtype=bool)
 
 
 @hookimpl(trylast=True)
@@ -121,6 +175,7 @@ def alframe_query(state: RunState, scores: PoolScores) -> Queries:
         rng=state.rng("query"),
         n_seen=n_seen,
         round=state.round,
+        history=[dict(r.policy) for r in state.history],
     )
     with component(state.plugins, "policy", state.plan.query.policy.name):
         return state.policy.select(scores, ctx)
@@ -175,13 +230,40 @@ def alframe_evaluate(state: RunState) -> dict[str, Any]:
         state.plan.evaluate.metrics,
         registry=state.plugins.registry,
     )
+    estimate = _estimates(state, np.asarray(thresholds, dtype=np.float64))
     if not (ds.labels[test] >= 0).any():
-        metrics["estimate"] = _estimates(state, np.asarray(thresholds, dtype=np.float64))
+        metrics["estimate"] = estimate
+    metrics.update(_stopping_metrics(state, estimate["expected_micro_f1"]))
     return metrics
 
 
-#: pool items whose probabilities give the expected micro-F1 estimate (all of a smaller pool)
+def _stopping_metrics(state: RunState, expected: float | None) -> dict[str, Any]:
+    """The estimates beside the test metrics, every round from round 1 on (none in round 0:
+    they compare the model before training with the answers and the model after): the
+    importance-weighted micro-F1 from the answers (``estimated_micro_f1``), the model's
+    expected micro-F1 on the pool sample (``expected_micro_f1``) and the stability of its
+    predictions (``stability``, Cohen's kappa). See :mod:`alframe.stopping`."""
+    from alframe.stopping import estimated_f1, per_round
+
+    figures = per_round(state.history, state.round, state.signals)
+    if state.round == 0 or not figures or STABILITY not in figures[-1]:
+        return {}
+    return {ESTIMATED: estimated_f1(figures), "expected_micro_f1": expected, STABILITY: figures[-1].get(STABILITY)}
+
+
+#: pool items whose probabilities give the expected micro-F1 estimate (all of a smaller pool);
+#: the same fixed sample is the stop set whose predictions' stability ``stop stable`` watches
 ESTIMATE_SAMPLE = 5000
+
+
+def pool_sample(state: RunState) -> np.ndarray:
+    """int64, ascending: a fixed sample of the pool (all of a pool of at most
+    :data:`ESTIMATE_SAMPLE` items), drawn from the plan seed, so it is the same every round and
+    after a resume."""
+    pool = np.asarray(state.dataset.pool_idx, dtype=np.int64)
+    if len(pool) > ESTIMATE_SAMPLE:
+        pool = np.random.default_rng(state.plan.seed).choice(pool, ESTIMATE_SAMPLE, replace=False)
+    return np.sort(pool).astype(np.int64)
 
 
 def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
@@ -190,10 +272,7 @@ def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
     is its answer where there is one and the model's own probability elsewhere, so
     E[tp] = Σ p over predicted cells and E[F1] = 2·E[tp] / (predicted + Σ p). It is the model's
     belief about itself, not a measurement: an over-confident model over-rates itself."""
-    ds = state.dataset
-    pool = np.asarray(ds.pool_idx, dtype=np.int64)
-    if len(pool) > ESTIMATE_SAMPLE:  # a fixed sample of the pool, the same every round
-        pool = np.sort(np.random.default_rng(state.plan.seed).choice(pool, ESTIMATE_SAMPLE, replace=False))
+    pool = pool_sample(state)
     known = state.answers >= 0
     out: dict[str, Any] = {
         "answers": int(known.sum()),
@@ -216,9 +295,12 @@ def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
 
 @hookimpl(trylast=True)
 def alframe_should_stop(state: RunState) -> str | None:
+    from alframe.stopping import estimated_f1, per_round, stability_series, stable_reason
+
     q = state.plan.query
+    figures = per_round(state.history, state.round, state.signals)
     for rule in q.stop:
-        value = state.last_metrics.get(rule.metric)
+        value = estimated_f1(figures) if rule.estimated else state.last_metrics.get(rule.metric)
         if value is None:
             continue
         target = rule.target
@@ -227,7 +309,12 @@ def alframe_should_stop(state: RunState) -> str | None:
                 continue
             target = rule.target * float(state.ceiling[rule.metric])
         if float(value) >= target:
-            return f"target reached: {rule.metric} {float(value):.4f} ≥ {target:.4f}"
+            how = " (estimated from the answers)" if rule.estimated else ""
+            return f"target reached: {rule.metric}{how} {float(value):.4f} ≥ {target:.4f}"
+    if q.stable is not None:
+        reason = stable_reason(stability_series(figures), q.stable.window, q.stable.agreement)
+        if reason is not None:
+            return reason
     if state.labels_used >= q.budget:
         return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells"
     if q.rounds is not None and state.round + 1 >= q.rounds:
@@ -267,4 +354,29 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
         label_positives=(state.answers == 1).sum(axis=0).astype(np.int64),
         label_answered=known.sum(axis=0).astype(np.int64),
         thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
+        labelled=_labelled_view(state) if getattr(policy, "needs_labelled", False) else None,
+        embeddings=_embeddings(state, cand) if getattr(policy, "needs_embeddings", False) else None,
     )
+
+
+def _embeddings(state: RunState, cand: np.ndarray) -> Any:
+    """The model's features of the candidates (``PoolScores.embeddings``) for a policy that asks
+    with ``needs_embeddings = True``: in the seed round, those of the untrained network."""
+    from alframe.models.bundle import embed_items
+
+    with on_behalf_of(state.model_by, "the model"):
+        return embed_items(state.bundle, cand)
+
+
+def _labelled_view(state: RunState) -> Any:
+    """The answered items under the current model (``PoolScores.labelled``), for a policy that
+    asks for them with ``needs_labelled = True``: one forward pass over those items."""
+    from alframe.policies.base import LabelledView
+
+    idx = state.labelled_items()
+    if len(idx):
+        with on_behalf_of(state.model_by, "the model"):
+            probs = state.bundle.predict_proba(idx).mean(dim=2).numpy().astype(np.float32)  # [m, L]
+    else:
+        probs = np.zeros((0, state.dataset.n_labels), dtype=np.float32)
+    return LabelledView(items=idx, probs=probs, answers=state.answers[idx].copy(), prob=state.query_prob[idx].copy())

@@ -50,7 +50,7 @@ KIND_OF = {
     "query.seed_policy": "policy",
     "oracle": "oracle",
 }
-SECTIONS = ("data", "labels", "model", "train", "weighting", "query", "oracle", "evaluate", "trainer")
+SECTIONS = ("data", "labels", "model", "train", "weighting", "query", "oracle", "evaluate", "trainer", "cost")
 
 
 @click.command("explain", cls=base.Command,
@@ -99,6 +99,9 @@ def plan_tree(plan: Plan, registry: Registry) -> Tree:
                 _call(branch, plan, registry, path, f.name, item)
             elif path == "query.stop":
                 _stop(branch, plan, item)
+            elif path == "query.stable":
+                what = "no" if item is None else f"stable(window={item.window}, agreement={item.agreement:g})"
+                branch.add(Text("stop: ", style="bold").append(what).append_text(_origin(plan, path)))
             else:
                 branch.add(_leaf(plan, path, f.name, item))
     if plan.vary:
@@ -152,7 +155,8 @@ def _stop(parent: Tree, plan: Plan, rules: Any) -> None:
         parent.add(Text("stop: ", style="bold").append("budget or rounds only").append_text(_origin(plan, "query.stop")))
         return
     for i, rule in enumerate(rules):
-        what = f"{rule.metric} ≥ {rule.target:g}" + (" of the ceiling" if rule.of_ceiling else "")
+        what = f"{rule.metric} ≥ {rule.target:g}" + (" of the ceiling" if rule.of_ceiling else "") \
+            + (" estimated from the answers" if rule.estimated else "")
         parent.add(Text("target: ", style="bold").append(what).append_text(_origin(plan, f"query.stop.{i}")))
 
 

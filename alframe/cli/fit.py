@@ -138,19 +138,26 @@ def print_fitted(console: Console, columns: Sequence[str], rows: Sequence[Sequen
 #: the row shown in place of test metrics when no test item is labelled (a cold start): the
 #: model's expected micro-F1 on the pool, from ``metrics["estimate"]`` (docs/annotating.md)
 ESTIMATE = "expected_micro_f1 (est.)"
+#: the importance-weighted estimate from the answers (alframe.stopping), shown beside the test metrics
+ESTIMATED = "estimated_micro_f1 (est.)"
+#: the estimates and signals a round may carry besides the test metrics, as shown → as stored
+SIGNALS = {ESTIMATED: "estimated_micro_f1", ESTIMATE: "expected_micro_f1", "stability": "stability"}
 
 
 def metric_value(metrics: dict[str, Any], name: str) -> Any:
     if name == ESTIMATE:
-        estimate = metrics.get("estimate")
-        return estimate.get("expected_micro_f1") if isinstance(estimate, dict) else None
-    return metrics.get(name)
+        estimate = metrics.get("estimate")  # a cold start's estimates, or the figure beside test metrics
+        return estimate.get("expected_micro_f1") if isinstance(estimate, dict) else metrics.get("expected_micro_f1")
+    return metrics.get(SIGNALS.get(name, name))
 
 
 def metric_text(metrics: dict[str, Any], name: str) -> str:
-    """A metric for display: "–" when the round was not evaluated, "undefined" when the metric
-    has no value (e.g. no positive in the test split)."""
+    """A metric for display: "–" when the round was not evaluated (or, for an estimate, did
+    not measure it), "undefined" when the metric has no value (e.g. no positive in the test
+    split)."""
     if not metrics:
         return "–"
+    if name in SIGNALS and SIGNALS[name] not in metrics and not (name == ESTIMATE and "estimate" in metrics):
+        return "–"  # not measured in this round (round 0: there was no model before it)
     value = metric_value(metrics, name)
     return "undefined" if value is None else f"{value:.4f}"

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from alframe.cli.fit import ESTIMATE, metric_text, metric_value, with_separators
+from alframe.cli.fit import ESTIMATE, SIGNALS, metric_text, metric_value, with_separators
 from alframe.engine import Observer
 from alframe.health import MIN_ROUNDS, Fall, curve_falls, ongoing
 from alframe.state import RoundRecord, RunState
@@ -62,9 +62,13 @@ def metric_names(state: RunState) -> list[str]:
 
 def shown_metric_names(state: RunState) -> list[str]:
     """The metrics the live view and ``--plain`` show: the spec's, or, when no test item is
-    labelled, the model's own estimate (test metrics would all read "undefined")."""
-    last = state.history[-1].metrics if state.history else None
-    return [ESTIMATE] if last and "estimate" in last else metric_names(state)
+    labelled, the model's own estimate (test metrics would all read "undefined"); then, once a
+    round has them (from round 1), the estimates that need no test split and the stability of
+    the predictions (:mod:`alframe.stopping`), so a user with a test split sees how good they are."""
+    evaluated = [r.metrics for r in state.history if r.metrics]
+    last = evaluated[-1] if evaluated else None
+    names = [ESTIMATE] if last and "estimate" in last else metric_names(state)
+    return names + [n for n, key in SIGNALS.items() if last and key in last and n not in names]
 
 
 def falling_now(state: RunState) -> list[Fall]:
@@ -246,12 +250,24 @@ def quiet_warnings() -> Any:
     return _Quiet()
 
 
-def answers_bar(console: Console, used: int, budget: int, items: int) -> Progress:
-    """``answers ━━━━╸   1,860 / 4,000   items 60``: the bar takes the room the numbers leave."""
+def cost_text(cost: float) -> str:
+    """A cost as the display shows it: ``1,260`` or ``1,260.5``."""
+    return f"{cost:,.0f}" if float(cost).is_integer() else f"{cost:,.1f}"
+
+
+def shown_cost(state: RunState, cost: float) -> str:
+    """`` cost 1,260.5`` when the spec sets a cost model; nothing otherwise (the default cost
+    is the answered cells, already shown)."""
+    return "" if state.plan.cost.is_default else f" cost {cost_text(cost)}"
+
+
+def answers_bar(console: Console, used: int, budget: int, items: int, cost: str = "") -> Progress:
+    """``answers ━━━━╸   1,860 / 4,000   items 60``: the bar takes the room the numbers leave
+    (``cost`` is :func:`shown_cost`, after the items)."""
     bar = Progress(
         TextColumn("answers"), BarColumn(bar_width=None),
         TextColumn("{task.completed:,.0f} / {task.total:,.0f}"),
-        TextColumn(f"items {items:,}"),
+        TextColumn(f"items {items:,}{escape(cost)}"),
         console=console, expand=True,
     )
     bar.add_task("answers", total=budget, completed=min(used, budget))
@@ -345,7 +361,10 @@ class LiveProgress(Observer):
             ("   unit ", "dim"), (q.unit, "bold"),
             ("   policy ", "dim"), (str(q.policy), "bold cyan"),
         )
-        bar = answers_bar(self.console, state.labels_used, q.budget, state.items_touched)
+        arm = state.history[-1].policy.get("arm") if state.history else None
+        if arm:  # a policy choosing among policies (adaptive): the one that asked the last round
+            head.append_text(Text.assemble(("   arm ", "dim"), (str(arm), "bold")))
+        bar = answers_bar(self.console, state.labels_used, q.budget, state.items_touched, shown_cost(state, state.cost))
         if self.stage:
             took = time.perf_counter() - self.stage_started_at
             extra = f"  epoch {self.epoch[0]}/{self.epoch[1]}" if self.stage == "train" and self.epoch else ""
@@ -409,10 +428,12 @@ class PlainProgress(Observer):
         q = state.plan.query
         metrics = "  ".join(f"{m} {metric_text(record.metrics, m)}" for m in shown_metric_names(state))
         stages = " ".join(f"{k} {v:.1f}s" for k, v in record.timings.items() if v >= 0.05)
+        if record.policy.get("arm"):  # adaptive: which policy asked this round
+            stages = f"arm {record.policy['arm']} | {stages}"
         eta = None if record.stop_reason else self.estimate.time_left(state)
         self.console.print(
-            f"round {record.round:>3} | answers {record.labels_used:,}/{q.budget:,} items {record.items_touched:,} "
-            f"| {metrics} | {stages}" + (f" | left {eta_text(eta, self.estimate.lower_bound())}" if eta is not None else ""),
+            f"round {record.round:>3} | answers {record.labels_used:,}/{q.budget:,} items {record.items_touched:,}"
+            f"{shown_cost(state, record.cost)} | {metrics} | {stages}" + (f" | left {eta_text(eta, self.estimate.lower_bound())}" if eta is not None else ""),
             highlight=False,
             soft_wrap=True,
         )

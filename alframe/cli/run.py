@@ -133,18 +133,23 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
     """The end-of-run table: one row per round (numbered from 0, as everywhere), never a number
     cut: at 80 columns the columns that do not fit go to a second table with the round again."""
     from alframe.cli.fit import print_fitted, with_separators
-    from alframe.cli.progress import ESTIMATE, metric_text
+    from alframe.cli.progress import ESTIMATE, cost_text, metric_text
 
     console = terminal.console
     last = summary.history[-1].metrics if summary.history else None
     # without labelled test items every test metric is undefined: the model's estimate instead
     names = [ESTIMATE] if last and "estimate" in last else list(plan.evaluate.metrics)
-    columns = ["round", "answers", "items", *names, "train s", "round s"]
+    from alframe.cli.fit import SIGNALS  # what needs no test split, from round 1 (alframe.stopping)
+
+    names += [n for n, key in SIGNALS.items() if last and key in last and n not in names]
+    priced = not plan.cost.is_default  # the default cost is the answers column again
+    columns = ["round", "answers", "items", *(["cost"] if priced else []), *names, "train s", "round s"]
     rows = [
         [
             str(r.round),
             f"{r.labels_used:,}",
             f"{r.items_touched:,}",
+            *([cost_text(r.cost)] if priced else []),
             *[metric_text(r.metrics, m) for m in names],
             f"{r.timings.get('train', 0.0):,.1f}",
             f"{sum(r.timings.values()):,.1f}",
@@ -156,7 +161,8 @@ def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
                  width=wide, key_justify="right")
     console.print(
         f"answered cells {summary.labels_used:,} of a budget of {plan.query.budget:,}, on {summary.items_touched:,} items; "
-        f"run folder {summary.run_dir}",
+        + (f"cost {cost_text(summary.cost)} (item {plan.cost.item:g}, cell {plan.cost.cell:g}); " if priced else "")
+        + f"run folder {summary.run_dir}",
         highlight=False,
     )
     estimate = summary.metrics.get("estimate") if isinstance(summary.metrics, dict) else None

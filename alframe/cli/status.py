@@ -82,14 +82,19 @@ def run_status(folder: Path) -> dict[str, Any]:
     finally:
         store.close()
 
+    from alframe.plan import CostPlan
+
     complete = [r for r in rounds if r.status == "complete"]
     answered_cells = {(a.item, a.label) for a in current}
+    touched = len({item for item, _ in answered_cells})
+    cost_model = CostPlan.from_plan_dict(plan)
     answered_now = sum(1 for item, label, _, _ in asked if (item, label) in answered_cells)
     budget = int((plan.get("query") or {}).get("budget") or 0)
     metric_names = list((plan.get("evaluate") or {}).get("metrics") or [])
     last = next((r for r in reversed(complete) if r.metrics), None)
     metrics = {m: last.metrics.get(m) for m in metric_names} if last is not None else {}
     estimate = last.metrics.get("estimate") if last is not None else None
+    signals = {k: last.metrics[k] for k in SIGNAL_KEYS if k in last.metrics} if last is not None else {}
 
     finished = _last_event(events, FINISHED_EVENT)
     stopped = _last_event(events, "stopped")
@@ -128,12 +133,15 @@ def run_status(folder: Path) -> dict[str, Any]:
             "open": len(asked) - answered_now,
         },
         "answers": len(answered_cells),
-        "items": len({item for item, _ in answered_cells}),
+        "items": touched,
+        "cost": cost_model.of(len(answered_cells), touched),
+        "cost_model": {"item": cost_model.item, "cell": cost_model.cell},
         "budget": budget,
         "budget_left": max(budget - len(answered_cells), 0),
         "metrics_round": last.round if last is not None else None,
         "metrics": metrics,
         "estimate": estimate if isinstance(estimate, dict) else None,
+        "estimates": signals or None,
         "stop_reason": (finished or {}).get("stop_reason") if state == "finished" else
         (stopped or {}).get("reason") if state == "waiting" else None,
         "questions_file": questions if state == "waiting" else None,
@@ -187,13 +195,20 @@ def status_lines(info: dict[str, Any]) -> list[str]:
         lines.append(f"round {info['round']}; {info['rounds_complete']} round(s) complete")
     if q["round"] is not None:
         lines.append(f"round {q['round']} questions: {q['answered']:,} answered, {q['open']:,} open of {q['asked']:,}")
+    model = info["cost_model"]
+    priced = (model["item"], model["cell"]) != (0.0, 1.0)  # the default cost is the answers again
+    spent = f"{info['cost']:,.0f}" if float(info["cost"]).is_integer() else f"{info['cost']:,.1f}"  # as the live view
+    cost = f"cost {spent} (item {model['item']:g}, cell {model['cell']:g}); " if priced else ""
     lines.append(
-        f"answers {info['answers']:,} on {info['items']:,} items; budget {info['budget']:,}, "
+        f"answers {info['answers']:,} on {info['items']:,} items; {cost}budget {info['budget']:,}, "
         f"{info['budget_left']:,} left"
     )
     if info["metrics"] and any(v is not None for v in info["metrics"].values()):
         shown = "  ".join(f"{m} {metric_text(info['metrics'], m)}" for m in info["metrics"])
         lines.append(f"test metrics (round {info['metrics_round']}): {shown}")
+    if info.get("estimates"):
+        signals = {k: v for k, v in info["estimates"].items() if not (info["estimate"] and k == "expected_micro_f1")}
+        lines.append(f"without a test split (round {info['metrics_round']}): " + signals_text(signals))
     if info["estimate"]:
         from alframe.cli.run import estimate_text
 
@@ -207,6 +222,23 @@ def status_lines(info: dict[str, Any]) -> list[str]:
     if info["continue"]:
         lines.append(f"continue with: {info['continue']}")
     return lines
+
+
+#: what a round stores besides its test metrics that needs no test split (alframe.stopping)
+SIGNAL_KEYS = ("estimated_micro_f1", "expected_micro_f1", "stability")
+_SIGNAL_WORDS = {
+    "estimated_micro_f1": "micro-F1 estimated from the answers",
+    "expected_micro_f1": "expected by the model",
+    "stability": "stability (kappa)",
+}
+
+
+def signals_text(signals: dict[str, Any]) -> str:
+    """``micro-F1 estimated from the answers 0.484; expected by the model 0.766; stability (kappa) 0.907``."""
+    return "; ".join(
+        f"{_SIGNAL_WORDS[k]} " + ("undefined" if signals[k] is None else f"{signals[k]:.3f}")
+        for k in SIGNAL_KEYS if k in signals
+    )
 
 
 def _state_text(info: dict[str, Any]) -> str:

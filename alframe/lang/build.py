@@ -85,7 +85,7 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[SpecError]]:
     b = Builder(ctx)
-    for block in ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer"):
+    for block in ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer", "cost"):
         node = getattr(spec, block)
         if node is not None and node.pos is not None:
             b.origins[block] = node.pos
@@ -118,6 +118,7 @@ def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[Spe
         trainer=trainer,
         ceiling=b.take("ceiling", spec.ceiling, False),
         repeat=b.take("repeat", spec.repeat, 1),
+        cost=_cost(b, spec),
     )
     plan = dataclasses.replace(plan, vary=_vary(b, spec, plan))
     _contradictions(b, spec, plan)
@@ -357,6 +358,7 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
         budget=budget,
         rounds=b.take("query.rounds", get("rounds"), None),
         stop=tuple(s for s in stop if s is not None),
+        stable=b.take("query.stable", get("stop"), None),
     )
 
 
@@ -369,8 +371,19 @@ def _target(b: Builder, t: Any, i: int) -> P.StopRule | None:
             exc.hint = "a target of 0 is reached before anything is asked: leave the target out to run until the budget is spent"
         b.fail(exc)
         return None
+    if t.estimated and metric not in ESTIMATED_METRICS:
+        b.fail(SpecError(
+            f"the answers give an estimate of {', '.join(ESTIMATED_METRICS)} only, not of {metric}",
+            code="E404", pos=t.metric.pos, expected=list(ESTIMATED_METRICS),
+            hint=f"write target micro_f1 {t.value.text} estimated, or leave out 'estimated' to stop on the test split's {metric}",
+        ))
+        return None
     b.origins[f"query.stop.{i}"] = t.pos
-    return P.StopRule(metric=metric, target=limit, of_ceiling=t.of_ceiling)
+    return P.StopRule(metric=metric, target=limit, of_ceiling=t.of_ceiling, estimated=t.estimated)
+
+
+#: metrics a target may take ``estimated``: those the answers give an estimate of (alframe.stopping)
+ESTIMATED_METRICS = ("micro_f1",)
 
 
 def _evaluate(b: Builder, spec: Spec) -> P.EvalPlan:
@@ -395,6 +408,22 @@ def _trainer(b: Builder, spec: Spec) -> P.TrainerPlan:
             for key in ("accelerator", "devices", "strategy", "precision", "loggers", "deterministic")
         }
     )
+
+
+def _cost(b: Builder, spec: Spec) -> P.CostPlan:
+    """``cost { item F  cell F }``; a price not written keeps its default (item 0, cell 1)."""
+    c = spec.cost
+    d = _defaults(P.CostPlan)
+    if c is None:
+        return P.CostPlan()
+    plan = P.CostPlan(item=b.take("cost.item", c.item, d["item"]), cell=b.take("cost.cell", c.cell, d["cell"]))
+    if plan.item == 0 and plan.cell == 0 and (c.item is not None or c.cell is not None):
+        b.fail(SpecError(
+            "every cost is 0: nothing a person does would cost anything, so every cost to a target is 0",
+            code="E404", pos=(c.cell or c.item).pos,  # type: ignore[union-attr]  # one of them was written
+            hint="give the cell (or the item) a price above 0, e.g. cost { item 1  cell 0.1 }",
+        ))
+    return plan
 
 
 # ---- vary and whole-spec checks -------------------------------------------------------
@@ -568,6 +597,8 @@ def _contradictions(b: Builder, spec: Spec, plan: P.Plan) -> None:
             if t.of_ceiling and not plan.ceiling and not any(a.path == "ceiling" for a in plan.vary):
                 b.fail(SpecError("the target is relative to the ceiling, but no ceiling is computed", code="E405", pos=t.pos, hint="add `ceiling yes`"))
             name = t.metric.value if isinstance(t.metric, Name) else None
+            if t.estimated:
+                continue  # the estimate needs no test split and no evaluated metric
             if name and name not in plan.evaluate.metrics and b.ctx.registry.get("metric", name):
                 b.fail(
                     SpecError(

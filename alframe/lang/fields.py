@@ -17,9 +17,12 @@ from alframe.errors import SpecError
 from alframe.fsutil import name_problem
 from alframe.lang import values as V
 from alframe.lang.values import Context
-from alframe.spec import ListValue, Name, Number, Text, Value
+from alframe.registry import Param
+from alframe.spec import CallValue, ListValue, Name, Number, Text, Value
 
 MAX_SEED = 2**32 - 1
+#: the largest price of an item or a cell: any currency, far below float overflow for any run
+MAX_COST = 1e9
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("cosine", "constant")
 DIVERSITY = ("init", "bootstrap", "poisson")
@@ -125,6 +128,59 @@ def _run_name(v: Value, ctx: Context) -> str:
     if problem is not None:
         raise SpecError(problem[0], code=problem[1], pos=v.pos, hint=RUN_NAME_HINT)
     return word
+
+
+#: the rules ``query { stop NAME(ARGS) }`` may name, with their declared arguments (checked as a
+#: component's are: unknown argument with "did you mean", type, bounds); see alframe.stopping
+STOP_RULES: dict[str, tuple[Param, ...]] = {
+    "stable": (
+        Param("window", "int", 3, 1, 1000, help="consecutive rounds whose agreement is averaged"),
+        Param("agreement", "float", 0.99, 0.0, 1.0,
+              help="the mean Cohen's kappa between consecutive models' predictions that stops the run (more than 0, at most 1)"),
+    ),
+}
+
+
+def _stop_rule(v: Value, ctx: Context) -> Any:
+    """``stable(window=3, agreement=0.99)`` → :class:`alframe.plan.StableRule`."""
+    from alframe import plan
+
+    if not isinstance(v, CallValue):
+        raise SpecError(f"stop takes a rule such as stable(window=3, agreement=0.99), not {V.describe(v)}",
+                        code="E310", pos=v.pos)
+    word = V.choice(v.name, "stop rule", tuple(STOP_RULES), code="E201")
+    who = f"stop rule '{word}'"
+    given = V._bind(v, STOP_RULES[word], who)
+    values: dict[str, Any] = {}
+    errors: list[SpecError] = []
+    for p in STOP_RULES[word]:
+        arg = given.get(p.name)
+        if arg is None:
+            values[p.name] = p.default
+            continue
+        try:
+            if p.name == "agreement":  # (0, 1]: a kappa of 0 is chance agreement, never a stop
+                values[p.name] = _open_low(arg.value, f"argument 'agreement' of {who}", p)
+            else:
+                values[p.name] = V.argument(arg.value, p, who, ctx)
+        except SpecError as exc:
+            errors.extend(exc.errors if isinstance(exc, V.SpecErrorGroup) else [exc])
+    if errors:
+        raise V.SpecErrorGroup(errors)
+    return plan.StableRule(**values)
+
+
+def _open_low(v: Value, what: str, p: Param) -> float:
+    """A real argument in (low, high]: the type error as an argument's (E305), the range as an
+    argument's (E306)."""
+    if not isinstance(v, Number):
+        raise SpecError(f"{what} takes a number, not {V.describe(v)}", code="E305", pos=v.pos)
+    try:
+        return V.real(v, what, p.low, p.high, open_low=True)
+    except SpecError as exc:
+        exc.code = "E306"
+        exc.hint = "agreement is a mean Cohen's kappa; Bloodgood & Vijay-Shanker stop at 0.99"
+        raise
 
 
 RUN_NAME_HINT = 'the run folder is runs/<name>: use letters, digits, "-", "_" and "." (e.g. run "nightly")'
@@ -279,7 +335,8 @@ _FIELDS = [
     Field("query.policy", "policy NAME(ARGS)", "chooses what to ask each round", _call("policy", "query.policy"), "policy"),
     Field("query.budget", "budget N", "labels (answered cells) to spend, seed set included; an item costs one per unknown label", _int("budget", 1, 10**12), "budget"),
     Field("query.rounds", "rounds N", "stop after N rounds", _int("rounds", 1, 10**6), "rounds"),
-    Field("query.stop", "target METRIC F [of ceiling]", "stop when a test metric reaches a target", lambda v, c: None),
+    Field("query.stop", "target METRIC F [of ceiling|estimated]", "stop when a test metric (or, estimated, its estimate from the answers) reaches a target", lambda v, c: None),
+    Field("query.stable", "stop stable(window=N, agreement=F)", "stop when consecutive models' predictions agree (mean kappa over N rounds ≥ F)", _stop_rule),
     # oracle, evaluate, trainer
     Field("oracle", "oracle NAME(ARGS)", "who answers the questions", _call("oracle", "oracle"), "oracle"),
     Field("evaluate.metrics", "metrics [NAME, ...]", "test metrics computed each evaluation", _names("metrics", kind="metric")),
@@ -290,6 +347,9 @@ _FIELDS = [
     Field("trainer.precision", 'precision "32-true"', "Lightning precision", _precision),
     Field("trainer.loggers", "loggers [NAME, ...]|none", "Lightning loggers", _names("loggers", choices=LOGGERS)),
     Field("trainer.deterministic", "deterministic yes|no", "Lightning deterministic algorithms", _bool("deterministic")),
+    # cost (reports only: the budget stays in answered cells)
+    Field("cost.item", "item F", "what reading an item costs, once, when its first cell is answered (cost = item × items touched + cell × answered cells)", _real("cost item", 0.0, MAX_COST)),
+    Field("cost.cell", "cell F", "what answering one cell costs", _real("cost cell", 0.0, MAX_COST)),
     # whole run
     Field("ceiling", "ceiling yes|no", "also train on all pool labels, for an upper bound", _bool("ceiling")),
     Field("vary", "vary KEY [V, ...]", "run every combination of the listed values", lambda v, c: None),

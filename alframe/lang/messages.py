@@ -32,7 +32,7 @@ BLOCK_OF: dict[str, str] = {
         ["epochs", "min_steps", "lr", "optimizer", "weight_decay", "warm_start", "schedule", "early_stop"], "train"
     ),
     **dict.fromkeys(["importance", "clip", "normalize", "imbalance", "thresholds"], "weighting"),
-    **dict.fromkeys(["unit", "policy", "budget", "rounds", "target"], "query"),
+    **dict.fromkeys(["unit", "policy", "budget", "rounds", "target", "stop"], "query"),
     **dict.fromkeys(["metrics", "every"], "evaluate"),
     **dict.fromkeys(
         ["accelerator", "devices", "strategy", "precision", "loggers", "deterministic"], "trainer"

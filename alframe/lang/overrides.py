@@ -26,7 +26,7 @@ from alframe.errors import Pos, SpecError, SpecErrors, UsageError, nearest
 from alframe.lang.fields import FIELDS
 
 #: Blocks whose statements ``--set`` can write (``block { keyword value }``).
-BLOCKS = ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer")
+BLOCKS = ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer", "cost")
 #: Statements written at the top level of a spec.
 TOP = ("ceiling", "repeat", "oracle", "seed")
 #: Fields written together with others, or as a block's head: edit the spec for these.
@@ -127,13 +127,18 @@ def apply_overrides(text: str, origins: dict[str, Pos], overrides: Sequence[Over
     new = "".join(out)
     if not new.endswith("\n"):
         new += "\n"
+    blocks: dict[str, list[Override]] = {}  # a block the spec lacks is written once, with all its keys
     for o in appended:
-        block = o.key.split(".")[0]
-        keyword = FIELDS[o.key].syntax.split()[0]
-        line = f"{keyword} {o.value}" if o.key in TOP else f"{block} {{ {keyword} {o.value} }}"
-        start = len(new) + line.index(o.value, len(keyword))
-        placed.append(_Edit(o, start, start + len(o.value)))
-        new += line + "\n"
+        blocks.setdefault(o.key if o.key in TOP else o.key.split(".")[0], []).append(o)
+    for block, group in blocks.items():
+        line = "" if group[0].key in TOP else f"{block} {{"
+        for o in group:
+            keyword = FIELDS[o.key].syntax.split()[0]
+            line += f"{' ' if line else ''}{keyword} "
+            start = len(new) + len(line)
+            placed.append(_Edit(o, start, start + len(o.value)))
+            line += o.value
+        new += line + ("" if group[0].key in TOP else " }") + "\n"
     new += MARK + " ".join(f"--set {o.option}" for o in overrides) + "\n"
     return new, placed
 

@@ -26,6 +26,7 @@ from alframe.spec import (
     Arg,
     CallValue,
     CodeRef,
+    CostSpec,
     DataSpec,
     EvaluateSpec,
     LabelsSpec,
@@ -363,6 +364,7 @@ class SpecTransformer(Transformer[Token, Spec]):
     policy = _simple("policy")
     budget = _simple("budget")
     rounds = _simple("rounds")
+    stop = _simple("stop")
     # evaluate, trainer
     metrics = _simple("metrics", convert="name")
     every = _simple("every")
@@ -372,6 +374,9 @@ class SpecTransformer(Transformer[Token, Spec]):
     precision = _simple("precision", convert="any")
     loggers = _simple("loggers", convert="name")
     deterministic = _simple("deterministic", convert="name")
+    # cost
+    cost_item = _simple("item")
+    cost_cell = _simple("cell")
 
     def thresholds(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         value = c[1] if len(c) > 1 else None
@@ -384,7 +389,8 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     def target(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         of_ceiling = any(isinstance(t, Token) and t.type == "CEILING" for t in c)
-        spec = TargetSpec(self._name(c[0]), c[1], of_ceiling, pos=_meta_pos(meta))
+        estimated = any(isinstance(t, Token) and t.type == "ESTIMATED" for t in c)
+        spec = TargetSpec(self._name(c[0]), c[1], of_ceiling, estimated, pos=_meta_pos(meta))
         return self._item("targets", "target", spec, meta)
 
     # ---- blocks ----------------------------------------------------------------------
@@ -403,6 +409,7 @@ class SpecTransformer(Transformer[Token, Spec]):
     query = _block(QuerySpec, "query")
     evaluate = _block(EvaluateSpec, "evaluate")
     trainer = _block(TrainerSpec, "trainer")
+    cost = _block(CostSpec, "cost")
 
     def start(self, meta: Meta, c: builtins.list[Any]) -> Spec:
         return Spec(pos=Pos(1, 1, 1, 2), **self._collect(c, "top"))

@@ -239,7 +239,7 @@ def call(v: Value, kind: str, ctx: Context, origin: str | None = None) -> plan.C
                 args.append((p.name, argument(arg.value, p, f"{KIND_WORDS[kind]} '{comp_name}'", ctx)))
                 where[p.name] = arg.pos
             except SpecError as exc:
-                errors.append(exc)
+                errors.extend(exc.errors if isinstance(exc, SpecErrorGroup) else [exc])
         elif p.required:
             errors.append(
                 _error(
@@ -249,6 +249,8 @@ def call(v: Value, kind: str, ctx: Context, origin: str | None = None) -> plan.C
                     hint=f"write {comp_name}({p.name}=...)" + (f": {p.help}" if p.help else ""),
                 )
             )
+        elif p.type == "policies":  # the default names policies: fill in their own defaults
+            args.append((p.name, tuple(_default_policy(d, ctx) for d in p.default)))
         else:
             args.append((p.name, p.default))
     if errors:
@@ -342,9 +344,54 @@ def argument(v: Value, p: Param, who: str, ctx: Context) -> Any:
             value = str(paths.confine(value, v, ctx.spec_dir, ctx.root))
     elif p.type == "range":
         value = _range(v, what, p)
+    elif p.type == "policies":
+        value = policies(v, what, ctx)
     else:  # "list"
         value = _list(v, what)
     return value
+
+
+def policies(v: Value, what: str, ctx: Context) -> tuple[plan.Call, ...]:
+    """A list of registered policies, each checked as a ``policy`` statement's call is (unknown
+    name: E201 with "did you mean"; its arguments against its Params). A policy that itself
+    takes policies (``adaptive``) cannot be one of them, and none may appear twice."""
+    if not isinstance(v, ListValue):
+        raise _error(v, f"{what} takes a list of policies such as [random, uncertainty], not {describe(v)}", "E305")
+    out: list[plan.Call] = []
+    errors: list[SpecError] = []
+    for item in v.items:
+        try:
+            c = call(item, "policy", ctx)
+        except SpecError as exc:
+            errors.extend(exc.errors if isinstance(exc, SpecErrorGroup) else [exc])
+            continue
+        comp = ctx.registry.get("policy", c.name)
+        assert comp is not None  # call() checked it
+        where = item.name if isinstance(item, CallValue) else item
+        if any(p.type == "policies" for p in comp.params):
+            errors.append(_error(where, f"{what}: '{c.name}' chooses among policies itself and cannot be one of them",
+                                 "E307", hint="list the policies it should choose among, e.g. [random, uncertainty]"))
+        elif c in out:
+            errors.append(_error(where, f"{what}: '{c}' is listed twice", "E306",
+                                 hint="each policy once; to try a variant, give it other arguments"))
+        else:
+            out.append(c)
+    if errors:
+        raise SpecErrorGroup(errors)
+    if len(out) < 2:
+        raise _error(v, f"{what} needs at least 2 policies to choose among, not {len(out)}", "E306",
+                     hint="with one policy, write it as the policy itself")
+    return tuple(out)
+
+
+def _default_policy(default: Any, ctx: Context) -> plan.Call:
+    """A policy named in a Param's default, with its own defaults filled (as if written)."""
+    if isinstance(default, plan.Call):
+        return default
+    comp = ctx.registry.get("policy", default)
+    if comp is None:  # a plugin's default naming a policy that is not installed
+        raise SpecError(f"the default policy list names '{default}', which is not registered", code="E201")
+    return plan.Call(default, tuple((p.name, p.default) for p in comp.params if not p.required))
 
 
 def _retype(fn: Any) -> Any:

@@ -5,6 +5,7 @@ CONTRACT (the engine relies on exactly this; the implementation grows behind it)
     bundle = build_bundle(plan, registry, dataset)     # features for every item + the module
     info   = bundle.fit(FitRequest(...))               # one round of training, a fresh Trainer
     probs  = bundle.predict_proba(idx, mc_samples=0)   # torch.float32 [len(idx), L, K]
+    feats  = bundle.embed(idx)                         # torch.float32 [len(idx), d] (diversity only)
     bundle.thresholds                                  # np.float32 [L] decision thresholds
     bundle.save_checkpoint(path); bundle.load_checkpoint(path)   # atomic; weights_only=True
 """
@@ -89,11 +90,49 @@ class ModelBundle:
     def predict_proba(self, idx: np.ndarray, mc_samples: int = 0) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    def embed(self, idx: np.ndarray) -> torch.Tensor:
+        """The model's features of items ``idx``: CPU float32 ``[len(idx), d]``, ``d`` the same
+        for every call. Only the diversity-aware policies ask for them (``diversity=badge``,
+        ``diversity=cluster``, ``diverse``); a bundle that cannot give them says so."""
+        raise no_embed_error(self)
+
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def no_embed_error(bundle: object) -> PluginError:
+    return PluginError(
+        f"the model bundle {type(bundle).__name__} has no embed(idx) -> [n, d] features, which the "
+        "policy needs (diversity=badge or cluster, diverse): implement embed, or use diversity=none "
+        "and a seed policy without embeddings (seed N random)",
+        hook="alframe_build_model",
+    )
+
+
+def embed_items(bundle: object, idx: np.ndarray) -> torch.Tensor:
+    """``bundle.embed(idx)`` checked: float32 ``[len(idx), d]`` with finite values, on the CPU.
+
+    A plugin's bundle that does not subclass :class:`ModelBundle` and has no ``embed`` gets the
+    same clear error as one that inherits the refusing default.
+    """
+    embed = getattr(bundle, "embed", None)
+    if not callable(embed):
+        raise no_embed_error(bundle)
+    idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    out = embed(idx)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != len(idx):
+        raise PluginError(
+            f"embed({len(idx)} items) returned {getattr(out, 'shape', type(out))}, expected a tensor "
+            f"[{len(idx)}, d]",
+            hook="alframe_build_model",
+        )
+    out = out.detach().to("cpu", torch.float32)
+    if not bool(torch.isfinite(out).all()):
+        raise PluginError("embed returned NaN or infinite features", hook="alframe_build_model")
+    return out
 
 
 def check_request(req: FitRequest, n_items: int, n_labels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -48,9 +48,14 @@ class CommitteeNet(nn.Module):
         self.input_drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.n_members, self.n_labels = n_members, n_labels
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def hidden(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The heads' input, the deep path's penultimate features: the trunk's output
+        ``[B, K, H]``, or the encoder's ``[B, D]`` / ``[B, K, D]`` for heads that read it."""
         z = self.input_drop(self.encoder(batch))  # [B, D] | [B, K, D]
-        h = self.trunk(z) if self.trunk is not None else z  # [B, K, H] | [B, D]
+        return self.trunk(z) if self.trunk is not None else z  # [B, K, H] | [B, D]
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        h = self.hidden(batch)  # [B, K, H] | [B, D]
         logits = self.heads(h)  # [B, K, L]
         if logits.dim() == 2:  # a head without a member axis (a plugin's, K = 1)
             logits = logits.unsqueeze(1)

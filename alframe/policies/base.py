@@ -16,10 +16,21 @@ selects. Every policy must:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+
+
+@dataclass
+class LabelledView:
+    """The items with at least one answer, as the current model sees them: what a policy
+    needs to estimate the model's quality from the labels gathered (``adaptive``'s reward)."""
+
+    items: np.ndarray  # int64 [m] dataset indices, ascending
+    probs: np.ndarray  # float32 [m, L] the members' mean probability
+    answers: np.ndarray  # int8 [m, L] current answers, -1 unknown
+    prob: np.ndarray  # float32 [m, L] the stored query probability of each answer (1 where unknown)
 
 
 @dataclass
@@ -30,6 +41,13 @@ class PoolScores:
     label_positives: np.ndarray  # int64 [L] positives among answered cells so far
     label_answered: np.ndarray  # int64 [L] answered cells per label so far
     thresholds: np.ndarray  # float32 [L] current decision thresholds
+    #: the answered items under the current model, filled only for a policy that sets the
+    #: class attribute ``needs_labelled = True`` (one more forward pass, over those items)
+    labelled: LabelledView | None = None
+    #: float32 [n, d] the model's features of each candidate (the deep path's input to the heads,
+    #: :meth:`alframe.models.bundle.ModelBundle.embed`), filled only for a policy that sets
+    #: ``needs_embeddings = True`` (``diversity=badge|cluster``, ``diverse``): one forward pass
+    embeddings: torch.Tensor | None = None
 
 
 @dataclass
@@ -39,6 +57,10 @@ class QueryContext:
     rng: np.random.Generator  # seeded from the round seed: the only source of randomness
     n_seen: int  # candidates seen so far (IWAL's k): answered items (or cells)
     round: int
+    #: what the policy recorded in each complete round before this one (its ``info`` after
+    #: ``select``; ``{}`` where it recorded nothing), oldest first, kept in ``run.db`` and
+    #: restored on resume, so a policy that learns across rounds is a function of the store
+    history: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -60,5 +82,7 @@ class Queries:
 class Policy(Protocol):
     #: MC-dropout samples wanted from the scorer (0: use the ensemble members as samples)
     mc_samples: int
+    # Optional, read with getattr (absent = the default): ``needs_scores = False`` (the scorer
+    # may skip the probabilities), ``needs_embeddings = True`` (fill ``PoolScores.embeddings``).
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries: ...

@@ -26,12 +26,13 @@ import torch
 
 from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.diversity import check_diversity, diverse_select
 from alframe.policies.select import (
     CellFn,
+    balanced,
     check_cell_scores,
     prepared,
     rare_label_weights,
-    select_top,
     with_rare_bonus,
 )
 from alframe.policies.uncertainty import uncertainty_fn
@@ -53,10 +54,17 @@ class _CommitteePolicy:
     name = "committee"
     mc_samples = 0
 
-    def __init__(self, aggregate: str, rare_bonus: float):
+    def __init__(
+        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "none"
+    ):
+        check_diversity(diversity, candidates)
+        self.balance = balance
         self.aggregate = aggregate
         self.rare_bonus = rare_bonus
         self.warning: str | None = None
+        self.diversity, self.candidates = diversity, float(candidates)
+        #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
+        self.needs_embeddings = diversity != "none"
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         raise NotImplementedError
@@ -77,7 +85,8 @@ class _CommitteePolicy:
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         scores = prepared(scores, ctx, self.name)
-        return select_top(self.cell_scores(scores), scores, ctx, self.aggregate)
+        cell = balanced(self.cell_scores(scores), scores, self.balance)
+        return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
 
 
 class DisagreementPolicy(_CommitteePolicy):
@@ -85,10 +94,18 @@ class DisagreementPolicy(_CommitteePolicy):
 
     name = "disagreement"
 
-    def __init__(self, measure: str = "vote_entropy", aggregate: str = "mean", rare_bonus: float = 0.0):
+    def __init__(
+        self,
+        measure: str = "vote_entropy",
+        aggregate: str = "mean",
+        rare_bonus: float = 0.0,
+        diversity: str = "none",
+        candidates: float = 10.0,
+        balance: str = "none",
+    ):
         if measure not in ("vote_entropy", "kl"):
             raise ValueError(f"unknown disagreement measure {measure!r}; one of vote_entropy, kl")
-        super().__init__(aggregate, rare_bonus)
+        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         self.measure = measure
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
@@ -102,8 +119,16 @@ class BaldPolicy(_CommitteePolicy):
 
     name = "bald"
 
-    def __init__(self, aggregate: str = "mean", mc_dropout: int = 0, rare_bonus: float = 0.0):
-        super().__init__(aggregate, rare_bonus)
+    def __init__(
+        self,
+        aggregate: str = "mean",
+        mc_dropout: int = 0,
+        rare_bonus: float = 0.0,
+        diversity: str = "none",
+        candidates: float = 10.0,
+        balance: str = "none",
+    ):
+        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         #: MC-dropout samples the scorer should draw (0: use the ensemble members)
         self.mc_samples = int(mc_dropout)
 

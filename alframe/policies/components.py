@@ -11,6 +11,18 @@ from alframe.registry import Param, Registry, lazy
 AGGREGATES = ("mean", "max", "sum")
 
 
+def _diversity_params() -> list[Param]:
+    """The batch-diversity step every ranking policy takes (:mod:`alframe.policies.diversity`)."""
+    return [
+        Param("diversity", "name", "none", choices=("none", "badge", "cluster"),
+              help="spread the batch over the model's features: BADGE k-means++ or k-means clusters"),
+        Param("candidates", "float", 10.0, 1.0, 1000.0,
+              help="the diversity step sees the best candidates × batch by the policy's score"),
+        Param("balance", "name", "none", choices=("none", "labels"),
+              help="labels: rank cells within each label first (round-robin over labels; rare labels kept)"),
+    ]
+
+
 def register(registry: Registry) -> None:
     registry.register(
         "policy",
@@ -26,6 +38,7 @@ def register(registry: Registry) -> None:
             Param("measure", "name", "least_confidence", choices=("least_confidence", "margin", "entropy")),
             Param("aggregate", "name", "mean", choices=AGGREGATES, help="per-label scores → one per item"),
             Param("rare_bonus", "float", 0.0, 0.0, 10.0, help="favour likely positives of rare labels"),
+            *_diversity_params(),
         ],
         help="Cells closest to their decision threshold, on the members' mean probability.",
         reference="Lewis & Gale, A sequential algorithm for training text classifiers, SIGIR 1994",
@@ -38,6 +51,7 @@ def register(registry: Registry) -> None:
             Param("measure", "name", "vote_entropy", choices=("vote_entropy", "kl")),
             Param("aggregate", "name", "mean", choices=AGGREGATES),
             Param("rare_bonus", "float", 0.0, 0.0, 10.0),
+            *_diversity_params(),
         ],
         help="Query by committee: where ensemble members disagree most.",
         reference="Seung, Opper & Sompolinsky, Query by committee, COLT 1992; McCallum & Nigam 1998",
@@ -50,10 +64,34 @@ def register(registry: Registry) -> None:
             Param("aggregate", "name", "mean", choices=AGGREGATES),
             Param("mc_dropout", "int", 0, 0, 256, help="MC-dropout samples instead of members (0: members)"),
             Param("rare_bonus", "float", 0.0, 0.0, 10.0),
+            *_diversity_params(),
         ],
         help="Mutual information between prediction and model (members or MC dropout).",
         reference="Houlsby et al., Bayesian Active Learning for Classification and Preference Learning, 2011; "
         "Gal, Islam & Ghahramani, Deep Bayesian Active Learning with Image Data, ICML 2017",
+    )
+    registry.register(
+        "policy",
+        "adaptive",
+        lazy("alframe.policies.adaptive", "AdaptivePolicy"),
+        params=[
+            Param("arms", "policies", ("random", "uncertainty"),
+                  help="the policies to choose among, each with its own arguments; keep random among them"),
+            Param("explore", "float", 0.1, 0.01, 1.0, help="share of π spread evenly over the arms"),
+            Param("rate", "float", 5.0, 0.0, 1000.0, help="learning rate on the summed micro-F1 gains"),
+        ],
+        help="A bandit that learns which policy works: each round one arm asks the batch, rewarded by "
+        "the importance-weighted micro-F1 gain it bought.",
+        reference="Hsu & Lin, Active Learning by Learning, AAAI 2015; Auer et al., The Nonstochastic "
+        "Multiarmed Bandit Problem, SIAM J. Comput. 2002",
+    )
+    registry.register(
+        "policy",
+        "diverse",
+        lazy("alframe.policies.diversity", "DiversePolicy"),
+        help="Representative items: k-means over the features, the item nearest each centre (typicality).",
+        reference="Zhdanov, Diverse mini-batch Active Learning, 2019; Arthur & Vassilvitskii, "
+        "k-means++, SODA 2007",
     )
     registry.register(
         "policy",

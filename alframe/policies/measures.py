@@ -59,8 +59,10 @@ def least_confidence(p: torch.Tensor) -> torch.Tensor:
 def margin(p: torch.Tensor) -> torch.Tensor:
     """``1 - |p - (1 - p)|`` in ``[0, 1]``: one minus the gap between the two answers.
 
-    For a binary cell it ranks cells exactly as least confidence does (it is twice it); the
-    two differ only once scores are averaged or summed over an item's labels.
+    For a binary cell it is exactly twice least confidence, and every aggregate over an item's
+    cells (mean, max, sum) is positively homogeneous, so the two rank cells *and* items
+    identically: ``margin`` is kept as the name many users know (modAL, small-text), not as a
+    different choice. Only ``entropy`` ranks items differently (it is not a multiple).
     """
     return 1.0 - (2.0 * p - 1.0).abs()
 

@@ -10,6 +10,7 @@ order the scorer delivered the rows in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -42,6 +43,9 @@ def check_scores(scores: PoolScores) -> None:
         got = len(getattr(scores, name))
         if got != n_labels:
             raise _scorer_error(f"{name} has {got} entries for {n_labels} labels")
+    emb = scores.embeddings
+    if emb is not None and (not isinstance(emb, torch.Tensor) or emb.ndim != 2 or emb.shape[0] != n):
+        raise _scorer_error(f"embeddings must be a tensor [{n}, d], got {getattr(emb, 'shape', type(emb))}")
 
 
 def _scorer_error(message: str) -> PluginError:
@@ -80,13 +84,12 @@ def canonical(scores: PoolScores) -> PoolScores:
     if bool(np.any(ordered[1:] == ordered[:-1])):
         dup = int(ordered[1:][ordered[1:] == ordered[:-1]][0])
         raise _scorer_error(f"item {dup} appears twice in the pool")
-    return PoolScores(
+    return dataclasses.replace(  # optional fields (``labelled``: answered items) carried along
+        scores,
         items=ordered,
         probs=scores.probs[torch.from_numpy(order)],
         known=np.asarray(scores.known)[order],
-        label_positives=scores.label_positives,
-        label_answered=scores.label_answered,
-        thresholds=scores.thresholds,
+        embeddings=None if scores.embeddings is None else scores.embeddings[torch.from_numpy(order)],
     )
 
 
@@ -118,6 +121,41 @@ def with_rare_bonus(fn: CellFn, weights: np.ndarray, bonus: float) -> CellFn:
         return fn(chunk) * (1.0 + bonus * chunk.mean(dim=-1) * w)
 
     return boosted
+
+
+BALANCES = ("none", "labels")
+
+
+def label_balanced(cell: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Each unknown cell's standing within its own label: ``1 − rank / n_l`` in ``(0, 1]``.
+
+    ``[n, L] → [n, L]`` float32, ``-inf`` on known cells. A label's most informative unknown
+    cell gets 1, its next ``1 − 1/n_l``, and so on (ties → lower position first), whatever the
+    scale of the label's raw scores. Ranking cells by it asks every label's best cell before any
+    label's second best — round-robin over labels, as if each label ran its own uncertainty
+    sampling with an equal share of the batch — so a rare label, whose cells all look certain
+    next to a frequent label's, is never drowned. Items aggregate these standings like raw
+    scores (``max``: the items that are some label's top choice come first).
+    """
+    n, n_labels = cell.shape
+    out = np.full((n, n_labels), -np.inf, dtype=np.float32)
+    positions = np.arange(n)
+    for j in range(n_labels):
+        rows = positions[~known[:, j]]
+        if len(rows) == 0:
+            continue
+        order = rows[np.argsort(-cell[rows, j], kind="stable")]  # best first, ties → lower position
+        out[order, j] = 1.0 - np.arange(len(order), dtype=np.float64) / len(order)
+    return out
+
+
+def balanced(cell: np.ndarray, scores: PoolScores, balance: str) -> np.ndarray:
+    """The policy's ``balance`` choice applied to its per-cell scores (``none``: as they are)."""
+    if balance == "none":
+        return cell
+    if balance != "labels":
+        raise PluginError(f"unknown balance {balance!r}; one of {BALANCES}", hook="alframe_query")
+    return label_balanced(cell, np.asarray(scores.known, dtype=bool))
 
 
 def check_cell_scores(cell: torch.Tensor, policy: str) -> None:

@@ -16,12 +16,13 @@ import torch
 
 from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.diversity import check_diversity, diverse_select
 from alframe.policies.select import (
     CellFn,
+    balanced,
     check_cell_scores,
     prepared,
     rare_label_weights,
-    select_top,
     with_rare_bonus,
 )
 
@@ -50,12 +51,25 @@ class UncertaintyPolicy:
     mc_samples = 0
     warning: str | None = None
 
-    def __init__(self, measure: str = "least_confidence", aggregate: str = "mean", rare_bonus: float = 0.0):
+    def __init__(
+        self,
+        measure: str = "least_confidence",
+        aggregate: str = "mean",
+        rare_bonus: float = 0.0,
+        diversity: str = "none",
+        candidates: float = 10.0,
+        balance: str = "none",
+    ):
         if measure not in MEASURES:
             raise ValueError(f"unknown uncertainty measure {measure!r}; one of {sorted(MEASURES)}")
+        check_diversity(diversity, candidates)
         self.measure = measure
         self.aggregate = aggregate
         self.rare_bonus = rare_bonus
+        self.diversity, self.candidates = diversity, float(candidates)
+        self.balance = balance
+        #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
+        self.needs_embeddings = diversity != "none"
 
     def cell_scores(self, scores: PoolScores) -> np.ndarray:
         """Per-cell scores ``[n, L]`` (float32), rare bonus included."""
@@ -67,4 +81,5 @@ class UncertaintyPolicy:
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         scores = prepared(scores, ctx, self.name)
-        return select_top(self.cell_scores(scores), scores, ctx, self.aggregate)
+        cell = balanced(self.cell_scores(scores), scores, self.balance)
+        return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)

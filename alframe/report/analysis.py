@@ -19,7 +19,15 @@ from typing import Any
 
 from alframe.errors import UsageError, nearest
 from alframe.health import curve_falls
-from alframe.report.complexity import Stat, area_under_curve, common_range, labels_to_target, mean_sd, paired_ratio
+from alframe.report.complexity import (
+    Stat,
+    area_under_curve,
+    common_range,
+    labels_to_target,
+    mean_sd,
+    paired_ratio,
+    spent_to_target,
+)
 from alframe.report.read import Collection, RunData
 
 #: Stages shown on their own in the time table; the rest are summed as "other".
@@ -72,6 +80,9 @@ class SettingResult:
     labels_to: dict[str, list[int | None]] = field(default_factory=dict)  # target key -> per repeat
     reach: dict[str, Stat] = field(default_factory=dict)
     saving: dict[str, Stat] = field(default_factory=dict)  # labels_baseline / labels_setting
+    cost_to: dict[str, list[float | None]] = field(default_factory=dict)  # target key -> cost per repeat
+    reach_cost: dict[str, Stat] = field(default_factory=dict)  # cost to target (the run's cost model)
+    saving_cost: dict[str, Stat] = field(default_factory=dict)  # cost_baseline / cost_setting
     aulc: dict[str, Stat] = field(default_factory=dict)
     final: dict[str, Stat] = field(default_factory=dict)
     final_labels: Stat = Stat(None, None, 0, 0)
@@ -97,6 +108,7 @@ class Analysis:
     ceiling: dict[str, Any] | None
     aulc_range: dict[str, tuple[float, float] | None]
     notes: list[str]
+    priced: bool = False  # some run sets a cost model: the tables show cost to target too
 
     def setting(self, name: str) -> SettingResult:
         for s in self.settings:
@@ -174,7 +186,9 @@ def resolve_targets(col: Collection, requested: Sequence[Target] = ()) -> list[T
         wanted = [parse_target(str(t)) for t in col.experiment.get("targets") or []]
     for run in col.runs:
         for rule in (run.plan.get("query") or {}).get("stop") or []:
-            t = Target(rule["metric"], float(rule["target"]), "ceiling" if rule.get("of_ceiling") else None)
+            # a target on the estimate from the answers is read on that estimate, as the run stopped
+            metric = "estimated_micro_f1" if rule.get("estimated") else rule["metric"]
+            t = Target(metric, float(rule["target"]), "ceiling" if rule.get("of_ceiling") else None)
             wanted.append(t)
     if not wanted and col.metrics:
         rel = "ceiling" if col.ceiling and isinstance(col.ceiling.get(col.metrics[0]), (int, float)) else "best"
@@ -239,6 +253,10 @@ def analyse(col: Collection, targets: Sequence[Target] = ()) -> Analysis:
                    for r in all_repeats]
             res.labels_to[t.key] = per
             res.reach[t.key] = mean_sd([per[i] for i, r in enumerate(all_repeats) if r in runs])
+            spent = [None if r not in runs or t.absolute is None
+                     else spent_to_target(*runs[r].curve(t.metric, by="cost"), t.absolute) for r in all_repeats]
+            res.cost_to[t.key] = spent
+            res.reach_cost[t.key] = mean_sd([spent[i] for i, r in enumerate(all_repeats) if r in runs])
         for m in col.metrics:
             rng = aulc_range.get(m)
             res.aulc[m] = mean_sd([
@@ -257,10 +275,26 @@ def analyse(col: Collection, targets: Sequence[Target] = ()) -> Analysis:
             continue
         for t in resolved:
             res.saving[t.key] = paired_ratio(base.labels_to[t.key], res.labels_to[t.key])
+            res.saving_cost[t.key] = paired_ratio(base.cost_to[t.key], res.cost_to[t.key])
         res.time_vs_baseline = paired_ratio(_per_repeat_total(col, res.setting, all_repeats),
                                             _per_repeat_total(col, base.setting, all_repeats))
     notes = _notes(col, resolved, results)
-    return Analysis(col.name, col.kind, list(col.metrics), resolved, results, col.ceiling, aulc_range, notes)
+    models = {run.cost_model for run in col.runs}
+    priced = any(not m.is_default for m in models)
+    if priced and resolved:
+        notes.append(_cost_note(models))
+    return Analysis(col.name, col.kind, list(col.metrics), resolved, results, col.ceiling, aulc_range, notes, priced)
+
+
+def _cost_note(models: set[Any]) -> str:
+    """What the cost columns count, and a warning when the runs price work differently."""
+    text = ("Cost to target: the cost of the same round as the answers to target, under the run's cost model "
+            "(cost { item … cell … }): item × items touched + cell × answered cells; saving in cost is the "
+            "paired random setting's cost divided by the setting's own.")
+    if len(models) > 1:
+        shown = "; ".join(f"item {m.item:g}, cell {m.cell:g}" for m in sorted(models, key=lambda m: (m.item, m.cell)))
+        text += f" The runs use different cost models ({shown}): their costs do not compare with each other."
+    return text
 
 
 def _per_repeat_total(col: Collection, setting: str, repeats: list[int]) -> list[float | None]:

@@ -88,6 +88,9 @@ def summary_dict(rep: Report) -> dict[str, Any]:
             "finished": s.finished,
             "labels_to_target": {k: {"per_repeat": s.labels_to[k], **s.reach[k].to_dict()} for k in s.reach},
             "saving_vs_random": {k: v.to_dict() for k, v in s.saving.items()},
+            # under the runs' cost model (cost { item … cell … }); the answers again without one
+            "cost_to_target": {k: {"per_repeat": s.cost_to[k], **s.reach_cost[k].to_dict()} for k in s.reach_cost},
+            "saving_vs_random_in_cost": {k: v.to_dict() for k, v in s.saving_cost.items()},
             "aulc": {k: v.to_dict() for k, v in s.aulc.items()},
             "final": {k: v.to_dict() for k, v in s.final.items()},
             "final_labels": s.final_labels.to_dict(),

@@ -5,7 +5,8 @@ Pure functions on arrays, so they are easy to check by hand:
 - :func:`labels_to_target`: the labels count of the **first evaluated round** whose metric is at
   or above the target. No interpolation between rounds: a run is credited only with a model it
   actually trained, and the answer is a labels count that really occurred. ``None`` means
-  "not reached".
+  "not reached". :func:`spent_to_target` reads the same round on another axis (the cost of a
+  ``cost { item … cell … }`` model).
 - :func:`area_under_curve`: the trapezoid area under metric-vs-labels divided by the labels
   range, i.e. the mean metric over the labels spent (0..1 for a 0..1 metric). Runs are compared
   over a common range (:func:`common_range`), cut with linear interpolation at its ends, so a
@@ -49,14 +50,22 @@ def labels_to_target(labels: Sequence[float] | np.ndarray, values: Sequence[floa
     :param labels: labels used at each evaluated round, in round order (non-decreasing).
     :param values: the metric at those rounds (NaN entries never count as reaching).
     """
-    xs = np.asarray(labels, dtype=np.float64)
+    spent = spent_to_target(labels, values, target)
+    return None if spent is None else int(spent)
+
+
+def spent_to_target(spent: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, target: float) -> float | None:
+    """What was spent (answered cells, or a cost) at the first point whose value is ≥
+    ``target``; ``None`` if none is. The same first evaluated round as
+    :func:`labels_to_target`, read on another axis: cost to target is the cost of that round."""
+    xs = np.asarray(spent, dtype=np.float64)
     ys = np.asarray(values, dtype=np.float64)
     if xs.shape != ys.shape:
         raise ValueError(f"labels {xs.shape} and values {ys.shape} differ in shape")
     hit = np.flatnonzero(np.nan_to_num(ys, nan=-np.inf) >= target)
     if hit.size == 0:
         return None
-    return int(xs[hit[0]])
+    return float(xs[hit[0]])
 
 
 def common_range(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float] | None:

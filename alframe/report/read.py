@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from alframe.errors import RunError
+from alframe.plan import CostPlan
 from alframe.report.files import CEILING_FILE, open_store_readonly, read_json
 from alframe.store import FINISHED_EVENT
 
@@ -58,15 +59,22 @@ class RunData:
     wall_seconds: float | None = None  # the run's own measure, load and build included
     annotation: dict[str, Any] | None = None  # answers given by people (see :func:`_annotation`)
 
-    def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
-        """(labels, values) of the evaluated rounds where ``metric`` is defined, in round order."""
+    def curve(self, metric: str, by: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+        """(labels, values) of the evaluated rounds where ``metric`` is defined, in round order;
+        ``by="cost"``: (cost, values), the cost under the run's cost model."""
+        model = self.cost_model
         xs, ys = [], []
         for p in self.points:
             v = p.metrics.get(metric)
             if p.evaluated and isinstance(v, (int, float)) and not isinstance(v, bool):
-                xs.append(p.labels)
+                xs.append(p.labels if by == "labels" else model.of(p.labels, p.items))
                 ys.append(float(v))
         return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+
+    @property
+    def cost_model(self) -> CostPlan:
+        """The run's ``cost { item … cell … }`` (the default, answered cells, for a run without)."""
+        return CostPlan.from_plan_dict(self.plan)
 
     @property
     def last_evaluated(self) -> Point | None:
@@ -188,7 +196,16 @@ def _collection(
                     if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in metrics \
                             and k not in ("macro_labels", "undefined_labels", "n_items"):
                         metrics.append(k)
+    # the estimates that need no test split, and the predictions' stability (alframe.stopping),
+    # after the test metrics: curves of both side by side show how good the estimates are
+    for k in SIGNALS:
+        if k not in metrics and any(k in p.metrics for r in runs for p in r.points):
+            metrics.append(k)
     return Collection(folder, kind, name, runs, settings, metrics, ceiling, exp, missing)
+
+
+#: what a round stores besides its test metrics that needs no test split
+SIGNALS = ("estimated_micro_f1", "expected_micro_f1", "stability")
 
 
 def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:

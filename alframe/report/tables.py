@@ -79,6 +79,9 @@ def label_complexity_table(a: Analysis) -> Table:
     for i, t in enumerate(a.targets, start=1):
         cols += [f"answers to {t.label}", "saving vs random"]
         short += [f"answers to T{i}", "× random"]
+        if a.priced:  # a cost model was set: the same round's cost, and the saving in it
+            cols += [f"cost to {t.label}", "cost saving vs random"]
+            short += [f"cost to T{i}", "× random (cost)"]
         legend.append(f"T{i}: {t.label}")
     primary = a.metrics[0] if a.metrics else None
     if primary:
@@ -96,13 +99,19 @@ def label_complexity_table(a: Analysis) -> Table:
             if st.mean is not None and fewest[t.key] is not None and st.mean == fewest[t.key] and st.complete:
                 hi.add(len(row))
             row += [fmt_labels(st), fmt_ratio(s.saving.get(t.key))]
+            if a.priced:
+                row += [fmt_labels(s.reach_cost[t.key]), fmt_ratio(s.saving_cost.get(t.key))]
             rec = {"setting": s.setting, "baseline": s.baseline, "target": t.label, "metric": t.metric,
                    "target_value": t.value, "relative_to": t.relative, "threshold": t.absolute,
                    "repeats": st.total, "reached": st.n}
             rec.update(_flat("labels", st))
             rec.update(_flat("saving", s.saving.get(t.key)))
+            rec.update(_flat("cost", s.reach_cost.get(t.key)))  # the answers again without a cost model
+            rec.update(_flat("saving_cost", s.saving_cost.get(t.key)))
             for i, v in enumerate(s.labels_to[t.key], start=1):
                 rec[f"labels_repeat_{i}"] = v
+            for i, c in enumerate(s.cost_to.get(t.key, []), start=1):
+                rec[f"cost_repeat_{i}"] = c
             records.append(rec)
         if primary:
             row.append(fmt_value(s.aulc[primary]))

@@ -28,7 +28,7 @@ def test_names_grouped_by_kind_and_hooks(capsys: pytest.CaptureFixture[str]) -> 
     assert "alframe 0.1.0  built-in" in lines
     assert "encoders: hashed_bag, numeric_mlp" in lines
     assert "trunks: identity, mlp" in lines
-    assert any(line.startswith("policies: bald, disagreement, iwal, random, uncertainty") for line in lines)
+    assert any(line.startswith("policies: adaptive, bald, disagreement, diverse, iwal, random, uncertainty") for line in lines)
     assert any(line.startswith("imbalance methods: ") and "pos_weight" in line for line in lines)
     assert any(line.startswith("metrics: ") and "micro_f1" in line for line in lines)
     hooks = next(line for line in lines if line.startswith("stage implementations: alframe_annotate"))

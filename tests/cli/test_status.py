@@ -20,8 +20,8 @@ from alframe.fsutil import FolderLock
 from alframe.hookspecs import hookimpl
 
 KEYS = {
-    "run", "folder", "state", "round", "rounds_complete", "questions", "answers", "items", "budget",
-    "budget_left", "metrics_round", "metrics", "estimate", "stop_reason", "questions_file", "answers_file",
+    "run", "folder", "state", "round", "rounds_complete", "questions", "answers", "items", "cost", "cost_model", "budget",
+    "budget_left", "metrics_round", "metrics", "estimate", "estimates", "stop_reason", "questions_file", "answers_file",
     "running_pid", "continue",
 }
 

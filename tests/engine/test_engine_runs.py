@@ -22,7 +22,7 @@ def test_joint_uncertainty_run_stores_everything(tmp_path: Path) -> None:
     assert (out / "run.db").exists() and (out / "spec.al").read_text() == spec.read_text()
     assert json.loads((out / "plugins.json").read_text())["alframe"]
     lines = (out / "metrics.csv").read_text().splitlines()
-    assert lines[0].startswith("round,labels,items,asked,micro_f1")
+    assert lines[0].startswith("round,labels,items,asked,cost,micro_f1")
     assert len(lines) == 5
     # every label used was answered once: the answers table holds exactly the known cells
     with sqlite3.connect(out / "run.db") as c:

@@ -19,6 +19,7 @@ POLICIES = [
     "iwal(base=uncertainty)",
     "iwal(base=disagreement, rule=threshold, c0=0.01)",
     "iwal(base=bald, combine=mean)",
+    "adaptive(arms=[random, uncertainty(measure=entropy), disagreement(measure=kl)])",
 ]
 
 

@@ -92,3 +92,21 @@ def test_stacked_linear_shared_and_per_member_inputs_agree() -> None:
     per_member = layer(x.unsqueeze(1).expand(7, 3, 5))
     torch.testing.assert_close(shared, per_member)
     torch.testing.assert_close(shared[:, 1], x @ layer.weight[1] + layer.bias[1])
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_embed_gives_member_zeros_input_to_the_heads(name: str) -> None:
+    """``embed`` is member 0's penultimate features (the heads' input), batched like
+    ``predict_proba``, whatever the heads read and however the table is shared."""
+    ds = catalogue(60)
+    b = bundle(plan(ensemble=3, **CONFIGS[name]), ds)
+    idx = np.arange(ds.n_items)[::-1].copy()
+    emb = b.embed(idx)
+    assert emb.dtype == torch.float32 and emb.shape == (len(idx), b.embed_dim)
+    single = b.member(0).eval()
+    batch = b.features.batch(torch.from_numpy(idx))
+    with torch.no_grad():
+        torch.testing.assert_close(single.hidden(batch).reshape(len(idx), -1), emb, rtol=1e-5, atol=1e-5)
+    assert b.embed(np.zeros(0, dtype=np.int64)).shape == (0, b.embed_dim)
+    was = b.net.training
+    assert not b.embed(idx[:2]).requires_grad and b.net.training == was  # no graph kept, mode restored

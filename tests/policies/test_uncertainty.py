@@ -87,3 +87,23 @@ def test_malformed_scores_are_refused() -> None:
 def test_out_of_range_probabilities_are_refused(bad: float) -> None:
     with pytest.raises(PluginError, match=r"outside \[0, 1\]"):
         UncertaintyPolicy().select(pool([[0.5, bad]]), ctx(1, "cell"))
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "max", "sum"])
+@pytest.mark.parametrize("unit", ["item", "cell"])
+def test_margin_asks_exactly_what_least_confidence_asks(aggregate: str, unit: str) -> None:
+    """margin = 2 × least confidence per cell, and every aggregate keeps the factor: the two
+    names are one choice (docs/strategies.md says so); entropy is the one that differs."""
+    from policy_pools import make_pool
+
+    for seed in range(5):
+        scores = make_pool(seed, n=60, n_labels=7, members=1)
+        a = UncertaintyPolicy("margin", aggregate).select(scores, ctx(9, unit))
+        b = UncertaintyPolicy("least_confidence", aggregate).select(scores, ctx(9, unit))
+        assert a.items.tolist() == b.items.tolist() and a.labels.tolist() == b.labels.tolist()
+        np.testing.assert_allclose(a.score, 2.0 * b.score, rtol=1e-6)
+    entropy = [UncertaintyPolicy("entropy", "mean").select(make_pool(s, n=60, n_labels=7, members=1), ctx(9, "item"))
+               for s in range(5)]
+    lc = [UncertaintyPolicy("least_confidence", "mean").select(make_pool(s, n=60, n_labels=7, members=1), ctx(9, "item"))
+          for s in range(5)]
+    assert any(e.items.tolist() != c.items.tolist() for e, c in zip(entropy, lc))
