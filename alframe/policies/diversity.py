@@ -249,16 +249,78 @@ def badge_cells(
     r: np.ndarray, labels: np.ndarray, h: np.ndarray, item: np.ndarray, k: int, rng: np.random.Generator
 ) -> np.ndarray:
     """BADGE over cells: cell ``(i, l)`` is ``r_il e_l ⊗ h_i``; ``item`` maps each cell to its
-    row of ``h``. Cells of different labels are orthogonal."""
+    row of ``h``. Cells of different labels are orthogonal.
+
+    The same draws as :func:`kmeanspp` on these vectors listed label by label, without its cost: a cell batch is large
+    (200 items' worth of cells is 26,200 at 131 labels), and the generic seeding takes inner
+    products with every candidate at every pick — O(batch · candidates · d), hours at that size.
+    Orthogonality confines a new centre's inner products to the cells of its own label; for the
+    cells of every other label the distance is ``|g_a|² + |g_c|²``, which only matters when the
+    new centre has the smallest norm yet among the centres of other labels (rare after the first
+    picks). A draw picks a label by the labels' summed distances, then a cell within it, so each
+    pick costs O(cells of one label · d), not O(candidates · d).
+    """
+    m = len(r)
+    if m == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64)
     hn = np.einsum("ij,ij->i", h, h)[item]  # [m]
     sq = r * r * hn
+    tol = _DUPLICATE * max(float(sq.max()), 1e-300)
     ht = torch.from_numpy(np.ascontiguousarray(h))
+    groups, group = np.unique(labels, return_inverse=True)  # [G], [m]
+    by_group = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[by_group], np.arange(len(groups) + 1))
+    members = [by_group[starts[g] : starts[g + 1]] for g in range(len(groups))]  # ascending positions
+    other_min = np.full(len(groups), np.inf)  # smallest |g_c|² among centres of other labels
+    d2 = np.full(m, np.inf)
 
-    def dot(c: int) -> np.ndarray:
-        same = labels == labels[c]
-        return np.where(same, r * r[c] * torch.mv(ht, ht[item[c]]).numpy()[item], 0.0)
+    def take(c: int) -> list[int]:
+        """Make cell ``c`` a centre; the label groups whose distances changed."""
+        g = int(group[c])
+        idx = members[g]
+        rows = torch.index_select(ht, 0, torch.from_numpy(item[idx]))  # the label's candidate items
+        dots = r[idx] * r[c] * torch.mv(rows, ht[int(item[c])]).numpy()
+        d = sq[idx] + sq[c] - 2.0 * dots
+        d[d < tol] = 0.0
+        d[idx == c] = 0.0
+        d2[idx] = np.minimum(d2[idx], d)
+        closer = other_min > sq[c]
+        closer[g] = False
+        touched = [g]
+        for o in np.flatnonzero(closer):  # every other label's cells: |g_a|² + |g_c|²
+            other_min[o] = sq[c]
+            jdx = members[o]
+            far = sq[jdx] + sq[c]
+            far[far < tol] = 0.0
+            d2[jdx] = np.minimum(d2[jdx], far)
+            touched.append(int(o))
+        return touched
 
-    return kmeanspp(sq, dot, k, rng, int(np.argmax(sq)))
+    first = int(np.argmax(sq))
+    chosen = [first]
+    take(first)
+    sums = np.array([d2[idx].sum() for idx in members])  # [G] each label's share of the draw
+    while len(chosen) < min(k, m):
+        total = float(sums.sum())
+        if not total > 0.0:
+            break
+        # one uniform draw over the candidates taken label by label (position order within a
+        # label): the draw kmeanspp makes over the cells listed in that order
+        u = rng.random() * total
+        cum = np.cumsum(sums)
+        g = min(int(np.searchsorted(cum, u, side="right")), len(groups) - 1)
+        while sums[g] <= 0.0:  # rounding at the end of a cumulated sum
+            g -= 1
+        idx = members[g]
+        within = np.cumsum(d2[idx])
+        j = min(int(np.searchsorted(within, u - (cum[g] - sums[g]), side="right")), len(idx) - 1)
+        if d2[idx[j]] <= 0.0:
+            j = int(np.flatnonzero(d2[idx] > 0.0)[-1])
+        nxt = int(idx[j])
+        chosen.append(nxt)
+        for g2 in take(nxt):
+            sums[g2] = d2[members[g2]].sum()
+    return np.asarray(chosen, dtype=np.int64)
 
 
 def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, first: int) -> tuple[np.ndarray, np.ndarray]:
