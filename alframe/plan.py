@@ -199,6 +199,28 @@ class VaryAxis:
     values: tuple[Any, ...]
 
 
+#: Policy arguments added after runs were made, at the value that asks what those runs asked:
+#: left out of a plan's fingerprint at that value, so the runs keep their fingerprint (and resume)
+LATER_POLICY_ARGS: dict[str, Any] = {"diversity": "none", "candidates": 10.0, "balance": "none"}
+_UNSET = object()
+
+
+def _drop_later_args(node: Any) -> None:
+    """Remove :data:`LATER_POLICY_ARGS` at their old-behaviour value from every component call
+    in a plan's dict (the policy, the seed policy, the values a ``vary`` gives the policy).
+    Only policies declare these argument names (tested)."""
+    if isinstance(node, dict):
+        if set(node) == {"name", "args"} and isinstance(node["args"], (list, tuple)):
+            node["args"] = tuple(
+                (k, v) for k, v in (tuple(a) for a in node["args"]) if LATER_POLICY_ARGS.get(k, _UNSET) != v
+            )
+        for value in node.values():
+            _drop_later_args(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _drop_later_args(value)
+
+
 @dataclass(frozen=True)
 class Plan:
     name: str
@@ -238,6 +260,7 @@ class Plan:
         for rule in d["query"]["stop"]:
             if not rule["estimated"]:
                 rule.pop("estimated")
+        _drop_later_args(d)  # and those made before the newer policy arguments
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

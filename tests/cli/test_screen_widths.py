@@ -108,7 +108,8 @@ def test_a_run_at_80_and_200_columns(pane_at, tmp_path: Path, width: int) -> Non
     # the title is one line, with thousands separators
     assert "widths: round limit reached: 3 rounds" in lines
     rows = summary_rows(shown)
-    assert [r[0] for r in rows] == ["0", "1", "2"]  # rounds from 0
+    rounds = [r[0] for r in rows]  # a table too wide for the screen is shown in parts, each from round 0
+    assert rounds and rounds == ["0", "1", "2"] * (len(rounds) // 3)  # rounds from 0
     for r in rows:
         assert all(re.fullmatch(NUMBER, c) for c in r), r
         assert not any(re.fullmatch(r"\d{4,}", c.split(".")[0]) for c in r), r  # 1,234, never 1234
