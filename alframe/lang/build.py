@@ -65,11 +65,13 @@ class Builder:
             if where is not None:
                 self.origins[f"{path}.{arg}"] = where
 
-    def default_call(self, kind: str, name: str) -> P.Call:
+    def default_call(self, kind: str, name: str, **chosen: Any) -> P.Call:
+        """The call a spec gets when it names no ``kind``: ``name`` with its declared defaults,
+        except the arguments in ``chosen``."""
         comp = self.ctx.registry.get(kind, name)
         if comp is None:
-            return P.Call(name)
-        return P.Call(name, tuple((p.name, p.default) for p in comp.params if not p.required))
+            return P.Call(name, tuple(chosen.items()))
+        return P.Call(name, tuple((p.name, chosen.get(p.name, p.default)) for p in comp.params if not p.required))
 
     def missing(self, message: str, pos: Pos | None, hint: str | None = None) -> None:
         self.errors.append(SpecError(message, code="E312", pos=pos, hint=hint))
@@ -202,6 +204,10 @@ def _format_of(b: Builder, node: Text) -> str | None:
 
 
 #: a label file is a list of names, not data: a few MB at most
+#: the policy of a spec that names none: the one the policy study shows best (docs/results.md,
+#: "The policy study"; docs/strategies.md, "What to use")
+DEFAULT_POLICY: tuple[str, dict[str, Any]] = ("uncertainty", {"balance": "labels"})
+
 MAX_NAMES_FILE = 1 << 20
 
 
@@ -354,7 +360,7 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
         seed_policy=seed_policy,
         batch=batch,
         unit=b.take("query.unit", get("unit"), "item"),
-        policy=b.take("query.policy", get("policy"), b.default_call("policy", "uncertainty")),
+        policy=b.take("query.policy", get("policy"), b.default_call("policy", DEFAULT_POLICY[0], **DEFAULT_POLICY[1])),
         budget=budget,
         rounds=b.take("query.rounds", get("rounds"), None),
         stop=tuple(s for s in stop if s is not None),

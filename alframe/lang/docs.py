@@ -131,14 +131,19 @@ def _default_text(path: str, registry: Registry) -> str:
     value: Any = plan
     for part in path.split("."):
         value = getattr(value, part)
-    return _fmt(value)
+    return _fmt(value, registry)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, registry: Registry) -> str:
     from alframe.plan import Call
 
-    if isinstance(value, Call):
-        return value.name  # its arguments: see `alframe explain` and the component's docs
+    if isinstance(value, Call):  # with the arguments the default sets otherwise than declared
+        from alframe.registry import KINDS
+
+        comp = next((c for c in (registry.get(kind, value.name) for kind in KINDS) if c is not None), None)
+        declared = {p.name: p.default for p in comp.params} if comp is not None else {}
+        own = [f"{k}={v}" for k, v in value.args if k in declared and declared[k] != v]
+        return value.name + (f"({', '.join(own)})" if own else "")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None or value == ():

@@ -18,11 +18,12 @@ SPECS = Path(__file__).resolve().parents[2] / "specs"
 BASE = 'data "items.jsonl" { id sku  text title }\nlabels from "tags"\nquery { budget 1000 }\n'
 
 
-def default_call(kind: str, name: str) -> P.Call:
-    """What the compiler must fill in: every declared argument at its declared default."""
+def default_call(kind: str, name: str, **chosen: object) -> P.Call:
+    """What the compiler must fill in: every declared argument at its declared default, except
+    those in ``chosen``."""
     comp = REGISTRY.get(kind, name)
     assert comp is not None
-    return P.Call(name, tuple((p.name, p.default) for p in comp.params))
+    return P.Call(name, tuple((p.name, chosen.get(p.name, p.default)) for p in comp.params))
 
 
 def compiled(text: str, tmp_path: Path, **kw: Any) -> P.Plan:
@@ -55,7 +56,7 @@ def test_the_smallest_spec_gets_every_default(tmp_path: Path) -> None:
             seed_policy=default_call("policy", "random"),
             batch=100,
             unit="item",
-            policy=default_call("policy", "uncertainty"),
+            policy=default_call("policy", "uncertainty", balance="labels"),  # the policy study's best
             budget=1000,
         ),
         oracle=default_call("oracle", "simulated"),
