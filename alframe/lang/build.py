@@ -203,11 +203,16 @@ def _format_of(b: Builder, node: Text) -> str | None:
     return None
 
 
-#: a label file is a list of names, not data: a few MB at most
-#: the policy of a spec that names none: the one the policy study shows best (docs/results.md,
-#: "The policy study"; docs/strategies.md, "What to use")
-DEFAULT_POLICY: tuple[str, dict[str, Any]] = ("uncertainty", {"balance": "labels"})
+#: the policy of a spec that names none, by query unit: the one the policy study shows best
+#: (docs/results.md, "The policy study"; docs/strategies.md, "What to use"). With cells it is
+#: uncertainty ranked label by label; with items no policy saved labels against random sampling
+#: and balancing labels cost micro-F1, so items keep plain uncertainty
+DEFAULT_POLICY: dict[str, tuple[str, dict[str, Any]]] = {
+    "item": ("uncertainty", {}),
+    "cell": ("uncertainty", {"balance": "labels"}),
+}
 
+#: a label file is a list of names, not data: a few MB at most
 MAX_NAMES_FILE = 1 << 20
 
 
@@ -355,12 +360,14 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     stop = tuple(_target(b, t, i) for i, t in enumerate(get("targets") or ()))
     if stop:
         b.origins["query.stop"] = q.targets[0].pos  # type: ignore[union-attr,assignment]  # stop implies query { ... } with targets; parsed nodes carry a position
+    unit = b.take("query.unit", get("unit"), "item")
+    default_name, default_args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"])
     return P.QueryPlan(
         seed_size=seed_size,
         seed_policy=seed_policy,
         batch=batch,
-        unit=b.take("query.unit", get("unit"), "item"),
-        policy=b.take("query.policy", get("policy"), b.default_call("policy", DEFAULT_POLICY[0], **DEFAULT_POLICY[1])),
+        unit=unit,
+        policy=b.take("query.policy", get("policy"), b.default_call("policy", default_name, **default_args)),
         budget=budget,
         rounds=b.take("query.rounds", get("rounds"), None),
         stop=tuple(s for s in stop if s is not None),

@@ -128,6 +128,9 @@ def _default_text(path: str, registry: Registry) -> str:
     if path in ("name", "data.format", "query.seed_size", "vary", "query.stop"):
         return {"name": "file name", "data.format": "extension", "query.seed_size": "the batch",
                 "vary": "—", "query.stop": "—"}[path]
+    if path == "query.policy":  # its default depends on the unit (alframe.lang.build.DEFAULT_POLICY)
+        cells = compile_text(HEAD + "query { budget 1000  unit cell }\n", SPEC_NAME, registry)
+        return f"{_fmt(plan.query.policy, registry)}; unit cell: {_fmt(cells.query.policy, registry)}"
     value: Any = plan
     for part in path.split("."):
         value = getattr(value, part)

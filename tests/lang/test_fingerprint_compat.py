@@ -41,18 +41,22 @@ def old_fingerprint(plan: Any) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-@pytest.mark.parametrize("spec", ["quickstart", "committee-iwal", "binary-columns"])
+@pytest.mark.parametrize("spec", ["quickstart", "compare", "committee-iwal", "binary-columns"])
 def test_shipped_specs_that_name_their_policy_keep_their_fingerprint(spec: str) -> None:
     plan = compile_file(ROOT / "specs" / f"{spec}.al", REGISTRY)
     assert plan.fingerprint() == old_fingerprint(plan)
 
 
-def test_a_spec_that_names_no_policy_gets_the_studys_best_which_is_a_changed_plan() -> None:
-    """compare.al varies the policy and names none itself: its base plan now asks with the
-    default policy, uncertainty(balance=labels), so its older runs are a changed spec."""
+def test_a_spec_that_names_no_policy_gets_the_studys_best_for_its_unit(tmp_path: Path) -> None:
+    """Items keep plain uncertainty (and their older runs' fingerprint: compare.al names no
+    policy); cells get uncertainty(balance=labels), a changed plan for older cell runs."""
     plan = compile_file(ROOT / "specs" / "compare.al", REGISTRY)
-    assert plan.query.policy.name == "uncertainty" and dict(plan.query.policy.args)["balance"] == "labels"
-    assert plan.fingerprint() != old_fingerprint(plan)
+    assert plan.query.unit == "item" and dict(plan.query.policy.args)["balance"] == "none"
+    assert plan.fingerprint() == old_fingerprint(plan)
+    text = (ROOT / "specs" / "compare.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
+    cells = compile_text(text.replace("unit item", "unit cell"), tmp_path / "c.al", REGISTRY, root="/")
+    assert cells.query.unit == "cell" and dict(cells.query.policy.args)["balance"] == "labels"
+    assert cells.fingerprint() != old_fingerprint(cells)
 
 
 def test_a_new_policy_argument_at_a_new_value_is_a_changed_spec(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_the_smallest_spec_gets_every_default(tmp_path: Path) -> None:
             seed_policy=default_call("policy", "random"),
             batch=100,
             unit="item",
-            policy=default_call("policy", "uncertainty", balance="labels"),  # the policy study's best
+            policy=default_call("policy", "uncertainty"),  # unit item: plain uncertainty (cells: balanced)
             budget=1000,
         ),
         oracle=default_call("oracle", "simulated"),
