@@ -1,26 +1,32 @@
-"""The benchmark study: which setting reaches a target with the fewest labels, at what cost?
+"""The policy study: which query policy reaches a target with the fewest labels, at full size?
 
-Runs, on the real catalogue shipped with alframe (specs/data/debian-packages.jsonl.gz), the
-four query policies (random, uncertainty, disagreement, IWAL) in a base setting (item queries,
-joint heads, no imbalance correction), and each of them again with one factor changed: cell
-queries, independent heads, imbalance correction (pos_weight). Every setting runs --repeat
-times with paired seeds (repeat r: the same seed and test split in every setting), against a
-ceiling (the same model trained on the whole labelled pool), through the ordinary experiment
-runner, so the study resumes when stopped and leaves a full report.
+    pip install -e '.[bench]'          # scikit-learn and small-text (the peer)
+    python benchmarks/study.py --data catalogue --policies "random;uncertainty" --units item,cell \\
+                               --seeds 1,2,3 --max-items 6000 --peer --out /tmp/alframe-study
+    python benchmarks/study.py --table /tmp/alframe-study       # the tables, from what ran
 
-It prints two tables, each with ratios against random sampling and against joint heads
-measured in the same study:
+Every alframe run is a real run of the engine (simulated oracle, a real run store under
+``--out``) on a whole shipped data set with the minimal spec's model (no model, train or
+weighting block: alframe's defaults), a seed set of ``--batch`` random items, then ``--batch``
+items a round (``unit item``) or as many single cells as those items have (``unit cell``), up to
+``--max-items`` items' worth of answered cells. Each round's test metrics are written as one JSON
+line to ``<out>/rows.jsonl``; runs already there are skipped, so the study resumes when stopped.
 
-- labels to target (first evaluated round at or above the target, mean ± sd over repeats),
-  with "labels saved" = labels of the reference / labels of the setting (above 1: fewer labels);
-- time: seconds per round and in total (the engine's stage timings), with "time" = seconds of
-  the setting / seconds of the reference (above 1: slower), labels per second of training, and
-  each run's wall time (loading the data and building the model included).
+The peer (``--peer``) is small-text 1.4 (Schröder et al., EACL 2023 demo) driven through its own
+API as its users drive it: ``PoolBasedActiveLearner`` with a one-vs-rest scikit-learn
+``LogisticRegression(C=10, liblinear)`` on TF-IDF word 1..2- and char_wb 2..5-grams,
+``LeastConfidence`` (the best peer strategy measured on this catalogue) and ``RandomSampling``,
+a random seed set of the same size (drawn from the same seed number), the same batch and the
+same test split; F1 at the classifier's own 0.5 cut.
 
-    .venv/bin/python benchmarks/study.py                 # the full study (docs/results.md)
-    .venv/bin/python benchmarks/study.py --design core --repeat 1 --limit 2000   # a quick look
+``--ceilings`` trains alframe's model and the logistic regression once on the whole pool:
+every curve is judged against its *own* full-data model, as a user would (labels to reach 90 %
+and 95 % of it). ``--table`` prints, per data set: labels-to-target (answered cells, and cost
+with ``item 1.0 cell 0.1`` — reading an item costs as much as ten answers), paired ratios
+against alframe's random item queries and against the peer's least-confidence; the macro-F1 and
+macro-AP of each setting against random's at the same budgets; seconds per round.
 
-A benchmark is not a test: it measures, it does not check behaviour.
+A benchmark measures; it does not check behaviour.
 """
 
 from __future__ import annotations
@@ -29,250 +35,394 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread each: alframe and the peer
+
+import numpy as np  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "benchmarks" / "study.al"
+METRICS = ("micro_f1", "macro_f1", "macro_ap")
+#: the cost model of the tables: reading an item costs ten answers (issue 9's example)
+ITEM_COST, CELL_COST = 1.0, 0.1
+TARGETS = (0.90, 0.95)
 
-POLICIES = (
-    ("random", {}),
-    ("uncertainty", {"measure": "margin"}),
-    ("disagreement", {}),
-    ("iwal", {"base": "disagreement", "floor": 0.05}),
-)
-FACTORS = ("unit=cell", "heads=independent", "imbalance=pos_weight")
+DATASETS: dict[str, dict[str, Any]] = {
+    "catalogue": {
+        "path": ROOT / "specs" / "data" / "debian-packages.jsonl.gz",
+        "data": "id package  text package, description  numeric installed_size_kb, n_depends  test fraction 0.2 seed 7",
+        "labels": 'labels from "tags" { min_positives 100 }',
+        "text": ("package", "description"),
+    },
+    "foldoc": {
+        "path": ROOT / "specs" / "data" / "foldoc.jsonl.gz",
+        "data": "id term  text term, definition  test fraction 0.2 seed 7",
+        "labels": 'labels from "tags" { min_positives 50 }',
+        "text": ("term", "definition"),
+    },
+}
 
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--limit", type=int, default=None, help="catalogue rows to read (default: the spec's, 4000)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per setting (default 3)")
-    p.add_argument("--budget", type=int, default=None, help="labels per run (default: the spec's)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs per round (default: the spec's)")
-    p.add_argument("--design", choices=("full", "core"), default="full",
-                   help="full: every factor for every policy (16 settings); core: factors only for random "
-                        "and IWAL (10 settings)")
-    p.add_argument("--target", action="append", default=None, metavar="METRIC=VALUE[:ceiling]",
-                   help="targets (default: micro_f1=0.9:ceiling and macro_f1=0.8:ceiling)")
-    p.add_argument("--out", default=str(ROOT / "runs" / "study"), help="experiment folder (default runs/study)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1: steadier timings on a shared or small machine)")
-    p.add_argument("--plain", action="store_true", help="plain progress lines instead of the live view")
-    p.add_argument("--report-only", action="store_true", help="do not run: print the tables of the runs so far")
-    return p.parse_args(argv)
-
-
-def component(registry: Any, kind: str, name: str, **args: Any) -> Any:
-    """A registered component with every argument filled (as the compiler fills them)."""
-    from alframe.plan import Call
-
-    comp = registry.get(kind, name)
-    values = comp.defaults()
-    values.update(args)
-    return Call(name, tuple((prm.name, values[prm.name]) for prm in comp.params if prm.name in values))
+SPEC = """run "{name}" seed {seed}
+data "{path}" {{ {data} }}
+{labels}
+query {{ seed {seed_size} random  batch {batch}  unit {unit}  policy {policy}  budget {budget} }}
+oracle simulated
+evaluate {{ metrics [micro_f1, macro_f1, macro_ap] }}
+trainer {{ loggers [] }}
+"""
 
 
-def settings(base: Any, registry: Any, n_labels: int, design: str) -> list[Any]:
-    """One plan per setting, named ``<policy>`` or ``<policy>__<factor>``."""
-    plans = []
-    for policy, args in POLICIES:
-        pol = component(registry, "policy", policy, **args)
-        plain = base.replace_path("query.policy", pol)
-        plans.append(replace(plain, name=policy))
-        if design == "core" and policy not in ("random", "iwal"):
-            continue
-        for factor in FACTORS:
-            if factor == "unit=cell":  # the same labels per round, asked cell by cell
-                q = plain.query
-                p = plain.replace_path("query.unit", "cell")
-                p = p.replace_path("query.seed_size", q.seed_size * n_labels)
-                p = p.replace_path("query.batch", q.batch * n_labels)
-            elif factor == "heads=independent":
-                p = plain.replace_path("model.heads", component(registry, "heads", "independent"))
-            else:
-                p = plain.replace_path("weighting.imbalance", component(registry, "imbalance", "pos_weight"))
-            plans.append(replace(p, name=f"{policy}__{factor}"))
-    return plans
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-").replace("--", "-")
 
 
-def machine() -> dict[str, Any]:
-    model = platform.processor() or "?"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+def load(name: str) -> Any:
+    """The data set as alframe reads it (pool, test split, label space)."""
+    from alframe import plugins as plugin_loader
+    from alframe.compile import compile_text
+    from alframe.data.load import load_dataset
+
+    d = DATASETS[name]
+    text = f'run "probe" seed 1\ndata "{d["path"]}" {{ {d["data"]} }}\n{d["labels"]}\nceiling yes\n'
+    plan = compile_text(text, Path("/tmp/probe.al"), plugin_loader.load(autoload=False).registry, root="/")
+    return load_dataset(plan.data, plan.labels)
+
+
+def cost(answers: np.ndarray) -> float:
+    known = answers >= 0
+    return ITEM_COST * float(known.any(axis=1).sum()) + CELL_COST * float(known.sum())
+
+
+# -- alframe --------------------------------------------------------------------------------
+
+
+def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, seed: int, ds: Any, out: Any) -> None:
     import torch
 
-    return {"cpu": model, "cores": os.cpu_count(), "gpu": "none" if not torch.cuda.is_available() else torch.cuda.get_device_name(0),
-            "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-            "torch_threads": torch.get_num_threads()}
+    from alframe import plugins as plugin_loader
+    from alframe.compile import compile_text
+    from alframe.engine import Engine, Observer
+    from alframe.rundir import RunDir
+
+    torch.set_num_threads(1)
+    n_labels = ds.n_labels
+    batch = args.batch if unit == "item" else args.batch * n_labels
+    name = slug(f"{data}-{policy}-{unit}-{seed}")
+    text = SPEC.format(name=name, seed=seed, path=DATASETS[data]["path"], data=DATASETS[data]["data"],
+                       labels=DATASETS[data]["labels"], seed_size=batch, batch=batch, unit=unit, policy=policy,
+                       budget=args.max_items * n_labels)
+    spec = Path(args.out) / "runs" / f"{name}.al"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(text, encoding="utf-8")
+    plugins = plugin_loader.load()
+    plan = compile_text(text, spec, plugins.registry, root="/")
+
+    class Rows(Observer):
+        def round_finished(self, state: Any, record: Any) -> None:
+            if not record.metrics:
+                return
+            row = {"data": data, "who": "alframe", "policy": policy, "unit": unit, "seed": seed,
+                   "round": record.round, "cells": record.labels_used, "items": state.items_touched,
+                   "cost": cost(state.answers), "round_seconds": sum(record.timings.values()),
+                   "query_seconds": record.timings.get("score", 0.0) + record.timings.get("query", 0.0),
+                   **{m: float(record.metrics[m]) for m in METRICS if m in record.metrics}}
+            arm = record.metrics.get("policy_arm") if isinstance(record.metrics, dict) else None
+            if arm is not None:
+                row["arm"] = arm
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+
+    with RunDir.open(plan, plugins, Path(args.out) / "runs" / name, fresh=True) as rd:
+        Engine(plan, plugins, rd, observer=Rows()).run()
 
 
-def ratio_tables(rep: Any) -> tuple[list[str], list[list[str]], list[str], list[list[str]], list[dict[str, Any]]]:
-    """The study's two tables as ratios against the paired random and joint-heads settings."""
-    from alframe.report.analysis import is_joint, paired_reference
-    from alframe.report.complexity import paired_ratio
-    from alframe.report.tables import fmt_labels, fmt_ratio, fmt_seconds, fmt_value
-
-    a, col = rep.analysis, rep.collection
-    plans = {s.setting: s.plan for s in a.settings}
-    joint = paired_reference(plans, is_joint)
-    by = {s.setting: s for s in a.settings}
-    repeats = sorted({r.repeat for r in col.runs})
-
-    def totals(setting: str) -> list[float | None]:
-        runs = {r.repeat: r for r in col.runs_of(setting)}
-        return [sum(runs[k].stage_seconds().values()) if k in runs and runs[k].points else None for k in repeats]
-
-    lc_cols = ["setting"]
-    for i in range(1, len(a.targets) + 1):
-        lc_cols += [f"labels to T{i}", "saved × random", "saved × joint"]
-    lc_cols += [f"final {m}" for m in a.metrics]
-    time_cols = ["setting", "train s/round", "round s", "total s", "time × random", "time × joint", "labels / train s",
-                 "wall s"]
-    lc_rows, time_rows, records = [], [], []
-    for s in a.settings:
-        j = by.get(joint.get(s.setting) or "")
-        row = [s.setting]
-        rec: dict[str, Any] = {"setting": s.setting, "random": s.baseline, "joint": j.setting if j else None}
-        for t in a.targets:
-            vs_joint = paired_ratio(j.labels_to[t.key], s.labels_to[t.key]) if j else None
-            row += [fmt_labels(s.reach[t.key]), fmt_ratio(s.saving.get(t.key)), fmt_ratio(vs_joint)]
-            rec[t.key] = {"labels": s.reach[t.key].to_dict(), "per_repeat": s.labels_to[t.key],
-                          "saved_vs_random": s.saving[t.key].to_dict() if t.key in s.saving else None,
-                          "saved_vs_joint": vs_joint.to_dict() if vs_joint else None}
-        row += [fmt_value(s.final[m], 3) for m in a.metrics]
-        lc_rows.append(row)
-        t_random = s.time_vs_baseline
-        t_joint = paired_ratio(totals(s.setting), totals(j.setting)) if j else None
-        time_rows.append([s.setting, fmt_seconds(s.per_round["train"]), fmt_seconds(s.round_seconds),
-                          fmt_seconds(s.total_seconds), fmt_ratio(t_random), fmt_ratio(t_joint),
-                          fmt_seconds(s.labels_per_train_second), fmt_seconds(s.wall_seconds)])
-        rec.update({"final": {m: s.final[m].to_dict() for m in a.metrics},
-                    "train_seconds_per_round": s.per_round["train"].to_dict(),
-                    "round_seconds": s.round_seconds.to_dict(), "total_seconds": s.total_seconds.to_dict(),
-                    "time_vs_random": t_random.to_dict(), "time_vs_joint": t_joint.to_dict() if t_joint else None,
-                    "labels_per_train_second": s.labels_per_train_second.to_dict(),
-                    "wall_seconds": s.wall_seconds.to_dict()})
-        records.append(rec)
-    return lc_cols, lc_rows, time_cols, time_rows, records
+# -- the peer -------------------------------------------------------------------------------
 
 
-def markdown(cols: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(out)
+class Features:
+    """TF-IDF word 1..2- and char_wb 2..5-grams (vocabulary and idf from the pool), built once."""
+
+    def __init__(self, ds: Any, fields: tuple[str, ...]) -> None:
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = np.asarray(ds.texts, dtype=object)
+        pool = np.asarray(ds.pool_idx)
+        words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts[pool])
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2).fit(texts[pool])
+        self.x = sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
 
 
-def print_rich(console: Any, title: str, cols: list[str], rows: list[list[str]], caption: str = "") -> None:
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold", caption=caption or None,
-              caption_justify="left")
-    for i, c in enumerate(cols):
-        t.add_column(c, justify="left" if i == 0 else "right", no_wrap=True)
-    for r in rows:
-        t.add_row(*r)
-    before = console.width
-    console.width = max(before, 220) if not console.is_terminal else before
-    try:
-        console.print(t)
-    finally:
-        console.width = before
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def evaluate(probs: np.ndarray, truth: np.ndarray, names: list[str], cut: float = 0.5) -> dict[str, float]:
     import torch
-    from rich.console import Console
 
-    from alframe.compile import compile_file
-    from alframe.experiments.grid import expand_plans
-    from alframe.experiments.layout import Experiment
-    from alframe.experiments.progress import LiveGridProgress, PlainGridProgress
-    from alframe.experiments.runner import run_grid
-    from alframe.hookcall import call_first
-    from alframe.plugins import load
-    from alframe.report import build_report, parse_target
+    from alframe.data.metrics import evaluate as alframe_evaluate
 
-    torch.set_num_threads(max(1, args.threads))
-    console = Console()
-    plugins = load(autoload=False)
-    base = compile_file(SPEC, plugins.registry, root=ROOT)
-    if args.limit is not None:
-        base = base.replace_path("data.limit", args.limit)
-    if args.budget is not None:
-        base = base.replace_path("query.budget", args.budget)
-    if args.epochs is not None:
-        base = base.replace_path("train.epochs", args.epochs)
-    base = replace(base, ceiling=True)
-    dataset, _ = call_first(plugins, "alframe_load_data", plan=base)
-    plans = settings(base, plugins.registry, dataset.n_labels, args.design)
-    folder = Path(args.out)
-    variants = expand_plans(plans, plugins.registry, repeat=args.repeat, seed=base.seed)
-    target_text = args.target or ["micro_f1=0.9:ceiling", "macro_f1=0.8:ceiling"]
-    exp = Experiment("study", folder, base, variants, kind="compare", ceiling=True, specs=[str(SPEC)],
-                     axes=[{"key": "setting", "path": "", "values": [p.name for p in plans]}], repeat=args.repeat,
-                     targets=target_text)
-    info = machine()
-    info["load_average_before"] = list(os.getloadavg())
+    thr = np.full(truth.shape[1], cut, dtype=np.float32)
+    got = alframe_evaluate(torch.as_tensor(probs, dtype=torch.float32), truth, thr, names, list(METRICS))
+    return {m: float(got[m]) for m in METRICS}
+
+
+def run_peer(args: argparse.Namespace, data: str, strategy: str, seed: int, ds: Any, feats: Features, out: Any) -> None:
+    """small-text's pool-based loop with item queries, as its documentation shows it."""
+    import warnings
+
+    from scipy import sparse
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from small_text import (
+        LeastConfidence,
+        PoolBasedActiveLearner,
+        RandomSampling,
+        SklearnClassifierFactory,
+        SklearnDataset,
+    )
+
+    warnings.filterwarnings("ignore", category=UserWarning)  # "Label not present in all training examples"
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    pool = np.asarray(ds.pool_idx)
+    test = np.asarray(ds.test_idx)
+    n_labels = ds.n_labels
+    y_pool = sparse.csr_matrix(ds.labels[pool].clip(0, 1).astype(np.int64))
+    train = SklearnDataset(feats.x[pool], y_pool)
+    test_set = SklearnDataset(feats.x[test], sparse.csr_matrix(ds.labels[test].clip(0, 1).astype(np.int64)))
+    factory = SklearnClassifierFactory(LogisticRegression(C=10.0, solver="liblinear"), n_labels,
+                                       kwargs={"multi_label": True})
+    query = {"least_confidence": LeastConfidence(), "random": RandomSampling()}[strategy]
+    learner = PoolBasedActiveLearner(factory, query, train)
+    rng = np.random.default_rng(seed)
+    first = np.sort(rng.choice(len(pool), args.batch, replace=False))
     t0 = time.perf_counter()
-    interrupted = False
-    if not args.report_only:
-        console.print(f"study: {len(plans)} settings × {args.repeat} repeats on {dataset.n_items:,} items, "
-                      f"{dataset.n_labels} labels, {len(dataset.pool_idx):,} in the pool → {folder}", highlight=False)
-        live = console.is_terminal and not args.plain and not os.environ.get("CI")
-        view = (LiveGridProgress if live else PlainGridProgress)(console, variants, "study")
-        with view:
-            result = run_grid(exp, plugins, view)
-        interrupted = result.interrupted
-    wall = time.perf_counter() - t0
-    info["load_average_after"] = list(os.getloadavg())
-    targets = [parse_target(t) for t in target_text]
-    rep = build_report(folder, targets)
-    lc_cols, lc_rows, time_cols, time_rows, records = ratio_tables(rep)
-    legend = " · ".join(f"T{i}: {t.label}" for i, t in enumerate(rep.analysis.targets, start=1))
-    print_rich(console, "Labels to target (saved = reference labels / setting labels; above 1 needs fewer)",
-               lc_cols, lc_rows, legend)
-    print_rich(console, "Time (time = setting seconds / reference seconds; above 1 is slower)", time_cols, time_rows)
-    command = "python benchmarks/study.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    study = {
-        "command": command.strip(),
-        "machine": info,
-        "wall_seconds_this_invocation": round(wall, 1),
-        "items": dataset.n_items, "labels": dataset.n_labels, "pool": int(len(dataset.pool_idx)),
-        "test": int(len(dataset.test_idx)),
-        "ceiling": {k: v for k, v in (rep.analysis.ceiling or {}).items() if isinstance(v, (int, float))},
-        "targets": [t.label for t in rep.analysis.targets],
-        "settings": records,
-        "markdown": {"labels": markdown(lc_cols, lc_rows), "time": markdown(time_cols, time_rows)},
-    }
-    (folder / "study.json").write_text(json.dumps(study, indent=2, default=str) + "\n", encoding="utf-8")
-    (folder / "study.md").write_text(f"{legend}\n\n{study['markdown']['labels']}\n\n{study['markdown']['time']}\n",
-                                     encoding="utf-8")
-    console.print(f"wall time {wall / 60:.1f} min; report {rep.files['index.html']}; tables {folder / 'study.md'}",
-                  highlight=False)
-    return 130 if interrupted else 0
+    learner.initialize_data(first, y_pool[first])
+    labelled = set(first.tolist())
+    rnd = 0
+    while True:
+        seconds = time.perf_counter() - t0
+        got = learner.classifier.predict_proba(test_set)
+        probs = np.asarray(got.todense() if sparse.issparse(got) else got)
+        n_items = len(labelled)
+        row = {"data": data, "who": "small-text", "policy": strategy, "unit": "item", "seed": seed, "round": rnd,
+               "cells": n_items * n_labels, "items": n_items, "cost": ITEM_COST * n_items + CELL_COST * n_items * n_labels,
+               "round_seconds": seconds, **evaluate(probs, ds.labels[test], ds.label_names)}
+        out.write(json.dumps(row) + "\n")
+        out.flush()
+        if n_items + args.batch > args.max_items:
+            return
+        t0 = time.perf_counter()
+        q = learner.query(num_samples=args.batch)
+        learner.update(y_pool[q])
+        labelled.update(int(i) for i in q)
+        rnd += 1
 
 
-def run() -> int:
-    """``main`` with alframe's own errors printed as the command line prints them."""
-    from alframe.errors import AlframeError
+# -- ceilings ------------------------------------------------------------------------------
 
-    try:
-        return main()
-    except AlframeError as exc:
-        print(exc.render(), file=sys.stderr)
-        return exc.exit_code
+
+def ceilings(args: argparse.Namespace, data: str, ds: Any, feats: Features | None, out: Any) -> None:
+    from alframe import plugins as plugin_loader
+    from alframe.compile import compile_text
+    from alframe.experiments.ceiling import ceiling
+
+    d = DATASETS[data]
+    plugins = plugin_loader.load()
+    text = f'run "ceiling-{data}" seed 1\ndata "{d["path"]}" {{ {d["data"]} }}\n{d["labels"]}\nceiling yes\n' \
+           "evaluate { metrics [micro_f1, macro_f1, macro_ap] }\ntrainer { loggers [] }\n"
+    folder = Path(args.out) / "runs" / f"ceiling-{data}"
+    folder.mkdir(parents=True, exist_ok=True)
+    if "alframe" in args.ceilings:
+        t0 = time.perf_counter()
+        m = ceiling(compile_text(text, folder / "spec.al", plugins.registry, root="/"), plugins, folder)
+        out.write(json.dumps({"data": data, "ceiling": "alframe", **{k: float(m[k]) for k in METRICS},
+                              "seconds": time.perf_counter() - t0}) + "\n")
+    if feats is not None and "small-text" in args.ceilings:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        pool, test = np.asarray(ds.pool_idx), np.asarray(ds.test_idx)
+        t0 = time.perf_counter()
+        model = OneVsRestClassifier(LogisticRegression(C=10.0, solver="liblinear"))
+        model.fit(feats.x[pool], ds.labels[pool].clip(0, 1).astype(np.int64))  # int8 targets: wrong fits
+        probs = model.predict_proba(feats.x[test])
+        out.write(json.dumps({"data": data, "ceiling": "small-text", **evaluate(probs, ds.labels[test], ds.label_names),
+                              "seconds": time.perf_counter() - t0}) + "\n")
+    out.flush()
+
+
+# -- the tables ----------------------------------------------------------------------------
+
+
+def read_rows(out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    rows, ceil = [], []
+    for path in sorted(out.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            (ceil if "ceiling" in r else rows).append(r)
+    return rows, ceil
+
+
+def key(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (r["data"], r["who"], r["policy"], r["unit"])
+
+
+def setting(k: tuple[str, str, str, str]) -> str:
+    _, who, policy, unit = k
+    return f"{policy} · {unit}" if who == "alframe" else f"small-text {policy} · {unit}"
+
+
+def to_target(curve: list[dict[str, Any]], target: float, by: str) -> float | None:
+    """``by`` (cells or cost) at the first round whose micro-F1 reaches ``target``."""
+    for r in sorted(curve, key=lambda r: r["round"]):
+        if r["micro_f1"] >= target:
+            return float(r[by])
+    return None
+
+
+def at_budget(curve: list[dict[str, Any]], cells: float) -> dict[str, Any] | None:
+    """The last round with at most ``cells`` answered cells; None when the run stopped (or has
+    not yet got) that far."""
+    if not curve or max(r["cells"] for r in curve) < cells - 1e-9:
+        return None
+    below = [r for r in curve if r["cells"] <= cells + 1e-9]
+    return max(below, key=lambda r: r["cells"]) if below else None
+
+
+def fmt(x: float | None, digits: int = 0) -> str:
+    return "not reached" if x is None else f"{x:,.{digits}f}"
+
+
+def ratio_cell(vals: list[float]) -> str:
+    return "—" if not vals else f"{np.mean(vals):.2f}×" + (f" ± {np.std(vals):.2f}" if len(vals) > 1 else "")
+
+
+def tables(out: Path) -> str:
+    rows, ceil = read_rows(out)
+    runs: dict[tuple[str, str, str, str], dict[int, list[dict[str, Any]]]] = {}
+    for r in rows:
+        runs.setdefault(key(r), {}).setdefault(r["seed"], []).append(r)
+    lines: list[str] = []
+    for data in sorted({k[0] for k in runs}):
+        ce = {c["ceiling"]: c for c in ceil if c["data"] == data}
+        lines.append(f"\n## {data}\n")
+        for who, c in ce.items():
+            lines.append(f"- ceiling {who}: micro-F1 {c['micro_f1']:.3f}, macro-F1 {c['macro_f1']:.3f}, "
+                         f"macro-AP {c['macro_ap']:.3f} ({c['seconds']:.0f} s)")
+        ref = (data, "alframe", "random", "item")
+        peer = (data, "small-text", "least_confidence", "item")
+        for frac in TARGETS:
+            lines += ["", f"### Labels to {frac:.0%} of the setting's own full-data micro-F1", "",
+                      "| setting | cells (mean) | × random | × peer | cost (mean) | × random | × peer | reached |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            for k in sorted(k for k in runs if k[0] == data):
+                c = ce.get("alframe" if k[1] == "alframe" else "small-text")
+                if c is None:
+                    continue
+                target = frac * c["micro_f1"]
+                cells = {s: to_target(v, target, "cells") for s, v in runs[k].items()}
+                costs = {s: to_target(v, target, "cost") for s, v in runs[k].items()}
+                row = [setting(k)]
+                for by, mine in (("cells", cells), ("cost", costs)):
+                    got = [v for v in mine.values() if v is not None]
+                    row.append(fmt(float(np.mean(got))) if got else "not reached")
+                    for other in (ref, peer):
+                        oc = ce.get("alframe" if other[1] == "alframe" else "small-text")
+                        if other not in runs or oc is None:
+                            row.append("—")
+                            continue
+                        theirs = {s: to_target(v, frac * oc["micro_f1"], by) for s, v in runs[other].items()}
+                        pairs = [theirs[s] / mine[s] for s in mine if mine[s] and theirs.get(s)]
+                        if not pairs:  # the reference never got there: at least what it spent, over ours
+                            spent = {s: max(r[by] for r in v) for s, v in runs[other].items() if theirs[s] is None}
+                            bounds = [spent[s] / mine[s] for s in mine if mine[s] and s in spent]
+                            row.append(f"> {min(bounds):.2f}×" if bounds else "—")
+                            continue
+                        row.append(ratio_cell(pairs))
+                row.append(f"{sum(v is not None for v in cells.values())}/{len(cells)}")
+                lines.append("| " + " | ".join(row) + " |")
+        budgets = sorted({r["cells"] for r in runs.get(ref, {}).get(min(runs.get(ref, {1: []})), [])})
+        marks = [b for b in budgets if b in {budgets[min(len(budgets) - 1, i)] for i in (0, 4, 9, 14, 19, 24, 29)}]
+        if marks:
+            lines += ["", "### Macro-F1 and macro-AP against random item queries at the same answered cells "
+                      "(mean over seeds; ratio to random's)", "",
+                      "| setting | " + " | ".join(f"{b / runs_labels(data, runs):,.0f} items' worth" for b in marks) + " |",
+                      "|---|" + "---:|" * len(marks)]
+            for k in sorted(k for k in runs if k[0] == data):
+                cells_txt = []
+                for b in marks:
+                    mine = [at_budget(v, b) for v in runs[k].values()]
+                    base = [at_budget(v, b) for v in runs[ref].values()]
+                    mine_ok = [m for m in mine if m]
+                    base_ok = [m for m in base if m]
+                    if not mine_ok or not base_ok:
+                        cells_txt.append("—")
+                        continue
+                    f, a = np.mean([m["macro_f1"] for m in mine_ok]), np.mean([m["macro_ap"] for m in mine_ok])
+                    bf, ba = np.mean([m["macro_f1"] for m in base_ok]), np.mean([m["macro_ap"] for m in base_ok])
+                    cells_txt.append(f"{f:.3f} / {a:.3f} ({f / bf:.2f}× / {a / ba:.2f}×)")
+                lines.append(f"| {setting(k)} | " + " | ".join(cells_txt) + " |")
+        lines += ["", "### Seconds per round (mean over rounds and seeds; query = score + choose)", "",
+                  "| setting | round s | query s | runs | final micro-F1 | final macro-F1 | final macro-AP |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for k in sorted(k for k in runs if k[0] == data):
+            allr = [r for v in runs[k].values() for r in v if r["round"] > 0]
+            last = [max(v, key=lambda r: r["round"]) for v in runs[k].values()]
+            q = [r.get("query_seconds") for r in allr if r.get("query_seconds") is not None]
+            lines.append(f"| {setting(k)} | {np.mean([r['round_seconds'] for r in allr]) if allr else float('nan'):.1f} | "
+                         f"{np.mean(q) if q else float('nan'):.2f} | {len(runs[k])} | "
+                         + " | ".join(f"{np.mean([r[m] for r in last]):.3f}" for m in METRICS) + " |")
+    return "\n".join(lines)
+
+
+def runs_labels(data: str, runs: dict[tuple[str, str, str, str], dict[int, list[dict[str, Any]]]]) -> int:
+    """Cells per item of a data set (from a random item run: cells / items)."""
+    r = next(iter(runs[(data, "alframe", "random", "item")].values()))[0]
+    return max(1, round(r["cells"] / max(1, r["items"])))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default="catalogue", choices=sorted(DATASETS))
+    ap.add_argument("--policies", default="random;uncertainty", help="alframe policies, ';'-separated spec calls")
+    ap.add_argument("--units", default="item")
+    ap.add_argument("--seeds", default="1")
+    ap.add_argument("--batch", type=int, default=200, help="items a round (and seed items)")
+    ap.add_argument("--max-items", type=int, default=6000, help="items' worth of answered cells per run")
+    ap.add_argument("--peer", action="store_true", help="also run small-text least-confidence and random")
+    ap.add_argument("--peer-only", action="store_true")
+    ap.add_argument("--ceilings", default="", help="train on the whole pool: alframe, small-text or both (comma)")
+    ap.add_argument("--out", default="/tmp/alframe-study")
+    ap.add_argument("--table", metavar="OUT", help="print the tables from the rows under OUT and stop")
+    args = ap.parse_args()
+    if args.table:
+        print(tables(Path(args.table)))
+        return 0
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "machine.json").write_text(json.dumps({"machine": platform.platform(), "python": sys.version,
+                                                      "argv": sys.argv}, indent=1), encoding="utf-8")
+    ds = load(args.data)
+    print(f"{args.data}: {ds.n_items:,} items, {ds.n_labels} labels, pool {len(ds.pool_idx):,}, "
+          f"test {len(ds.test_idx):,}", file=sys.stderr)
+    done = {(r["who"], r["policy"], r["unit"], r["seed"]) for r in read_rows(out_dir)[0] if r["data"] == args.data}
+    feats = Features(ds, DATASETS[args.data]["text"]) if (args.peer or args.peer_only or args.ceilings) else None
+    out_path = out_dir / f"rows-{os.getpid()}.jsonl"
+    with out_path.open("a", encoding="utf-8") as out:
+        if args.ceilings:
+            ceilings(args, args.data, ds, feats, out)
+        for seed in [int(s) for s in args.seeds.split(",") if s]:
+            if not args.peer_only:
+                for unit in args.units.split(","):
+                    for policy in [p.strip() for p in args.policies.split(";") if p.strip()]:
+                        if ("alframe", policy, unit, seed) not in done:
+                            run_alframe(args, args.data, policy, unit, seed, ds, out)
+            if (args.peer or args.peer_only) and feats is not None:
+                for strategy in ("least_confidence", "random"):
+                    if ("small-text", strategy, "item", seed) not in done:
+                        run_peer(args, args.data, strategy, seed, ds, feats, out)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    raise SystemExit(main())
