@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import atexit, os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever the parent ignores
 import alframe.cli.main as m
 m.main = lambda: {code}
 atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))  # a late Ctrl-C, after the command
