@@ -68,7 +68,7 @@ DATASETS: dict[str, dict[str, Any]] = {
 SPEC = """run "{name}" seed {seed}
 data "{path}" {{ {data} }}
 {labels}
-query {{ seed {seed_size} random  batch {batch}  unit {unit}  policy {policy}  budget {budget} }}
+query {{ seed {seed_size} {seed_policy}  batch {batch}  unit {unit}  policy {policy}  budget {budget} }}
 oracle simulated
 evaluate {{ metrics [micro_f1, macro_f1, macro_ap] }}
 trainer {{ loggers [] }}
@@ -110,9 +110,10 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
     torch.set_num_threads(1)
     n_labels = ds.n_labels
     batch = args.batch if unit == "item" else args.batch * n_labels
-    name = slug(f"{data}-{policy}-{unit}-{seed}")
+    name = slug(f"{data}-{policy}-{unit}-{seed}" + ("" if args.seed_policy == "random" else f"-seed-{args.seed_policy}"))
     text = SPEC.format(name=name, seed=seed, path=DATASETS[data]["path"], data=DATASETS[data]["data"],
-                       labels=DATASETS[data]["labels"], seed_size=batch, batch=batch, unit=unit, policy=policy,
+                       labels=DATASETS[data]["labels"], seed_size=batch, seed_policy=args.seed_policy, batch=batch, unit=unit,
+                       policy=policy,
                        budget=args.max_items * n_labels)
     spec = Path(args.out) / "runs" / f"{name}.al"
     spec.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,8 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
         def round_finished(self, state: Any, record: Any) -> None:
             if not record.metrics:
                 return
-            row = {"data": data, "who": "alframe", "policy": policy, "unit": unit, "seed": seed,
+            label = policy if args.seed_policy == "random" else f"{policy}, seed {args.seed_policy}"
+            row = {"data": data, "who": "alframe", "policy": label, "unit": unit, "seed": seed,
                    "round": record.round, "cells": record.labels_used, "items": state.items_touched,
                    "cost": cost(state.answers), "round_seconds": sum(record.timings.values()),
                    "query_seconds": record.timings.get("score", 0.0) + record.timings.get("query", 0.0),
@@ -388,6 +390,7 @@ def main() -> int:
     ap.add_argument("--units", default="item")
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--batch", type=int, default=200, help="items a round (and seed items)")
+    ap.add_argument("--seed-policy", default="random", help="the seed set's policy (random, diverse)")
     ap.add_argument("--max-items", type=int, default=6000, help="items' worth of answered cells per run")
     ap.add_argument("--peer", action="store_true", help="also run small-text least-confidence and random")
     ap.add_argument("--peer-only", action="store_true")
@@ -415,7 +418,8 @@ def main() -> int:
             if not args.peer_only:
                 for unit in args.units.split(","):
                     for policy in [p.strip() for p in args.policies.split(";") if p.strip()]:
-                        if ("alframe", policy, unit, seed) not in done:
+                        label = policy if args.seed_policy == "random" else f"{policy}, seed {args.seed_policy}"
+                        if ("alframe", label, unit, seed) not in done:
                             run_alframe(args, args.data, policy, unit, seed, ds, out)
             if (args.peer or args.peer_only) and feats is not None:
                 for strategy in ("least_confidence", "random"):
