@@ -54,6 +54,9 @@ class RunState:
     #: stop rules of :mod:`alframe.stopping` read before the round is committed (complete rounds
     #: keep them in ``history[i].train``)
     signals: dict[str, Any] = field(default_factory=dict)
+    #: (round, float32 [m, L]): the trained model's mean probabilities on the pool sample, taken
+    #: once after training and read again by evaluate; never stored (a cache of this round's model)
+    sample_probs: tuple[int, np.ndarray] | None = None
 
     def rng(self, purpose: str) -> np.random.Generator:
         """The round's generator for one purpose (query, train, oracle, seed, weight)."""

@@ -101,6 +101,7 @@ def alframe_train(state: RunState) -> dict[str, Any]:
         logger=_loggers(state),
         root_dir=str(state.run_dir),
     )
+    state.sample_probs = None  # the model is about to change
     before = _before_training(state)
     with on_behalf_of(state.model_by, "the model"):
         info = state.bundle.fit(req)
@@ -141,10 +142,22 @@ def _after_training(state: RunState, before: dict[str, Any]) -> dict[str, Any]:
     before and after training, and the weighted counts measured before."""
     from alframe.stopping import cohen_kappa
 
-    after = _predicted(state, before["sample"])
+    after = _sample_probs(state, before["sample"]) > np.asarray(state.bundle.thresholds, dtype=np.float64)[None, :]
     out = {k: before[k] for k in COUNTS}
     out[STABILITY] = round(cohen_kappa(before["pred"], after), 6)
     return out
+
+
+def _sample_probs(state: RunState, sample: np.ndarray) -> np.ndarray:
+    """float32 [m, L]: the current model's mean probabilities on the pool sample — computed once
+    per trained model (the stability figure after training and the expected micro-F1 at
+    evaluation both read it)."""
+    if state.sample_probs is not None and state.sample_probs[0] == state.round:
+        return state.sample_probs[1]
+    with on_behalf_of(state.model_by, "the model", result=False):
+        p = state.bundle.predict_proba(sample).mean(dim=2).numpy()
+    state.sample_probs = (state.round, p)
+    return p
 
 
 def _predicted(state: RunState, idx: np.ndarray) -> np.ndarray:
@@ -282,8 +295,7 @@ def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
         "pool_items": int(len(pool)),
     }
     if len(pool):
-        with on_behalf_of(state.model_by, "the model", result=False):
-            p = state.bundle.predict_proba(pool).mean(dim=2).numpy().astype(np.float64)  # [m, L]
+        p = _sample_probs(state, pool).astype(np.float64)  # [m, L]
         answers = state.answers[pool]
         p = np.where(answers >= 0, answers, p)
         pred = p > thresholds[None, :]
