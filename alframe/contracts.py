@@ -191,7 +191,10 @@ def _figures(result: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in result.items():
         if not isinstance(key, str):
             raise Broken(f"returned a figure named {key!r}; names are strings")
-        out[key] = _number(value, key)
+        if isinstance(value, (list, tuple)):  # a curve: counts along a grid, kept for later rounds
+            out[key] = [_number(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        else:
+            out[key] = _number(value, key)
     return out
 
 
@@ -247,7 +250,7 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "alframe_annotate": Contract("an array of 0, 1 or -1, one per asked cell", _answers),
     "alframe_weight": Contract("a float array `[n_items, n_labels]`, finite and ≥ 0", _weights),
-    "alframe_train": Contract("a dict from names to finite numbers (or None)", _figures),
+    "alframe_train": Contract("a dict from names to finite numbers (or None) or lists of them", _figures),
     "alframe_evaluate": Contract(
         "a dict from names to finite numbers or None (undefined), or to dicts of the same "
         "(`per_label`); every metric the spec names is there",

@@ -107,7 +107,7 @@ class WeightPlan:
     clip: float | None = None  # clip importance weights at this value
     normalize: bool = False  # rescale weights to mean 1 over the labelled set
     imbalance: Call = Call("none")
-    thresholds: str = "expected"  # "fixed" | "tuned" | "expected"
+    thresholds: str = "progressive"  # "fixed" | "tuned" | "expected" | "progressive"
     threshold: float = 0.5  # the fixed decision threshold
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from alframe.errors import RunError
 from alframe.hookcall import call_first
+from alframe.models.thresholds import add_counts, fresh_counts
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.report.files import CEILING_FILE, read_json, write_json
@@ -66,8 +67,13 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
         raise RunError("cannot train the ceiling: the pool is empty", code="X110")
     if progress is not None:
         progress.message(f"training the ceiling on the pool ({pool.size:,} items) …")
-    bundle, _ = call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)
-    fit = _fit(plan, bundle, dataset, pool, folder)
+
+    def build() -> Any:
+        return call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)[0]
+
+    bundle = build()
+    fresh = _fresh(plan, build, dataset, pool, folder) if plan.weighting.thresholds == "progressive" else None
+    fit = _fit(plan, bundle, dataset, pool, folder, fresh)
     from alframe.data.metrics import evaluate
 
     test = np.asarray(dataset.test_idx, dtype=np.int64)
@@ -86,6 +92,9 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
         "items": n_train,
         "held_out_items": n_held,
         "pool_items": int(pool.size),
+        # the one cut of the progressive and expected rules, and whether fresh answers chose it
+        "threshold": fit.get("threshold"),
+        "threshold_fresh": fit.get("threshold_fresh"),
         "train_seconds": float(fit["fit_seconds"]),
         "seconds": time.perf_counter() - t0,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -94,14 +103,43 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     return metrics
 
 
-def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) -> dict[str, Any]:
+def _fresh(plan: Plan, build: Any, dataset: Any, pool: np.ndarray, folder: Path) -> dict[str, Any] | None:
+    """With ``thresholds progressive`` the ceiling is cut the way a run is, on answers a model had
+    not seen: the pool is split in two random halves, a model (built apart, so the ceiling's
+    own fit starts cold) is fitted on each and predicts the other, and those probabilities with
+    the pool's labels are the fresh answers — every pool cell once. Two half fits cost about
+    one whole fit, so the ceiling costs about two."""
+    if pool.size < 2:
+        return None
+    rng = np.random.default_rng(derive_seed(plan.seed, 0, "seed"))
+    half = rng.permutation(pool.size) < pool.size // 2
+    counts = []
+    for fit_on in (half, ~half):
+        probe = build()
+        probe.fit(_request(plan, dataset, pool[fit_on], folder))
+        cells = np.asarray(dataset.labels[pool[~fit_on]], dtype=np.int8)
+        probs = probe.predict_proba(pool[~fit_on]).mean(dim=2).numpy()
+        known = cells >= 0
+        counts.append(fresh_counts(probs[known], cells[known], np.ones(int(known.sum()))))
+        del probe
+    return add_counts(counts)
+
+
+def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path, fresh: Any) -> dict[str, Any]:
     """Every pool item with its true labels, weight 1 where known (unknown cells weigh 0);
     the bundle's fit record with ``fit_seconds``."""
+    t0 = time.perf_counter()
+    out = dict(bundle.fit(_request(plan, dataset, pool, folder, fresh)))
+    out["fit_seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _request(plan: Plan, dataset: Any, items: np.ndarray, folder: Path, fresh: Any = None) -> Any:
     from alframe.models.bundle import FitRequest
 
-    targets = np.asarray(dataset.labels[pool], dtype=np.int8)
-    req = FitRequest(
-        train_idx=pool,
+    targets = np.asarray(dataset.labels[items], dtype=np.int8)
+    return FitRequest(
+        train_idx=items,
         targets=targets,
         weights=(targets >= 0).astype(np.float32),
         seed=derive_seed(plan.seed, 0, "train"),
@@ -109,8 +147,5 @@ def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path) 
         callbacks=[],
         logger=False,
         root_dir=str(folder / "ceiling"),
+        fresh=fresh,
     )
-    t0 = time.perf_counter()
-    out = dict(bundle.fit(req))
-    out["fit_seconds"] = time.perf_counter() - t0
-    return out

@@ -327,7 +327,7 @@ def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
     mode, threshold = d["thresholds"], d["threshold"]
     if w.thresholds is not None:
         mode = b.take("weighting.thresholds", w.thresholds.mode, mode)
-        if w.thresholds.value is not None and mode in ("tuned", "expected"):
+        if w.thresholds.value is not None and mode in ("tuned", "expected", "progressive"):
             b.fail(SpecError(f"thresholds {mode} takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos,
                              hint=f"write thresholds {mode}, or thresholds fixed {w.thresholds.value.text}"))
         else:
@@ -528,8 +528,8 @@ IDLE: tuple[Idle, ...] = (
     Idle("weighting.normalize", ("weighting.importance",), lambda norm, imp: norm and not imp,
          "normalize rescales importance weights, but importance is no",
          "importance no weighs every answer 1 already: remove normalize, or write importance yes"),
-    Idle("weighting.threshold", ("weighting.thresholds",), lambda _, mode: mode == "expected",
-         "the fixed threshold is not used: thresholds are expected",
+    Idle("weighting.threshold", ("weighting.thresholds",), lambda _, mode: mode in ("expected", "progressive"),
+         "the fixed threshold is not used: thresholds are {thresholds}",
          "vary it with thresholds fixed (or tuned, which falls back to it)"),
     Idle("model.diversity", ("model.ensemble",), lambda _, k: k == 1,
          "diversity {value} makes committee members differ, but the committee has one member (ensemble 1)",

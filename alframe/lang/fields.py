@@ -27,7 +27,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("cosine", "constant")
 DIVERSITY = ("init", "bootstrap", "poisson")
 UNITS = ("item", "cell")
-THRESHOLDS = ("fixed", "tuned", "expected")
+THRESHOLDS = ("fixed", "tuned", "expected", "progressive")
 FORMATS = ("csv", "jsonl", "parquet")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")
 STRATEGIES = (
@@ -325,7 +325,7 @@ _FIELDS = [
     Field("weighting.clip", "clip F|no", "clip importance weights at F", _optional(_real("clip", 1.0, 1e6), "clip", "a number"), "clip"),
     Field("weighting.normalize", "normalize yes|no", "rescale weights to mean 1", _bool("normalize"), "normalize"),
     Field("weighting.imbalance", "imbalance NAME(ARGS)", "class-imbalance correction in the loss", _call("imbalance", "weighting.imbalance"), "imbalance"),
-    Field("weighting.thresholds", "thresholds fixed F|tuned|expected", "decision thresholds", _choice("thresholds", THRESHOLDS), "thresholds"),
+    Field("weighting.thresholds", "thresholds fixed F|tuned|expected|progressive", "decision thresholds", _choice("thresholds", THRESHOLDS), "thresholds"),
     Field("weighting.threshold", "thresholds fixed F", "the fixed decision threshold", _real("threshold", 0.0, 1.0, open_low=True, open_high=True), "threshold"),
     # query
     Field("query.seed_size", "seed N POLICY", "size of the first labelled set (default: the batch)", _int("seed", 0, 10**9), "seed_size"),

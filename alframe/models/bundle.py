@@ -35,6 +35,11 @@ class FitRequest:
     callbacks: list[Any] = field(default_factory=list)  # Lightning callbacks (progress feed)
     logger: Any = False  # a Lightning logger, or False
     root_dir: str | None = None  # Trainer.default_root_dir
+    #: fresh answers for ``thresholds progressive``: answers counted against the probabilities a
+    #: model had for their cells *before* it saw them (the previous rounds' models on those
+    #: rounds' new items), as :func:`alframe.models.thresholds.fresh_counts` adds them up; None
+    #: in round 0 and wherever there are none
+    fresh: dict[str, Any] | None = None
 
 
 def build_bundle(plan: Plan, registry: Registry, dataset: Dataset) -> ModelBundle:

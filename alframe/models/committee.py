@@ -36,7 +36,7 @@ from alframe.models.ensemble import cuda_devices, member_multiplicity, member_ne
 from alframe.models.features import Features
 from alframe.models.losses import LabelCounts
 from alframe.models.module import CommitteeModule, CommitteeNet, OptimConfig
-from alframe.models.thresholds import expected_f1_threshold, tune_thresholds
+from alframe.models.thresholds import expected_f1_threshold, progressive_threshold, tune_thresholds
 from alframe.plan import Plan
 
 #: share of the labelled items held out (early stopping, tuned thresholds)
@@ -153,7 +153,7 @@ class CommitteeBundle(ModelBundle):
         with _frozen(self.net.wide if solved else None):
             out = self._train(req, data)
         out.update(solved)
-        self._set_thresholds(data, req.seed)
+        out.update(self._set_thresholds(data, req.seed, req.fresh))
         out["fit_seconds"] = time.perf_counter() - start
         return out
 
@@ -269,22 +269,37 @@ class CommitteeBundle(ModelBundle):
                 code="R310",
             ) from None
 
-    def _set_thresholds(self, data: RoundData, seed: int) -> None:
+    def _set_thresholds(
+        self, data: RoundData, seed: int, fresh: dict[str, Any] | None
+    ) -> dict[str, float]:
+        """Set :attr:`thresholds` by the plan's rule. Returns the figures for the round's record:
+        ``threshold`` (the one cut of the progressive and expected rules) and, with
+        progressive, ``threshold_fresh`` 1.0 when the cut came from fresh answers, 0.0 when it
+        fell back to the expected cut."""
         fixed = self.plan.weighting.threshold
-        if self.plan.weighting.thresholds == "expected":
+        mode = self.plan.weighting.thresholds
+        if mode == "progressive":
+            cut = progressive_threshold(fresh)
+            if cut is not None:
+                self.thresholds = np.full(self.n_labels, cut, dtype=np.float32)
+                return {"threshold_fresh": 1.0, "threshold": cut}
+            mode = "expected"  # round 0, or too few fresh positives: the label-free cut
+        if mode == "expected":
             pool = np.asarray(self.dataset.pool_idx, dtype=np.int64)
             if len(pool) > EXPECTED_SAMPLE:  # a fixed-size sample bounds the cost on big pools
                 rng = np.random.default_rng(seeds.sub_seed(seed, seeds.SPLIT) + 1)
                 pool = np.sort(rng.choice(pool, EXPECTED_SAMPLE, replace=False))
             probs = self.predict_proba(pool).mean(2).numpy() if len(pool) else np.zeros((0, self.n_labels))
-            self.thresholds = np.full(self.n_labels, expected_f1_threshold(probs), dtype=np.float32)
-            return
-        if self.plan.weighting.thresholds != "tuned" or data.holdout is None:
+            cut = expected_f1_threshold(probs)
+            self.thresholds = np.full(self.n_labels, cut, dtype=np.float32)
+            return {"threshold": cut} | ({"threshold_fresh": 0.0} if self.plan.weighting.thresholds == "progressive" else {})
+        if mode != "tuned" or data.holdout is None:
             self.thresholds = np.full(self.n_labels, fixed, dtype=np.float32)
-            return
+            return {}
         hold = data.holdout
         probs = self.predict_proba(hold.items.numpy()).mean(2).numpy()  # [m, L]
         self.thresholds = tune_thresholds(probs, hold.targets.numpy(), hold.weights.numpy(), fixed)
+        return {}
 
     # -- prediction -------------------------------------------------------------------------
 

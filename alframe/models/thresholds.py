@@ -19,6 +19,9 @@ All labels are solved at once: one sort per column and cumulative sums (no loop 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 #: held-out positive cells a label needs before its threshold is tuned
@@ -120,3 +123,83 @@ def expected_f1_threshold(probs: np.ndarray, bounds: tuple[float, float] = EXPEC
     best = int(np.argmax(f1))
     below = p[best + 1] if best + 1 < p.size else 0.0
     return float(np.clip((p[best] + below) / 2.0, lo, hi))
+
+
+#: the cuts ``thresholds progressive`` chooses among: 256, evenly spaced in log-odds from 0.005 to
+#: 0.995 (steps of about 0.002 near 0.05, 0.008 near 0.3). A grid lets a round keep its fresh
+#: answers as two short count vectors in its stored record, which later rounds add up
+FRESH_GRID = 1.0 / (1.0 + np.exp(-np.linspace(np.log(0.005 / 0.995), np.log(0.995 / 0.005), 256)))
+#: rounds whose fresh answers a progressive cut adds up (this one and the two before): one round
+#: of 100 FOLDOC entries (about 120 positive cells) moved micro-F1 by up to 0.03 from round to round
+FRESH_ROUNDS = 3
+#: answered positive cells (counted, not weighted) the fresh answers need before their cut is
+#: trusted; with fewer the expected cut is used
+PROGRESSIVE_MIN_POSITIVES = 20
+
+
+def fresh_counts(probs: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+    """One round's fresh answers as counts on :data:`FRESH_GRID`: ``fresh_tp[g]`` and
+    ``fresh_fp[g]`` the importance-weighted positive and negative cells with probability ≥
+    ``FRESH_GRID[g]``, ``fresh_pos`` the weighted positives, ``fresh_n_pos`` their number,
+    ``fresh_cells`` the cells counted.
+
+    *Fresh* cells are cells whose probabilities come from a model that had not seen their
+    answers (the previous round's model, which chose them), so a cut judged on them is judged
+    on cells like the ones it will decide: progressive validation (Blum, Kalai & Langford,
+    COLT 1999).
+
+    :param probs: float [c] probabilities of the answered cells (out of sample).
+    :param targets: int [c] their answers, 1 / 0 (others are ignored).
+    :param weights: float [c] importance weights (1 / the probability each cell was asked).
+    """
+    p = np.asarray(probs, dtype=np.float64).reshape(-1)
+    y = np.asarray(targets).reshape(-1)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    ok = np.isfinite(p) & np.isfinite(w) & (w > 0) & ((y == 0) | (y == 1))
+    p, y, w = p[ok], y[ok], w[ok]
+    at = np.searchsorted(FRESH_GRID, p, side="right")  # cells with p ≥ grid[g] have at > g
+    tp = np.bincount(at, weights=w * (y == 1), minlength=len(FRESH_GRID) + 1)[::-1].cumsum()[::-1][1:]
+    fp = np.bincount(at, weights=w * (y == 0), minlength=len(FRESH_GRID) + 1)[::-1].cumsum()[::-1][1:]
+    return {
+        "fresh_tp": [round(float(v), 6) for v in tp],
+        "fresh_fp": [round(float(v), 6) for v in fp],
+        "fresh_pos": round(float((w * (y == 1)).sum()), 6),
+        "fresh_n_pos": int((y == 1).sum()),
+        "fresh_cells": int(y.size),
+    }
+
+
+def add_counts(records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The sum of several rounds' :func:`fresh_counts` (records without them are skipped);
+    None when none has any."""
+    have = [r for r in records if r.get("fresh_tp") is not None]
+    if not have:
+        return None
+    return {
+        "fresh_tp": np.sum([np.asarray(r["fresh_tp"], dtype=np.float64) for r in have], axis=0),
+        "fresh_fp": np.sum([np.asarray(r["fresh_fp"], dtype=np.float64) for r in have], axis=0),
+        "fresh_pos": float(sum(float(r["fresh_pos"]) for r in have)),
+        "fresh_n_pos": int(sum(int(r["fresh_n_pos"]) for r in have)),
+        "fresh_cells": int(sum(int(r.get("fresh_cells", 0)) for r in have)),
+    }
+
+
+def progressive_threshold(counts: dict[str, Any] | None, min_positives: int = PROGRESSIVE_MIN_POSITIVES) -> float | None:
+    """One threshold for every label: the grid cut with the best importance-weighted micro-F1
+    over fresh answers (:func:`fresh_counts`, or several rounds' :func:`add_counts`), the
+    highest among equals; None when they hold fewer than ``min_positives`` positive cells.
+
+    Why not the expected cut: a network fits the cells it trained on (their probabilities go
+    to 0 or 1) and is under-confident on cells it has not seen, so its expected F1 over a pool
+    it partly trained on is too high and the cut it picks too high. On FOLDOC with 4,000
+    labelled entries the expected cut was 0.44 (test micro-F1 0.495) where the best test cut
+    was 0.07 (0.617); the previous model's probabilities on the round's 100 new entries gave
+    0.056 (0.612).
+    """
+    if counts is None or int(counts["fresh_n_pos"]) < max(min_positives, 1) or float(counts["fresh_pos"]) <= 0:
+        return None
+    tp = np.asarray(counts["fresh_tp"], dtype=np.float64)
+    fp = np.asarray(counts["fresh_fp"], dtype=np.float64)
+    f1 = 2.0 * tp / (tp + fp + float(counts["fresh_pos"]))
+    best = len(f1) - 1 - int(np.argmax(f1[::-1]))
+    return float(FRESH_GRID[best])

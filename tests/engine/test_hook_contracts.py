@@ -78,6 +78,8 @@ CASES = [
      "alframe_train", "returned str 'trained', expected a dict of training figures", 0),
     ("train-nan", stage("alframe_train", "return {'loss': float('nan')}"), {},
      "alframe_train", "loss = nan", 0),
+    ("train-curve-nan", stage("alframe_train", "return {'curve': [1.0, float('inf')]}"), {},
+     "alframe_train", "curve[1] = inf", 0),
     ("should-stop-number", stage("alframe_should_stop", "return 42"), {},
      "alframe_should_stop", "returned int 42; a stop reason is a sentence", 0),
     ("weight-nan", stage("alframe_weight", "return np.full(state.answers.shape, np.nan, np.float32)"), {},

@@ -175,7 +175,8 @@ def test_compare_refuses_a_single_spec(tmp_path: Path) -> None:
     assert code != 0
 
 
-@pytest.mark.parametrize(("weighting", "held_out"), [("", False), ("weighting { thresholds tuned }", True)])
+@pytest.mark.parametrize(("weighting", "held_out"), [("", False), ("weighting { thresholds tuned }", True),
+                                                    ("weighting { thresholds expected }", False)])
 def test_ceiling_alone_trains_only_the_ceiling_and_says_what_it_trained_on(
     tmp_path: Path, weighting: str, held_out: bool
 ) -> None:
@@ -194,4 +195,7 @@ def test_ceiling_alone_trains_only_the_ceiling_and_says_what_it_trained_on(
     else:
         assert record["held_out_items"] == 0 and record["items"] == record["pool_items"]
     assert record["labels"] == record["items"] * n_labels
+    # progressive (the default) cuts on a tenth of the pool left out of a first fit
+    assert record["threshold_fresh"] == (1.0 if not weighting else None)
+    assert (record["threshold"] is None) == (weighting == "weighting { thresholds tuned }")
     assert f"trained on {record['items']:,} of {record['pool_items']:,} pool items" in printed

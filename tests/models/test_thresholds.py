@@ -106,3 +106,79 @@ def test_expected_f1_threshold_without_probability_mass_falls_back_to_the_top() 
 
     assert expected_f1_threshold(np.zeros((10, 3))) == EXPECTED_BOUNDS[1]
     assert expected_f1_threshold(np.zeros((0, 3))) == EXPECTED_BOUNDS[1]
+
+
+def _progressive(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float | None:
+    from alframe.models.thresholds import fresh_counts, progressive_threshold
+
+    return progressive_threshold(fresh_counts(p, y, w))
+
+
+def test_progressive_threshold_is_the_best_weighted_grid_cut_found_by_brute_force() -> None:
+    from alframe.models.thresholds import FRESH_GRID
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(400) < 0.2).astype(np.int8)
+    p = np.clip(0.15 * y + rng.random(400) * 0.5, 0.0, 1.0)
+    w = rng.uniform(0.5, 3.0, 400)
+    cut = _progressive(p, y, w)
+    assert cut is not None and cut in FRESH_GRID
+    best = max(weighted_f1(p >= t, y, w) for t in FRESH_GRID)
+    assert weighted_f1(p >= cut, y, w) == pytest.approx(best)
+    # the weights count: the same cells with every negative weighed 20 times cut higher
+    heavy = _progressive(p, y, np.where(y == 0, 20.0, 1.0))
+    assert heavy is not None and heavy > _progressive(p, y, np.ones(400))  # type: ignore[operator]
+
+
+def test_fresh_counts_of_several_rounds_add_up_to_the_counts_of_their_cells() -> None:
+    from alframe.models.thresholds import add_counts, fresh_counts
+
+    rng = np.random.default_rng(2)
+    p, y, w = rng.random(300), (rng.random(300) < 0.3).astype(np.int8), rng.uniform(1, 2, 300)
+    whole = fresh_counts(p, y, w)
+    parts = add_counts([fresh_counts(p[:100], y[:100], w[:100]), {"iw_tp": 1.0}, fresh_counts(p[100:], y[100:], w[100:])])
+    assert parts is not None and add_counts([{"iw_tp": 1.0}]) is None
+    for k in ("fresh_tp", "fresh_fp"):
+        np.testing.assert_allclose(parts[k], whole[k], atol=1e-4)
+    assert (parts["fresh_pos"], parts["fresh_n_pos"], parts["fresh_cells"]) == pytest.approx(
+        (whole["fresh_pos"], whole["fresh_n_pos"], 300))
+    # tp at a cut is the weight of the positives at or above it
+    from alframe.models.thresholds import FRESH_GRID
+
+    g = 100
+    assert whole["fresh_tp"][g] == pytest.approx(float((w * ((p >= FRESH_GRID[g]) & (y == 1))).sum()), abs=1e-4)
+
+
+def test_progressive_threshold_follows_an_under_confident_model_below_the_expected_cut() -> None:
+    """The failure it replaces: a network that trained on half the pool is sure of those cells
+    (0.97 / 0.01) and under-confident on the rest (its positives near 0.1). The expected cut,
+    reading the pool's probabilities as truth, rates the model highly and cuts high; the cut on
+    fresh cells (the unseen half, answered) goes down to where their positives are."""
+    from alframe.models.thresholds import expected_f1_threshold
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((2, 20_000)) < 0.03).astype(np.int8)
+    seen = np.where(y[0] == 1, 0.97, 0.01)
+    unseen = np.where(y[1] == 1, rng.uniform(0.04, 0.3, y[1].size), rng.uniform(0.0, 0.08, y[1].size))
+    expected = expected_f1_threshold(np.concatenate([seen, unseen]).reshape(-1, 1))
+    cut = _progressive(unseen, y[1], np.ones(y[1].size))
+    assert cut is not None and cut < 0.1 < expected
+    assert weighted_f1(unseen >= cut, y[1]) > weighted_f1(unseen >= expected, y[1]) + 0.2
+
+
+def test_progressive_threshold_needs_enough_fresh_positives() -> None:
+    from alframe.models.thresholds import fresh_counts, progressive_threshold
+
+    y = np.zeros(100, dtype=np.int8)
+    y[:19] = 1
+    p = np.linspace(1.0, 0.0, 100)
+    assert _progressive(p, y, np.ones(100)) is None  # 19 < 20
+    assert progressive_threshold(None) is None
+    y[19] = 1
+    assert _progressive(p, y, np.ones(100)) is not None
+    assert progressive_threshold(fresh_counts(p, y, np.ones(100)), min_positives=50) is None
+    # unknown answers, NaN probabilities and zero weights are not cells
+    y2, p2, w2 = y.copy(), p.copy(), np.ones(100)
+    y2[:5], p2[5:8], w2[8:10] = -1, np.nan, 0.0
+    assert _progressive(p2, y2, w2) is None
+    assert fresh_counts(p2, y2, w2)["fresh_cells"] == 90

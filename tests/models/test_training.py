@@ -108,6 +108,34 @@ def test_tuned_thresholds_use_a_held_out_part() -> None:
     assert info["n_holdout"] == 0 and np.allclose(fixed.thresholds, 0.3)
 
 
+def test_progressive_thresholds_cut_on_the_fresh_answers_else_on_the_expected_f1() -> None:
+    """``thresholds progressive`` (the default): the cut comes from the request's fresh cells
+    when they hold enough positives, else from the label-free expected cut (round 0)."""
+    from alframe.models.thresholds import fresh_counts, progressive_threshold
+
+    ds = catalogue(200)
+    p = plan(weighting=WeightPlan(thresholds="progressive"), epochs=2)
+    assert WeightPlan().thresholds == "progressive"
+    first = bundle(p, ds)
+    info = first.fit(request(ds, seed=0))
+    assert info["threshold_fresh"] == 0.0 and info["n_holdout"] == 0
+    expected = bundle(plan(weighting=WeightPlan(thresholds="expected"), epochs=2), ds)
+    expected.fit(request(ds, seed=0))
+    assert np.allclose(first.thresholds, expected.thresholds)  # the fallback is the expected cut
+    rng = np.random.default_rng(1)
+    y = (rng.random(600) < 0.1).astype(np.int8)
+    probs = np.where(y == 1, 0.2, 0.05) + rng.random(600) * 0.01
+    req = request(ds, seed=0)
+    req.fresh = fresh_counts(probs, y, np.ones(600))
+    second = bundle(p, ds)
+    info = second.fit(req)
+    assert info["threshold_fresh"] == 1.0
+    assert np.allclose(second.thresholds, progressive_threshold(req.fresh))
+    assert 0.05 < float(second.thresholds[0]) < 0.2
+    req.fresh = fresh_counts(probs[:100], np.zeros(100, np.int8), np.ones(100))  # no fresh positive: fallback
+    assert second.fit(req)["threshold_fresh"] == 0.0
+
+
 def test_early_stopping_on_held_out_items_restores_the_best_epoch() -> None:
     ds = catalogue(100, rates=[0.5, 0.5])
     rng = np.random.default_rng(0)
