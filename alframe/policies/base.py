@@ -61,6 +61,10 @@ class QueryContext:
     #: ``select``; ``{}`` where it recorded nothing), oldest first, kept in ``run.db`` and
     #: restored on resume, so a policy that learns across rounds is a function of the store
     history: list[dict[str, Any]] | None = None
+    #: the seed round of a cell run: ask whole items (every unknown label of each) up to
+    #: ``batch`` cells rather than cells scattered over the pool (``random`` honours it;
+    #: ``diverse`` asks whole items anyway)
+    whole: bool = False
 
 
 @dataclass

@@ -35,6 +35,8 @@ class RandomPolicy:
         known = np.asarray(scores.known, dtype=bool)  # [n, L]
         if ctx.unit == "item":
             return self._items(scores.items, known, ctx)
+        if ctx.whole:
+            return self._whole(scores.items, known, ctx)
         return self._cells(scores.items, known, ctx)
 
     @staticmethod
@@ -47,6 +49,27 @@ class RandomPolicy:
             labels=np.full(k, -1, dtype=np.int64),
             prob=np.ones(k),
             score=np.zeros(k),
+        )
+
+    @classmethod
+    def _whole(cls, items: np.ndarray, known: np.ndarray, ctx: QueryContext) -> Queries:
+        """Uniform items, every unknown cell of each in label order, ``ctx.batch`` cells in all:
+        ⌈batch / u⌉ items (``u`` the mean unknown cells of an open item), drawn as ``_items``
+        draws them — with nothing known yet, the very items an item run with the same seed and
+        batch / L items asks first."""
+        open_rows = np.flatnonzero(~known.all(axis=1)) if known.shape[1] else np.zeros(0, np.int64)
+        if ctx.batch <= 0 or not len(open_rows):
+            return Queries.empty()
+        unknown = float((~known[open_rows]).sum(axis=1).mean())
+        k = min(len(open_rows), int(np.ceil(ctx.batch / unknown - 1e-9)))
+        rows = np.sort(open_rows[ctx.rng.choice(len(open_rows), size=k, replace=False)])
+        r, c = np.nonzero(~known[rows])  # row-major: each item's unknown labels in order
+        n = min(ctx.batch, len(r))
+        return Queries(
+            items=items[rows[r[:n]]].astype(np.int64),
+            labels=c[:n].astype(np.int64),
+            prob=np.ones(n),
+            score=np.zeros(n),
         )
 
     @staticmethod

@@ -57,6 +57,34 @@ def test_random_is_uniform_over_cells() -> None:
     np.testing.assert_allclose(rate, 2 / n_free, atol=4 * np.sqrt((2 / n_free) / trials))
 
 
+def test_a_whole_random_seed_asks_every_unknown_cell_of_random_items() -> None:
+    """``whole`` (a cell run's seed): ⌈batch / u⌉ uniform items, each item's unknown cells in
+    label order, cut at ``batch`` cells; with nothing known the items an item run draws first."""
+    from dataclasses import replace
+
+    pool = make_pool(2, n=30, n_labels=5, known_frac=0.0)
+    pool.known[:] = False
+    q = RandomPolicy().select(pool, replace(ctx(20, "cell", seed=3), whole=True))
+    assert len(q) == 20 and (q.prob == 1).all()
+    items = np.unique(q.items)
+    assert len(items) == 4  # 20 cells of 5 labels: 4 whole items
+    for it in items:
+        assert q.labels[q.items == it].tolist() == [0, 1, 2, 3, 4]
+    same = RandomPolicy().select(pool, ctx(4, "item", seed=3))
+    assert sorted(same.items.tolist()) == items.tolist()
+    # known cells are never asked, and the batch may end inside an item
+    pool = make_pool(4, n=30, n_labels=5, known_frac=0.3)
+    q = RandomPolicy().select(pool, replace(ctx(13, "cell", seed=1), whole=True))
+    rows = np.searchsorted(pool.items, q.items)
+    assert len(q) == 13 and not pool.known[rows, q.labels].any()
+    assert len(set(zip(q.items.tolist(), q.labels.tolist()))) == 13
+    for it in np.unique(q.items)[:-1]:  # every item but the last is asked whole
+        r = int(np.searchsorted(pool.items, it))
+        assert sorted(q.labels[q.items == it].tolist()) == np.flatnonzero(~pool.known[r]).tolist()
+    scattered = RandomPolicy().select(pool, ctx(13, "cell", seed=1))
+    assert len(np.unique(scattered.items)) > len(np.unique(q.items))
+
+
 def test_random_needs_no_model_scores() -> None:
     import torch
 
