@@ -527,14 +527,14 @@ class Engine:
             self.observer.run_started(state, None)
             return
         last = complete[-1].round
-        self._rebuild_model(state, last)
-        state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
         policy = state.store.policy_info()
-        for r in complete:
+        for r in complete:  # before the model: retraining a round reads the rounds before it
             state.history.append(
                 RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True,
                             cost=self.plan.cost.of(r.labels, r.items), policy=policy.get(r.round, {}))
             )
+        self._rebuild_model(state, last)
+        state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
         state.round = last + 1
         self.observer.run_started(state, last)
 
