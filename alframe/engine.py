@@ -41,7 +41,7 @@ from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 from alframe.rundir import RunDir
-from alframe.state import RoundRecord, RunState, derive_seed
+from alframe.state import RoundRecord, RunState, derive_seed, exhausted
 from alframe.store import FINISHED_EVENT, Answer
 
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
@@ -276,7 +276,7 @@ class Engine:
             if state.candidates().size == 0:
                 if not len(state.dataset.pool_idx):
                     return self._finish_empty(state, "the pool is empty: nothing to ask (every item is in the test split?)")
-                return self._finish_empty(state, "the pool is exhausted: every pool cell is answered")
+                return self._finish_empty(state, exhausted(state))
             queries = self._choose(state)
             asked = self._expand_and_trim(state, queries)
             info = getattr(state.policy, "info", None) if rnd > 0 else None

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 #: Independent random streams of a round, each derived from (run seed, round, purpose), so a
 #: stage's randomness never depends on how much another stage consumed.
-PURPOSES = {"query": 1, "train": 2, "oracle": 3, "seed": 4, "weight": 5}
+PURPOSES = {"query": 1, "train": 2, "oracle": 3, "seed": 4, "weight": 5, "reserve": 6}
+
+#: the share of the pool a cell run keeps unasked for its decision cut, and the most items kept
+RESERVE_SHARE = 0.05
+RESERVE_MAX = 1000
 
 
 def derive_seed(run_seed: int, rnd: int, purpose: str = "train") -> int:
@@ -83,14 +87,38 @@ class RunState:
         return self.plan.cost.of(self.labels_used, self.items_touched)
 
     def candidates(self) -> np.ndarray:
-        """int64: pool items with at least one unanswered cell, ascending."""
-        pool = self.dataset.pool_idx
+        """int64: pool items with at least one unanswered cell, ascending (the reserve left out)."""
+        pool = np.setdiff1d(self.dataset.pool_idx, self.reserve())
         open_ = ~self.known[pool].all(axis=1)
         return np.sort(pool[open_]).astype(np.int64)
+
+    def reserve(self) -> np.ndarray:
+        """int64: pool items a cell run with ``thresholds progressive`` never asks, ascending —
+        ``RESERVE_SHARE`` of the pool (at most ``RESERVE_MAX``), drawn once from the run seed.
+
+        A cell run's decision cut is the expected-F1 cut (its cells, the uncertain ones, are no
+        fair sample to cut on), and over pool items the network trained on that cut is too
+        high: after 16 rounds on FOLDOC it sat at 0.33 (test micro-F1 0.580) where the best cut
+        was 0.18 (0.635). Over items it never saw it was 0.24 (0.618). Empty otherwise."""
+        plan = self.plan
+        pool = np.asarray(self.dataset.pool_idx, dtype=np.int64)
+        if plan.query.unit != "cell" or plan.weighting.thresholds != "progressive" or len(pool) < 2:
+            return np.zeros(0, dtype=np.int64)
+        k = min(RESERVE_MAX, int(np.ceil(RESERVE_SHARE * len(pool))))
+        rng = np.random.default_rng(derive_seed(plan.seed, 0, "reserve"))
+        return np.sort(rng.choice(pool, size=k, replace=False)).astype(np.int64)
 
     def labelled_items(self) -> np.ndarray:
         """int64: items with at least one answered cell, ascending."""
         return np.flatnonzero(self.known.any(axis=1)).astype(np.int64)
+
+
+def exhausted(state: RunState) -> str:
+    """The stop reason when nothing is left to ask."""
+    kept = len(state.reserve())
+    if kept:
+        return f"the pool is exhausted: every pool cell is answered but those of the {kept:,} items kept for the decision cut"
+    return "the pool is exhausted: every pool cell is answered"
 
 
 @dataclass

@@ -107,6 +107,7 @@ def alframe_train(state: RunState) -> dict[str, Any]:
         logger=_loggers(state),
         root_dir=str(state.run_dir),
         fresh=None if before is None else _fresh_window(state, before["fresh"]),
+        unseen=state.reserve(),
     )
     with on_behalf_of(state.model_by, "the model"):
         info = state.bundle.fit(req)
@@ -361,7 +362,9 @@ def alframe_should_stop(state: RunState) -> str | None:
     if q.rounds is not None and state.round + 1 >= q.rounds:
         return f"round limit reached: {q.rounds} rounds"
     if not state.candidates().size:
-        return "the pool is exhausted: every pool cell is answered"
+        from alframe.state import exhausted
+
+        return exhausted(state)
     cost = 1 if q.unit == "cell" else int((state.answers[state.candidates()] < 0).sum(axis=1).min())
     if q.budget - state.labels_used < cost:
         return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells (not enough left for one more {q.unit})"

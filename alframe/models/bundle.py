@@ -40,6 +40,9 @@ class FitRequest:
     #: rounds' new items), as :func:`alframe.models.thresholds.fresh_counts` adds them up; None
     #: in round 0 and wherever there are none
     fresh: dict[str, Any] | None = None
+    #: items the model is never trained on (a cell run's reserve): where given, the expected-F1
+    #: cut is computed over them rather than over a sample of the pool
+    unseen: np.ndarray | None = None
 
 
 def build_bundle(plan: Plan, registry: Registry, dataset: Dataset) -> ModelBundle:

@@ -153,7 +153,7 @@ class CommitteeBundle(ModelBundle):
         with _frozen(self.net.wide if solved else None):
             out = self._train(req, data)
         out.update(solved)
-        out.update(self._set_thresholds(data, req.seed, req.fresh))
+        out.update(self._set_thresholds(data, req.seed, req.fresh, req.unseen))
         out["fit_seconds"] = time.perf_counter() - start
         return out
 
@@ -270,12 +270,13 @@ class CommitteeBundle(ModelBundle):
             ) from None
 
     def _set_thresholds(
-        self, data: RoundData, seed: int, fresh: dict[str, Any] | None
+        self, data: RoundData, seed: int, fresh: dict[str, Any] | None, unseen: np.ndarray | None = None
     ) -> dict[str, float]:
         """Set :attr:`thresholds` by the plan's rule. Returns the figures for the round's record:
         ``threshold`` (the one cut of the progressive and expected rules) and, with
         progressive, ``threshold_fresh`` 1.0 when the cut came from fresh answers, 0.0 when it
-        fell back to the expected cut."""
+        fell back to the expected cut — computed over ``unseen`` items where there are some (a
+        cell run's reserve), else over a sample of the pool."""
         fixed = self.plan.weighting.threshold
         mode = self.plan.weighting.thresholds
         if mode == "progressive":
@@ -285,7 +286,7 @@ class CommitteeBundle(ModelBundle):
                 return {"threshold_fresh": 1.0, "threshold": cut}
             mode = "expected"  # round 0, or too few fresh positives: the label-free cut
         if mode == "expected":
-            pool = np.asarray(self.dataset.pool_idx, dtype=np.int64)
+            pool = np.asarray(self.dataset.pool_idx if unseen is None or not len(unseen) else unseen, dtype=np.int64)
             if len(pool) > EXPECTED_SAMPLE:  # a fixed-size sample bounds the cost on big pools
                 rng = np.random.default_rng(seeds.sub_seed(seed, seeds.SPLIT) + 1)
                 pool = np.sort(rng.choice(pool, EXPECTED_SAMPLE, replace=False))

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from engine_specs import run_spec, write_spec
 
 from alframe.models.thresholds import FRESH_GRID, add_counts, progressive_threshold
+from alframe.plan import Plan
+from alframe.state import RunState
 
 
 def _train_records(out: Path) -> list[dict]:  # type: ignore[type-arg]
@@ -33,8 +37,32 @@ def test_item_rounds_cut_on_fresh_answers_and_cell_rounds_on_the_expected_f1(
     assert [r["threshold_fresh"] for r in records[1:]] == [fresh_after_round_0] * 2
     if unit == "cell":
         assert not any("fresh_tp" in r for r in records)
+        _check_the_reserve(tmp_path / "run", plan)
         return
     # each item round keeps its fresh counts; round 2 cut on rounds 1 and 2 added up
     assert all(len(r["fresh_tp"]) == len(FRESH_GRID) and r["fresh_cells"] > 0 for r in records[1:])
     assert records[2]["threshold"] == pytest.approx(progressive_threshold(add_counts(records[1:3])))
     assert records[2]["threshold"] != pytest.approx(progressive_threshold(add_counts(records[2:3])))
+
+
+def _check_the_reserve(out: Path, plan: Plan) -> None:
+    """A cell run keeps 5 % of its pool unasked (seed set included), the same items for the
+    same run seed, and its expected cut is taken over them."""
+    from alframe.data.dataset import Dataset
+    from alframe.plugins import load
+
+    dataset: Dataset = load(autoload=False).pm.hook.alframe_load_data(plan=plan)
+
+    def state(p: Plan) -> RunState:
+        return RunState(plan=p, plugins=None, dataset=dataset, store=None, run_dir=out)  # type: ignore[arg-type]
+
+    reserve = state(plan).reserve()
+    assert len(reserve) == int(np.ceil(0.05 * len(dataset.pool_idx))) and np.isin(reserve, dataset.pool_idx).all()
+    assert np.array_equal(reserve, state(plan).reserve())
+    with sqlite3.connect(out / "run.db") as c:
+        asked = {row[0] for row in c.execute("SELECT DISTINCT item FROM answers")}
+    assert asked and not asked & {dataset.ids[i] for i in reserve.tolist()}
+    item_plan = replace(plan, query=replace(plan.query, unit="item"))
+    assert state(item_plan).reserve().size == 0
+    expected = replace(plan, weighting=replace(plan.weighting, thresholds="expected"))
+    assert state(expected).reserve().size == 0

@@ -134,6 +134,15 @@ def test_progressive_thresholds_cut_on_the_fresh_answers_else_on_the_expected_f1
     assert 0.05 < float(second.thresholds[0]) < 0.2
     req.fresh = fresh_counts(probs[:100], np.zeros(100, np.int8), np.ones(100))  # no fresh positive: fallback
     assert second.fit(req)["threshold_fresh"] == 0.0
+    # the fallback over given unseen items (a cell run's reserve) rather than the pool
+    from alframe.models.thresholds import expected_f1_threshold
+
+    req.unseen = np.asarray(ds.pool_idx[:40])
+    info = second.fit(req)
+    on_unseen = expected_f1_threshold(second.predict_proba(req.unseen).mean(2).numpy())
+    assert info["threshold"] == pytest.approx(on_unseen) and float(second.thresholds[0]) == pytest.approx(on_unseen)
+    on_pool = expected_f1_threshold(second.predict_proba(ds.pool_idx).mean(2).numpy())
+    assert on_pool != pytest.approx(on_unseen)
 
 
 def test_early_stopping_on_held_out_items_restores_the_best_epoch() -> None:
