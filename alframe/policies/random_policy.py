@@ -55,8 +55,7 @@ class RandomPolicy:
     def _whole(cls, items: np.ndarray, known: np.ndarray, ctx: QueryContext) -> Queries:
         """Uniform items, every unknown cell of each in label order, ``ctx.batch`` cells in all:
         ⌈batch / u⌉ items (``u`` the mean unknown cells of an open item), drawn as ``_items``
-        draws them — with nothing known yet, the very items an item run with the same seed and
-        batch / L items asks first."""
+        draws them: from the same candidates, the items an item run of ⌈batch / u⌉ asks."""
         open_rows = np.flatnonzero(~known.all(axis=1)) if known.shape[1] else np.zeros(0, np.int64)
         if ctx.batch <= 0 or not len(open_rows):
             return Queries.empty()
