@@ -51,8 +51,8 @@ class RandomPolicy:
             score=np.zeros(k),
         )
 
-    @classmethod
-    def _whole(cls, items: np.ndarray, known: np.ndarray, ctx: QueryContext) -> Queries:
+    @staticmethod
+    def _whole(items: np.ndarray, known: np.ndarray, ctx: QueryContext) -> Queries:
         """Uniform items, every unknown cell of each in label order, ``ctx.batch`` cells in all:
         ⌈batch / u⌉ items (``u`` the mean unknown cells of an open item), drawn as ``_items``
         draws them: from the same candidates, the items an item run of ⌈batch / u⌉ asks."""
