@@ -25,13 +25,11 @@ import numpy as np
 import torch
 
 from alframe.policies import measures
-from alframe.policies.base import PoolScores, Queries, QueryContext
-from alframe.policies.diversity import check_diversity, diverse_select
+from alframe.policies.base import PoolScores
+from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
     CellFn,
-    balanced,
     check_cell_scores,
-    prepared,
     rare_label_weights,
     with_rare_bonus,
 )
@@ -48,23 +46,16 @@ def single_member_warning(policy: str) -> str:
     )
 
 
-class _CommitteePolicy:
-    """Shared flow: committee measure per cell, fallback with one member, top-k."""
+class _CommitteePolicy(RankingPolicy):
+    """Shared flow: committee measure per cell, fallback with one member, then the ranking."""
 
     name = "committee"
-    mc_samples = 0
 
     def __init__(
         self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "none"
     ):
-        check_diversity(diversity, candidates)
-        self.balance = balance
-        self.aggregate = aggregate
-        self.rare_bonus = rare_bonus
+        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         self.warning: str | None = None
-        self.diversity, self.candidates = diversity, float(candidates)
-        #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
-        self.needs_embeddings = diversity != "none"
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         raise NotImplementedError
@@ -82,11 +73,6 @@ class _CommitteePolicy:
         cell = measures.map_rows(scores.probs, fn)  # [n, L]
         check_cell_scores(cell, self.name)
         return cell.numpy()
-
-    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
-        scores = prepared(scores, ctx, self.name)
-        cell = balanced(self.cell_scores(scores), scores, self.balance)
-        return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
 
 
 class DisagreementPolicy(_CommitteePolicy):

@@ -50,7 +50,16 @@ import torch
 from alframe.errors import PluginError
 from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
-from alframe.policies.select import aggregate, canonical, check_context, check_scores, select_top, top_k
+from alframe.policies.select import (
+    aggregate,
+    balanced,
+    canonical,
+    check_context,
+    check_scores,
+    prepared,
+    select_top,
+    top_k,
+)
 
 DIVERSITY = ("none", "badge", "cluster")
 #: Lloyd iterations at most (k-means++ starts close; fewer when assignments stop changing)
@@ -396,6 +405,37 @@ def cluster_pick(h: np.ndarray, base: np.ndarray, k: int, rng: np.random.Generat
 
 
 # -- the ``diverse`` policy --------------------------------------------------------------------
+
+
+class RankingPolicy:
+    """The flow every policy that scores cells shares (``uncertainty``, ``disagreement``,
+    ``bald``): its per-cell scores (``cell_scores``, given by the subclass), ranked within their
+    own label first with ``balance=labels``, then the batch by ``aggregate`` and top-k, or by the
+    ``diversity`` step among the best ``candidates`` × batch."""
+
+    name = "ranking"
+    mc_samples = 0
+    warning: str | None = None
+
+    def __init__(
+        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "none"
+    ):
+        check_diversity(diversity, candidates)
+        self.aggregate = aggregate
+        self.rare_bonus = rare_bonus
+        self.diversity, self.candidates = diversity, float(candidates)
+        self.balance = balance
+        #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
+        self.needs_embeddings = diversity != "none"
+
+    def cell_scores(self, scores: PoolScores) -> np.ndarray:
+        """Per-cell scores ``[n, L]`` (float32), higher = ask sooner."""
+        raise NotImplementedError
+
+    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        scores = prepared(scores, ctx, self.name)
+        cell = balanced(self.cell_scores(scores), scores, self.balance)
+        return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
 
 
 class DiversePolicy:

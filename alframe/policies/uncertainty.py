@@ -15,13 +15,11 @@ import numpy as np
 import torch
 
 from alframe.policies import measures
-from alframe.policies.base import PoolScores, Queries, QueryContext
-from alframe.policies.diversity import check_diversity, diverse_select
+from alframe.policies.base import PoolScores
+from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
     CellFn,
-    balanced,
     check_cell_scores,
-    prepared,
     rare_label_weights,
     with_rare_bonus,
 )
@@ -44,12 +42,10 @@ def uncertainty_fn(measure: str, thresholds: np.ndarray | None) -> CellFn:
     return score
 
 
-class UncertaintyPolicy:
+class UncertaintyPolicy(RankingPolicy):
     """Least confidence, margin or entropy of the consensus probability; deterministic (p = 1)."""
 
     name = "uncertainty"
-    mc_samples = 0
-    warning: str | None = None
 
     def __init__(
         self,
@@ -62,14 +58,8 @@ class UncertaintyPolicy:
     ):
         if measure not in MEASURES:
             raise ValueError(f"unknown uncertainty measure {measure!r}; one of {sorted(MEASURES)}")
-        check_diversity(diversity, candidates)
+        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         self.measure = measure
-        self.aggregate = aggregate
-        self.rare_bonus = rare_bonus
-        self.diversity, self.candidates = diversity, float(candidates)
-        self.balance = balance
-        #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
-        self.needs_embeddings = diversity != "none"
 
     def cell_scores(self, scores: PoolScores) -> np.ndarray:
         """Per-cell scores ``[n, L]`` (float32), rare bonus included."""
@@ -78,8 +68,3 @@ class UncertaintyPolicy:
         cell = measures.map_rows(scores.probs, fn)  # [n, L]
         check_cell_scores(cell, self.name)
         return cell.numpy()
-
-    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
-        scores = prepared(scores, ctx, self.name)
-        cell = balanced(self.cell_scores(scores), scores, self.balance)
-        return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
