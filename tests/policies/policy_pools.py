@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from alframe.policies.base import PoolScores, QueryContext
 
@@ -62,3 +67,22 @@ def available(scores: PoolScores, unit: str) -> int:
     """Candidates left: items with an unknown cell, or unknown cells."""
     known = scores.known
     return int((~known.all(axis=1)).sum()) if unit == "item" else int((~known).sum())
+
+
+def pool_strategy(build: Callable[..., PoolScores] = make_pool, n_max: int = 25, **more: Any) -> Any:
+    """Hypothesis pools from ``build`` (a pool of 0..``n_max`` items, 1–5 labels, 1–4 members,
+    none, some or most cells known), with ``more`` strategies for its other arguments."""
+    return st.builds(
+        build,
+        seed=st.integers(0, 2**31),
+        n=st.integers(0, n_max),
+        n_labels=st.integers(1, 5),
+        members=st.integers(1, 4),
+        known_frac=st.sampled_from([0.0, 0.3, 0.9]),
+        **more,
+    )
+
+
+def fast(examples: int = 40) -> Any:
+    """Hypothesis settings for policy properties: no deadline (a first call compiles kernels)."""
+    return settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 from engine_specs import run_spec, stored_queries, write_spec
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from policy_pools import available, ctx, make_pool, permuted
+from policy_pools import available, ctx, fast, make_pool, permuted, pool_strategy
 
 from alframe.compile import compile_text
 from alframe.errors import SpecErrors
@@ -30,7 +30,7 @@ from alframe.policies.base import LabelledView, PoolScores, Queries, QueryContex
 
 REGISTRY = load(autoload=False).registry
 REGISTRY.unloaded = ()
-FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = fast(30)
 
 
 def build(arms: str = "[random, uncertainty, disagreement(measure=kl)]") -> AdaptivePolicy:
@@ -51,14 +51,7 @@ def keys(q: Queries) -> list[tuple[int, int]]:
 
 # ---- properties ------------------------------------------------------------------------------
 
-pools = st.builds(
-    make_pool,
-    seed=st.integers(0, 2**31),
-    n=st.integers(0, 25),
-    n_labels=st.integers(1, 5),
-    members=st.integers(1, 4),
-    known_frac=st.sampled_from([0.0, 0.3, 0.9]),
-)
+pools = pool_strategy()
 
 
 @FAST

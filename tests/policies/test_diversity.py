@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from policy_pools import available, ctx, make_pool
+from policy_pools import available, ctx, fast, make_pool, pool_strategy
+from test_policies_in_a_run import run
 
 from alframe.errors import PluginError
 from alframe.models.bundle import embed_items
@@ -85,17 +85,8 @@ def check_valid(q: Queries, scores: PoolScores, unit: str) -> None:
             assert label >= 0 and not known[label], "an answered cell asked again"
 
 
-pools = st.builds(
-    make,
-    seed=st.integers(0, 2**31),
-    n=st.integers(0, 40),
-    n_labels=st.integers(1, 5),
-    members=st.integers(1, 4),
-    known_frac=st.sampled_from([0.0, 0.3, 0.9]),
-    levels=st.sampled_from([0, 2, 3]),
-    groups=st.sampled_from([0, 1, 3, 8]),
-)
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pools = pool_strategy(make, 40, levels=st.sampled_from([0, 2, 3]), groups=st.sampled_from([0, 1, 3, 8]))
+FAST = fast()
 
 
 @FAST
@@ -224,38 +215,6 @@ def test_bad_arguments_are_refused_in_python_too() -> None:
 
 
 # -- a real run ---------------------------------------------------------------------------------
-
-CATALOGUE = Path(__file__).resolve().parents[2] / "specs" / "data" / "debian-packages.jsonl.gz"
-
-SPEC = """\
-run "diversity-in-a-run" seed 4
-data "debian-packages.jsonl.gz" {{ id package  text package, description  test fraction 0.25 seed 1  limit 400 }}
-labels from "tags" {{ min_positives 40 }}
-model {{ encoder hashed_bag(dim=16, buckets=2^12, ngrams=1..1)  trunk mlp(hidden=16)  heads joint  ensemble {ensemble} }}
-train {{ epochs 1  min_steps 0  batch 64  lr 0.01 }}
-query {{ seed {seed}  batch {batch}  unit {unit}  policy {policy}  budget 100000  rounds 3 }}
-oracle simulated
-evaluate {{ metrics [micro_f1] }}
-trainer {{ loggers [] }}
-"""
-
-
-def run(tmp_path: Path, **values: object) -> tuple[Any, list]:
-    from alframe.compile import compile_file
-    from alframe.engine import Engine
-    from alframe.rundir import RunDir
-    from alframe.store import RunStore
-
-    shutil.copyfile(CATALOGUE, tmp_path / CATALOGUE.name)
-    spec = tmp_path / "run.al"
-    spec.write_text(SPEC.format(**values), encoding="utf-8")
-    plugins = load(autoload=False)
-    plan = compile_file(spec, plugins.registry)
-    out = tmp_path / "out"
-    with RunDir.open(plan, plugins, out) as rd:
-        summary = Engine(plan, plugins, rd).run()
-    with RunStore.open(out / "run.db") as store:
-        return summary, store.current_answers()
 
 
 def test_badge_after_a_diverse_seed_runs_end_to_end(tmp_path: Path) -> None:

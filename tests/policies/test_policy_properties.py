@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from policy_pools import available, ctx, make_pool, permuted
+from policy_pools import available, ctx, fast, make_pool, permuted, pool_strategy
 
 from alframe.plugins import load
 from alframe.policies.base import PoolScores, Queries
@@ -33,16 +33,8 @@ POLICIES: list[tuple[str, dict[str, Any]]] = [
     ("adaptive", {}),
 ]
 
-pools = st.builds(
-    make_pool,
-    seed=st.integers(0, 2**31),
-    n=st.integers(0, 25),
-    n_labels=st.integers(1, 5),
-    members=st.integers(1, 4),
-    known_frac=st.sampled_from([0.0, 0.3, 0.9]),
-    levels=st.sampled_from([0, 2, 3]),
-)
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pools = pool_strategy(levels=st.sampled_from([0, 2, 3]))
+FAST = fast()
 
 
 def build(name: str, args: dict[str, Any]) -> Any:
