@@ -46,23 +46,45 @@ def test_item_rounds_cut_on_fresh_answers_and_cell_rounds_on_the_expected_f1(
 
 
 def _check_the_reserve(out: Path, plan: Plan) -> None:
-    """A cell run keeps 5 % of its pool unasked (seed set included), the same items for the
-    same run seed, and its expected cut is taken over them."""
+    """A cell run keeps 5 % of its pool unasked, drawn among the items the seed round did not
+    ask, the same items for the same run seed, and its expected cut is taken over them."""
     from alframe.data.dataset import Dataset
     from alframe.plugins import load
+    from alframe.store import RunStore
 
     dataset: Dataset = load(autoload=False).pm.hook.alframe_load_data(plan=plan)
+    store = RunStore.open(out / "run.db")
 
-    def state(p: Plan) -> RunState:
-        return RunState(plan=p, plugins=None, dataset=dataset, store=None, run_dir=out)  # type: ignore[arg-type]
+    def state(p: Plan, rnd: int = 1) -> RunState:
+        return RunState(plan=p, plugins=None, dataset=dataset, store=store, run_dir=out, round=rnd)  # type: ignore[arg-type]
 
     reserve = state(plan).reserve()
     assert len(reserve) == int(np.ceil(0.05 * len(dataset.pool_idx))) and np.isin(reserve, dataset.pool_idx).all()
     assert np.array_equal(reserve, state(plan).reserve())
     with sqlite3.connect(out / "run.db") as c:
         asked = {row[0] for row in c.execute("SELECT DISTINCT item FROM answers")}
-    assert asked and not asked & {dataset.ids[i] for i in reserve.tolist()}
+        seeded = {row[0] for row in c.execute("SELECT DISTINCT item FROM queries WHERE round = 0")}
+    assert seeded and asked and not asked & {dataset.ids[i] for i in reserve.tolist()}
     item_plan = replace(plan, query=replace(plan.query, unit="item"))
     assert state(item_plan).reserve().size == 0
     expected = replace(plan, weighting=replace(plan.weighting, thresholds="expected"))
     assert state(expected).reserve().size == 0
+    store.close()
+
+
+def test_a_cell_runs_seed_set_is_the_item_runs_seed_set(tmp_path: Path) -> None:
+    """The reserve is drawn after the seed, so a cell run's seed round asks every label of the
+    very items an item run with the same run seed asks first: both start from the same model."""
+
+    def seed_items(unit: str, seed_size: int) -> tuple[set[str], int]:
+        spec = write_spec(tmp_path / unit, name=f"seed-{unit}", unit=unit, weighting="imbalance none",
+                          extra_query="rounds 1", seed_size=seed_size)
+        run_spec(spec, tmp_path / f"run-{unit}")
+        with sqlite3.connect(tmp_path / f"run-{unit}" / "run.db") as c:
+            items = {row[0] for row in c.execute("SELECT DISTINCT item FROM queries WHERE round = 0")}
+            (labels,) = c.execute("SELECT COUNT(DISTINCT label) FROM queries WHERE round = 0").fetchone()
+        return items, int(labels)
+
+    by_item, n_labels = seed_items("item", 30)
+    by_cell, _ = seed_items("cell", 30 * n_labels)
+    assert len(by_item) == 30 and by_cell == by_item
