@@ -72,7 +72,7 @@ query {{ seed {seed_size} {seed_policy}  batch {batch}  unit {unit}  policy {pol
 oracle simulated
 evaluate {{ metrics [micro_f1, macro_f1, macro_ap] }}
 trainer {{ loggers [] }}
-"""
+{model}"""
 
 
 def slug(text: str) -> str:
@@ -99,6 +99,12 @@ def cost(answers: np.ndarray) -> float:
 # -- alframe --------------------------------------------------------------------------------
 
 
+def run_label(args: argparse.Namespace, policy: str) -> str:
+    """A run's name in the rows and tables: the policy, then what differs from the defaults."""
+    extra = [f"seed {args.seed_policy}"] * (args.seed_policy != "random") + [f"ensemble {args.ensemble}"] * (args.ensemble > 1)
+    return ", ".join([policy, *extra])
+
+
 def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, seed: int, ds: Any, out: Any) -> None:
     import torch
 
@@ -110,11 +116,12 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
     torch.set_num_threads(1)
     n_labels = ds.n_labels
     batch = args.batch if unit == "item" else args.batch * n_labels
-    name = slug(f"{data}-{policy}-{unit}-{seed}" + ("" if args.seed_policy == "random" else f"-seed-{args.seed_policy}"))
+    label = run_label(args, policy)
+    name = slug(f"{data}-{label}-{unit}-{seed}")
     text = SPEC.format(name=name, seed=seed, path=DATASETS[data]["path"], data=DATASETS[data]["data"],
                        labels=DATASETS[data]["labels"], seed_size=batch, seed_policy=args.seed_policy, batch=batch, unit=unit,
-                       policy=policy,
-                       budget=args.max_items * n_labels)
+                       policy=policy, budget=args.max_items * n_labels,
+                       model=f"model {{ ensemble {args.ensemble} }}\n" if args.ensemble > 1 else "")
     spec = Path(args.out) / "runs" / f"{name}.al"
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(text, encoding="utf-8")
@@ -125,7 +132,6 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
         def round_finished(self, state: Any, record: Any) -> None:
             if not record.metrics:
                 return
-            label = policy if args.seed_policy == "random" else f"{policy}, seed {args.seed_policy}"
             row = {"data": data, "who": "alframe", "policy": label, "unit": unit, "seed": seed,
                    "round": record.round, "cells": record.labels_used, "items": state.items_touched,
                    "cost": cost(state.answers), "round_seconds": sum(record.timings.values()),
@@ -391,6 +397,7 @@ def main() -> int:
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--batch", type=int, default=200, help="items a round (and seed items)")
     ap.add_argument("--seed-policy", default="random", help="the seed set's policy (random, diverse)")
+    ap.add_argument("--ensemble", type=int, default=1, help="committee members (model { ensemble N }) for every alframe run")
     ap.add_argument("--max-items", type=int, default=6000, help="items' worth of answered cells per run")
     ap.add_argument("--peer", action="store_true", help="also run small-text least-confidence and random")
     ap.add_argument("--peer-only", action="store_true")
@@ -418,8 +425,7 @@ def main() -> int:
             if not args.peer_only:
                 for unit in args.units.split(","):
                     for policy in [p.strip() for p in args.policies.split(";") if p.strip()]:
-                        label = policy if args.seed_policy == "random" else f"{policy}, seed {args.seed_policy}"
-                        if ("alframe", label, unit, seed) not in done:
+                        if ("alframe", run_label(args, policy), unit, seed) not in done:
                             run_alframe(args, args.data, policy, unit, seed, ds, out)
             if (args.peer or args.peer_only) and feats is not None:
                 for strategy in ("least_confidence", "random"):
