@@ -120,6 +120,8 @@ class Engine:
         self._started = 0.0  # perf_counter at run(): loading and building count as the run's time
         self._warned: set[str] = set()
         self._waiting = False  # the round waits for answers (``_waiting_for_answers``)
+        #: the committed round whose model the bundle holds whole (None while a fit runs)
+        self._whole: int | None = None
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -218,6 +220,7 @@ class Engine:
                     raise Stop()
         except (Stop, StopNow, KeyboardInterrupt, SIGTERMException):
             # SIGTERMException: Lightning's own SIGTERM handling inside ``fit`` (a SystemExit)
+            self._keep_model(state)
             self._finished = True
             interrupted = True
             stop_reason = INTERRUPTED
@@ -301,11 +304,13 @@ class Engine:
         metrics: dict[str, Any] = {}  # empty: not evaluated this round (evaluate { every N })
         if rnd % self.plan.evaluate.every == 0:
             metrics = self._evaluate(state)
-        with self._stage("checkpoint"):
-            ckpt = self.run_dir.save_checkpoint(state.bundle, rnd)
         reason = self._should_stop(state)
         if reason is not None and not metrics:
             metrics = self._evaluate(state)  # the last round is always evaluated
+        ckpt = None
+        if rnd % self.plan.trainer.checkpoint_every == 0 or reason is not None:
+            with self._stage("checkpoint"):
+                ckpt = self.run_dir.save_checkpoint(state.bundle, rnd)
         record = RoundRecord(
             round=rnd,
             labels_used=state.labels_used,
@@ -328,6 +333,7 @@ class Engine:
             metrics=metrics,
             checkpoint=ckpt,
         )
+        self._whole = rnd  # committed, and the bundle holds its model until the next fit
         state.history.append(record)
         self.run_dir.append_metrics_csv(record)
         call_all(self.plugins, "alframe_round_end", state=state, record=record)
@@ -433,6 +439,7 @@ class Engine:
         pending = [(item, label) for item, label, _, _ in asked if state.answers[ds.index_of(item), ds.label_index(label)] < 0]
         if not pending:
             return None
+        self._keep_model(state)  # the next command starts from it
         path = self.run_dir.write_questions(state.round, pending, ds, state)
         where = getattr(state.oracle, "path", "the answers file")
         self._waiting = True
@@ -441,6 +448,15 @@ class Engine:
             f"waiting for {len(pending)} answer(s): fill in the value column of {path} "
             f"and save it as (or append it to) {where}, then run the same command again",
         )
+
+    def _keep_model(self, state: RunState) -> None:
+        """Before the process ends (a stop, a wait for answers): write the checkpoint that
+        ``trainer { checkpoint_every }`` skipped, if the bundle still holds the model of the
+        last committed round (``_whole``; None from the moment a fit starts), so the next
+        command loads it instead of retraining."""
+        rnd = self._whole
+        if rnd is not None and not self.run_dir.checkpoint_path(rnd).exists():
+            self.run_dir.save_checkpoint(state.bundle, rnd)
 
     def _should_stop(self, state: RunState) -> str | None:
         reason: str | None = call_optional(self.plugins, "alframe_should_stop", state=state)
@@ -559,12 +575,14 @@ class Engine:
             self._train(state)
             if self._stop_requested:
                 raise Stop()  # cut short: never keep it as the round's checkpoint
-            self.run_dir.save_checkpoint(state.bundle, rnd)
+            if rnd % self.plan.trainer.checkpoint_every == 0 or rnd == last:
+                self.run_dir.save_checkpoint(state.bundle, rnd)
+        self._whole = last
         state.answers = current
 
     def _train(self, state: RunState) -> Any:
         """The train hook, with a second Ctrl-C turned into :class:`StopNow` while it runs."""
-        self._training = True
+        self._training, self._whole = True, None
         try:
             info, _ = call_first(self.plugins, "alframe_train", state=state)
         finally:

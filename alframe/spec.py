@@ -203,6 +203,7 @@ class TrainerSpec(Node):
     precision: Number | NameLike | Text | None = None
     loggers: ListValue | NameLike | None = None
     deterministic: NameLike | None = None
+    checkpoint_every: Number | None = None
 
 
 @dataclass(frozen=True)

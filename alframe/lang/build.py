@@ -418,7 +418,7 @@ def _trainer(b: Builder, spec: Spec) -> P.TrainerPlan:
     return P.TrainerPlan(
         **{
             key: b.take(f"trainer.{key}", getattr(t, key), d[key])
-            for key in ("accelerator", "devices", "strategy", "precision", "loggers", "deterministic")
+            for key in ("accelerator", "devices", "strategy", "precision", "loggers", "deterministic", "checkpoint_every")
         }
     )
 

@@ -347,6 +347,7 @@ _FIELDS = [
     Field("trainer.precision", 'precision "32-true"', "Lightning precision", _precision),
     Field("trainer.loggers", "loggers [NAME, ...]|none", "Lightning loggers", _names("loggers", choices=LOGGERS)),
     Field("trainer.deterministic", "deterministic yes|no", "Lightning deterministic algorithms", _bool("deterministic")),
+    Field("trainer.checkpoint_every", "checkpoint_every N", "write the model's checkpoint every N rounds (and at the last, and before waiting for answers); a resume retrains the rounds after the newest", _int("checkpoint_every", 1, 10**6)),
     # cost (reports only: the budget stays in answered cells)
     Field("cost.item", "item F", "what reading an item costs, once, when its first cell is answered (cost = item × items touched + cell × answered cells)", _real("cost item", 0.0, MAX_COST)),
     Field("cost.cell", "cell F", "what answering one cell costs", _real("cost cell", 0.0, MAX_COST)),

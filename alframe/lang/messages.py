@@ -35,7 +35,7 @@ BLOCK_OF: dict[str, str] = {
     **dict.fromkeys(["unit", "policy", "budget", "rounds", "target", "stop"], "query"),
     **dict.fromkeys(["metrics", "every"], "evaluate"),
     **dict.fromkeys(
-        ["accelerator", "devices", "strategy", "precision", "loggers", "deterministic"], "trainer"
+        ["accelerator", "devices", "strategy", "precision", "loggers", "deterministic", "checkpoint_every"], "trainer"
     ),
 }
 TOP_LEVEL = (

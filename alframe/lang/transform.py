@@ -374,6 +374,7 @@ class SpecTransformer(Transformer[Token, Spec]):
     precision = _simple("precision", convert="any")
     loggers = _simple("loggers", convert="name")
     deterministic = _simple("deterministic", convert="name")
+    checkpoint_every = _simple("checkpoint_every")
     # cost
     cost_item = _simple("item")
     cost_cell = _simple("cell")

@@ -48,7 +48,7 @@ query {{
 }}
 oracle simulated
 evaluate {{ metrics [micro_f1, macro_f1, macro_ap] }}
-trainer {{ loggers [] }}
+trainer {{ loggers []  {extra_trainer} }}
 """
 
 DEFAULTS: dict[str, Any] = dict(
@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = dict(
     policy="uncertainty",
     budget=5000,
     extra_query="rounds 4",
+    extra_trainer="",
 )
 
 

@@ -37,7 +37,7 @@ from engine_specs import REPO, install_plugin, write_spec
 #: the hook's work done and nothing after it begun (``checkpoint``: the round's checkpoint file
 #: is in place, the round not yet committed; ``commit``: the round is committed in run.db and
 #: ``metrics.csv`` not yet rewritten)
-STAGES = ("seed", "score", "query", "annotate", "weight", "train", "evaluate", "checkpoint", "should_stop",
+STAGES = ("seed", "score", "query", "annotate", "weight", "train", "evaluate", "should_stop", "checkpoint",
           "commit", "round_end")
 
 KILL_DIST = "alframe-fault-kill"
@@ -47,7 +47,7 @@ KILL_PLUGIN = '''
 """A test plugin: SIGKILLs its own process at one stage of one round.
 
 ALFRAME_TEST_KILL="STAGE:ROUND" (STAGE one of seed score query annotate weight train evaluate
-checkpoint should_stop commit round_end); ALFRAME_TEST_KILL_MARK names a file written just
+should_stop checkpoint commit round_end); ALFRAME_TEST_KILL_MARK names a file written just
 before the kill, so the harness knows the kill came from here. Without the variable the plugin
 does nothing at all.
 """

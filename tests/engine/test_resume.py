@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from engine_specs import REPO, run_spec, stored_metrics, stored_queries, write_spec
 
+from alframe.engine import Observer
 from alframe.errors import PluginError, RunError
 from alframe.hookspecs import hookimpl
 from alframe.policies.base import Queries
@@ -84,6 +85,41 @@ def test_resume_without_checkpoints_retrains_from_labels(reference: tuple[Path, 
     for ckpt in (out / "checkpoints").glob("*.ckpt"):
         ckpt.write_bytes(b"truncated")  # unreadable: refused, then rebuilt from the labels
     run_spec(spec, out)
+    assert stored_queries(out) == stored_queries(ref)
+    assert stored_metrics(out) == stored_metrics(ref)
+
+
+@pytest.mark.parametrize("stage,rnd", [("train", 2), ("round_end", 1)])
+def test_checkpoints_every_n_rounds_give_the_same_run(reference: tuple[Path, Path], tmp_path: Path, stage: str, rnd: int) -> None:
+    """``trainer { checkpoint_every 3 }``: rounds 0 and 3 (the last) keep checkpoints, the others
+    none; a run stopped inside round 2's fit (round 1 has none) retrains round 1 from the labels
+    on resume, and a run stopped after committing round 1 writes round 1's first; either way the
+    questions and metrics are those of the run that checkpointed every round."""
+    _, ref = reference
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 4", policy="uncertainty(measure=entropy)",
+                      extra_trainer="checkpoint_every 3")
+    whole = tmp_path / "whole"
+    run_spec(spec, whole)
+    assert sorted(p.name for p in (whole / "checkpoints").glob("*.ckpt")) == ["round-0000.ckpt", "round-0003.ckpt"]
+    with sqlite3.connect(whole / "run.db") as c:
+        kept = [ckpt is not None for (ckpt,) in c.execute("SELECT checkpoint FROM rounds ORDER BY round")]
+    assert kept == [True, False, False, True]
+    assert stored_queries(whole) == stored_queries(ref) and stored_metrics(whole) == stored_metrics(ref)
+
+    out = tmp_path / "run"
+    summary, _, _ = run_spec(spec, out, extra=[("interrupt", _InterruptAt(stage, rnd))])
+    assert summary.interrupted
+    names = sorted(p.name for p in (out / "checkpoints").glob("*.ckpt"))
+    assert names == (["round-0000.ckpt"] if stage == "train" else ["round-0000.ckpt", "round-0001.ckpt"])
+    messages: list[str] = []
+
+    class Said(Observer):
+        def message(self, text: str) -> None:
+            messages.append(text)
+
+    summary, _, _ = run_spec(spec, out, observer=Said())
+    assert not summary.interrupted and summary.rounds == 4
+    assert ("retraining rounds 1..1 from the stored labels" in messages) == (stage == "train")
     assert stored_queries(out) == stored_queries(ref)
     assert stored_metrics(out) == stored_metrics(ref)
 

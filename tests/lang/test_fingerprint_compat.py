@@ -1,5 +1,5 @@
-"""Runs made before the cost model, the stop rules and the newer policy arguments keep their
-plan fingerprint, so they resume (a changed fingerprint means "the spec changed")."""
+"""Runs made before the cost model, the stop rules, the checkpoint cadence and the newer policy
+arguments keep their plan fingerprint, so they resume (a changed fingerprint means "the spec changed")."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def old_fingerprint(plan: Any) -> str:
     d.pop("spec_path")
     d.pop("cost")
     d["query"].pop("stable")
+    d["trainer"].pop("checkpoint_every")
     for rule in d["query"]["stop"]:
         rule.pop("estimated")
     calls = [d["query"]["policy"], d["query"]["seed_policy"]]
@@ -74,3 +75,15 @@ def test_a_new_policy_argument_at_a_new_value_is_a_changed_spec(tmp_path: Path) 
     for name, old in OLD_ARGS.items():
         declared = {p.name for p in REGISTRY.get("policy", name).params}
         assert declared - old == {"diversity", "candidates", "balance"}, name
+
+
+def test_the_checkpoint_cadence_is_no_part_of_the_fingerprint(tmp_path: Path) -> None:
+    """``trainer { checkpoint_every N }`` changes when a cache is written, not what a run
+    computes: a run may resume with another cadence."""
+    text = (ROOT / "specs" / "quickstart.al").read_text(encoding="utf-8")
+    spec = tmp_path / "quickstart.al"
+    assert "trainer" not in text
+    every = compile_text(text + "\ntrainer { checkpoint_every 5 }\n", spec, REGISTRY)
+    plain = compile_text(text, spec, REGISTRY)
+    assert every.trainer.checkpoint_every == 5 and plain.trainer.checkpoint_every == 1
+    assert every.fingerprint() == plain.fingerprint()
