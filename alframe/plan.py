@@ -209,20 +209,22 @@ LATER_POLICY_ARGS: dict[str, Any] = {"diversity": "none", "candidates": 10.0, "b
 _UNSET = object()
 
 
-def _drop_later_args(node: Any) -> None:
+def _drop_later_args(node: Any, unit: str) -> None:
     """Remove :data:`LATER_POLICY_ARGS` at their old-behaviour value from every component call
     in a plan's dict (the policy, the seed policy, the values a ``vary`` gives the policy).
+    ``balance=auto`` (the default since) asks what ``none`` asked when the run's unit is item.
     Only policies declare these argument names (tested)."""
     if isinstance(node, dict):
         if set(node) == {"name", "args"} and isinstance(node["args"], (list, tuple)):
             node["args"] = tuple(
-                (k, v) for k, v in (tuple(a) for a in node["args"]) if LATER_POLICY_ARGS.get(k, _UNSET) != v
+                (k, v) for k, v in (tuple(a) for a in node["args"])
+                if LATER_POLICY_ARGS.get(k, _UNSET) != v and not (k == "balance" and v == "auto" and unit == "item")
             )
         for value in node.values():
-            _drop_later_args(value)
+            _drop_later_args(value, unit)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            _drop_later_args(value)
+            _drop_later_args(value, unit)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ class Plan:
         for rule in d["query"]["stop"]:
             if not rule["estimated"]:
                 rule.pop("estimated")
-        _drop_later_args(d)  # and those made before the newer policy arguments
+        _drop_later_args(d, self.query.unit)  # and those made before the newer policy arguments
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -52,7 +52,7 @@ class _CommitteePolicy(RankingPolicy):
     name = "committee"
 
     def __init__(
-        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "none"
+        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "auto"
     ):
         super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         self.warning: str | None = None
@@ -87,7 +87,7 @@ class DisagreementPolicy(_CommitteePolicy):
         rare_bonus: float = 0.0,
         diversity: str = "none",
         candidates: float = 10.0,
-        balance: str = "none",
+        balance: str = "auto",
     ):
         if measure not in ("vote_entropy", "kl"):
             raise ValueError(f"unknown disagreement measure {measure!r}; one of vote_entropy, kl")
@@ -112,7 +112,7 @@ class BaldPolicy(_CommitteePolicy):
         rare_bonus: float = 0.0,
         diversity: str = "none",
         candidates: float = 10.0,
-        balance: str = "none",
+        balance: str = "auto",
     ):
         super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         #: MC-dropout samples the scorer should draw (0: use the ensemble members)

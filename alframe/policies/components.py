@@ -18,8 +18,9 @@ def _diversity_params() -> list[Param]:
               help="spread the batch over the model's features: BADGE k-means++ or k-means clusters"),
         Param("candidates", "float", 10.0, 1.0, 1000.0,
               help="the diversity step sees the best candidates × batch by the policy's score"),
-        Param("balance", "name", "none", choices=("none", "labels"),
-              help="labels: rank cells within each label first (round-robin over labels; rare labels kept)"),
+        Param("balance", "name", "auto", choices=("auto", "none", "labels"),
+              help="labels: rank cells within each label first (round-robin over labels; rare labels kept); "
+                   "auto: labels when the run asks cells, none when it asks items"),
     ]
 
 

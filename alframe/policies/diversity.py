@@ -418,7 +418,7 @@ class RankingPolicy:
     warning: str | None = None
 
     def __init__(
-        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "none"
+        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "auto"
     ):
         check_diversity(diversity, candidates)
         self.aggregate = aggregate
@@ -434,7 +434,7 @@ class RankingPolicy:
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         scores = prepared(scores, ctx, self.name)
-        cell = balanced(self.cell_scores(scores), scores, self.balance)
+        cell = balanced(self.cell_scores(scores), scores, self.balance, ctx.unit)
         return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
 
 

@@ -123,7 +123,8 @@ def with_rare_bonus(fn: CellFn, weights: np.ndarray, bonus: float) -> CellFn:
     return boosted
 
 
-BALANCES = ("none", "labels")
+#: ``auto`` (the default): ``labels`` when the run asks cells, ``none`` when it asks items
+BALANCES = ("auto", "none", "labels")
 
 
 def label_balanced(cell: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -149,8 +150,16 @@ def label_balanced(cell: np.ndarray, known: np.ndarray) -> np.ndarray:
     return out
 
 
-def balanced(cell: np.ndarray, scores: PoolScores, balance: str) -> np.ndarray:
-    """The policy's ``balance`` choice applied to its per-cell scores (``none``: as they are)."""
+def balanced(cell: np.ndarray, scores: PoolScores, balance: str, unit: str) -> np.ndarray:
+    """The policy's ``balance`` choice applied to its per-cell scores (``none``: as they are).
+
+    ``auto`` balances cell queries and leaves item queries alone. In the policy study (docs/
+    results.md) unbalanced cell uncertainty never reached 95 % of the full-data micro-F1 on the
+    catalogue (macro-AP 0.68–0.73× random's) nor 90 % on FOLDOC, where balanced cells reached
+    95 % in every repeat with 4.4–5.5× fewer answers than random items; with items, balancing
+    bought macro-F1 with micro-F1 (0.663 against 0.681 at 6,000 catalogue packages)."""
+    if balance == "auto":
+        balance = "labels" if unit == "cell" else "none"
     if balance == "none":
         return cell
     if balance != "labels":

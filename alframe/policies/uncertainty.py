@@ -54,7 +54,7 @@ class UncertaintyPolicy(RankingPolicy):
         rare_bonus: float = 0.0,
         diversity: str = "none",
         candidates: float = 10.0,
-        balance: str = "none",
+        balance: str = "auto",
     ):
         if measure not in MEASURES:
             raise ValueError(f"unknown uncertainty measure {measure!r}; one of {sorted(MEASURES)}")

@@ -121,7 +121,7 @@ def test_a_run_at_80_and_200_columns(pane_at, tmp_path: Path, width: int) -> Non
         header = next(line for line in lines if "answers" in line and "round s" in line)
         assert "micro_f1" in header and "macro_ap" in header
         assert re.search(r"│ round \d+ .*policy uncertainty\(measure=least_confidence, aggregate=mean, "
-                         r"rare_bonus=0\.0, diversity=none, candidates=10\.0, balance=none\)", shown)
+                         r"rare_bonus=0\.0, diversity=none, candidates=10\.0, balance=auto\)", shown)
 
 
 @pytest.mark.slow

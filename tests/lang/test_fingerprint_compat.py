@@ -52,7 +52,7 @@ def test_a_spec_that_names_no_policy_gets_the_studys_best_for_its_unit(tmp_path:
     """Items keep plain uncertainty (and their older runs' fingerprint: compare.al names no
     policy); cells get uncertainty(balance=labels), a changed plan for older cell runs."""
     plan = compile_file(ROOT / "specs" / "compare.al", REGISTRY)
-    assert plan.query.unit == "item" and dict(plan.query.policy.args)["balance"] == "none"
+    assert plan.query.unit == "item" and dict(plan.query.policy.args)["balance"] == "auto"  # none, with items
     assert plan.fingerprint() == old_fingerprint(plan)
     text = (ROOT / "specs" / "compare.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
     cells = compile_text(text.replace("unit item", "unit cell"), tmp_path / "c.al", REGISTRY, root="/")
@@ -87,3 +87,19 @@ def test_the_checkpoint_cadence_is_no_part_of_the_fingerprint(tmp_path: Path) ->
     plain = compile_text(text, spec, REGISTRY)
     assert every.trainer.checkpoint_every == 5 and plain.trainer.checkpoint_every == 1
     assert every.fingerprint() == plain.fingerprint()
+
+
+def test_balance_auto_keeps_item_runs_and_changes_cell_runs_that_named_a_ranking_policy(tmp_path: Path) -> None:
+    """``balance=auto`` (the default) asks what ``none`` asked with items, so an item run that
+    named ``uncertainty`` keeps its fingerprint; a cell run that did now ranks its cells label by
+    label, a changed plan (R207 on resume, unless it writes ``balance=none``)."""
+    text = (ROOT / "specs" / "quickstart.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
+    assert "unit item" in text and "policy uncertainty(measure=margin)" in text
+    items = compile_text(text, tmp_path / "i.al", REGISTRY, root="/")
+    assert dict(items.query.policy.args)["balance"] == "auto" and items.fingerprint() == old_fingerprint(items)
+    cell_text = text.replace("unit item", "unit cell")
+    cells = compile_text(cell_text, tmp_path / "c.al", REGISTRY, root="/")
+    assert cells.fingerprint() != old_fingerprint(cells)
+    spelt = compile_text(cell_text.replace("measure=margin)", "measure=margin, balance=none)"), tmp_path / "n.al",
+                         REGISTRY, root="/")
+    assert spelt.fingerprint() == old_fingerprint(spelt)

@@ -40,10 +40,12 @@ def test_a_rare_label_gets_its_share_of_cells() -> None:
     gets half, label 1's least sure cells first."""
     rng = np.random.default_rng(0)
     p = np.stack([rng.uniform(0.35, 0.65, 50), rng.uniform(0.001, 0.05, 50)], axis=1)
-    plain = UncertaintyPolicy().select(pool(p), ctx(10, "cell"))
+    plain = UncertaintyPolicy(balance="none").select(pool(p), ctx(10, "cell"))
     assert set(plain.labels.tolist()) == {0}
     fair = UncertaintyPolicy(balance="labels").select(pool(p), ctx(10, "cell"))
     assert sorted(fair.labels.tolist()) == [0] * 5 + [1] * 5
+    auto = UncertaintyPolicy().select(pool(p), ctx(10, "cell"))  # balance=auto: labels with cells
+    assert np.array_equal(auto.items, fair.items) and np.array_equal(auto.labels, fair.labels)
     ones = fair.items[fair.labels == 1]
     assert set(ones.tolist()) == set(np.argsort(-p[:, 1], kind="stable")[:5].tolist())
 
@@ -55,7 +57,7 @@ def test_items_that_are_some_labels_top_choice_come_first_with_max() -> None:
     p[4, 2] = 0.2  # label 2's best (far from 0.5, yet its label's least sure)
     q = UncertaintyPolicy(aggregate="max", balance="labels").select(pool(p), ctx(2, "item"))
     assert q.items.tolist() == [0, 4]  # item 1 (0.45) would come before item 4 unbalanced
-    assert UncertaintyPolicy(aggregate="max").select(pool(p), ctx(2, "item")).items.tolist() == [0, 1]
+    assert UncertaintyPolicy(aggregate="max").select(pool(p), ctx(2, "item")).items.tolist() == [0, 1]  # auto: none with items
 
 
 def test_committee_policies_balance_too() -> None:
@@ -69,5 +71,6 @@ def test_committee_policies_balance_too() -> None:
         label_answered=np.zeros(2, dtype=np.int64),
         thresholds=np.full(2, 0.5, dtype=np.float32),
     )
-    assert set(BaldPolicy().select(scores, ctx(8, "cell")).labels.tolist()) == {0}
+    assert set(BaldPolicy(balance="none").select(scores, ctx(8, "cell")).labels.tolist()) == {0}
+    assert sorted(BaldPolicy().select(scores, ctx(8, "cell")).labels.tolist()) == [0] * 4 + [1] * 4  # auto
     assert sorted(BaldPolicy(balance="labels").select(scores, ctx(8, "cell")).labels.tolist()) == [0] * 4 + [1] * 4

@@ -27,7 +27,7 @@ def pool(p: list[list[float]], known: list[list[bool]] | None = None, thresholds
 
 
 def test_cells_closest_to_one_half_come_first() -> None:
-    q = UncertaintyPolicy().select(pool([[0.9, 0.45], [0.6, 0.1]]), ctx(3, "cell"))
+    q = UncertaintyPolicy(balance="none").select(pool([[0.9, 0.45], [0.6, 0.1]]), ctx(3, "cell"))
     assert list(zip(q.items.tolist(), q.labels.tolist())) == [(0, 1), (10, 0), (0, 0)]
     assert q.score.tolist() == pytest.approx([0.45, 0.4, 0.1], abs=1e-6)
     assert np.all(q.prob == 1.0)
@@ -35,7 +35,7 @@ def test_cells_closest_to_one_half_come_first() -> None:
 
 def test_uncertainty_is_measured_against_each_labels_threshold() -> None:
     scores = pool([[0.2, 0.5]], thresholds=[0.2, 0.9])
-    q = UncertaintyPolicy().select(scores, ctx(1, "cell"))
+    q = UncertaintyPolicy(balance="none").select(scores, ctx(1, "cell"))
     assert q.labels.tolist() == [0]  # 0.2 sits on its threshold; 0.5 is far below 0.9
 
 
@@ -60,12 +60,12 @@ def test_rare_bonus_lifts_likely_positives_of_a_rare_label() -> None:
     # label 0 is rare (1 positive in 100), label 1 common (50 in 100); both cells equally uncertain
     # around the threshold, but the rare one is on the positive side
     scores = pool([[0.6, 0.4]], positives=[1, 50], answered=[100, 100])
-    plain = UncertaintyPolicy().select(scores, ctx(1, "cell"))
-    boosted = UncertaintyPolicy(rare_bonus=2.0).select(scores, ctx(1, "cell"))
+    plain = UncertaintyPolicy(balance="none").select(scores, ctx(1, "cell"))
+    boosted = UncertaintyPolicy(rare_bonus=2.0, balance="none").select(scores, ctx(1, "cell"))
     assert plain.labels.tolist() == [0]  # a tie, broken by label index
     scores = pool([[0.4, 0.6]], positives=[50, 1], answered=[100, 100])
-    assert UncertaintyPolicy().select(scores, ctx(1, "cell")).labels.tolist() == [0]
-    assert UncertaintyPolicy(rare_bonus=2.0).select(scores, ctx(1, "cell")).labels.tolist() == [1]
+    assert UncertaintyPolicy(balance="none").select(scores, ctx(1, "cell")).labels.tolist() == [0]
+    assert UncertaintyPolicy(rare_bonus=2.0, balance="none").select(scores, ctx(1, "cell")).labels.tolist() == [1]
     assert boosted.labels.tolist() == [0]
 
 
@@ -98,8 +98,8 @@ def test_margin_asks_exactly_what_least_confidence_asks(aggregate: str, unit: st
 
     for seed in range(5):
         scores = make_pool(seed, n=60, n_labels=7, members=1)
-        a = UncertaintyPolicy("margin", aggregate).select(scores, ctx(9, unit))
-        b = UncertaintyPolicy("least_confidence", aggregate).select(scores, ctx(9, unit))
+        a = UncertaintyPolicy("margin", aggregate, balance="none").select(scores, ctx(9, unit))
+        b = UncertaintyPolicy("least_confidence", aggregate, balance="none").select(scores, ctx(9, unit))
         assert a.items.tolist() == b.items.tolist() and a.labels.tolist() == b.labels.tolist()
         np.testing.assert_allclose(a.score, 2.0 * b.score, rtol=1e-6)
     entropy = [UncertaintyPolicy("entropy", "mean").select(make_pool(s, n=60, n_labels=7, members=1), ctx(9, "item"))
