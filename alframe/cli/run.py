@@ -53,12 +53,13 @@ def command(ctx: click.Context, **params: Any) -> int:
 
 def execute(args: argparse.Namespace, terminal: Any) -> int:
     from alframe.cli.common import compile_spec, load_plugins
+
+    plugins = load_plugins(args)
+    plan = compile_spec(args.spec, plugins, args)  # before torch and Lightning: a bad spec is said at once
     from alframe.cli.progress import LiveProgress, PlainProgress
     from alframe.engine import Engine
     from alframe.rundir import RunDir
 
-    plugins = load_plugins(args)
-    plan = compile_spec(args.spec, plugins, args)
     if plan.vary or plan.repeat > 1 or plan.ceiling:
         from alframe.experiments import run_experiment
 

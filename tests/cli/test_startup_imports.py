@@ -1,6 +1,6 @@
 """Start-up stays fast (issue 13 item 5): ``alframe --help``, ``alframe check`` and ``alframe
-status`` import neither torch nor Lightning (nor torchmetrics); only ``alframe run`` and the
-commands that train or score pay for them. Each command runs in a fresh interpreter, which then
+status`` import neither torch nor Lightning (nor torchmetrics), nor does ``alframe run`` before
+its spec is compiled; only the commands that train or score pay for them. Each command runs in a fresh interpreter, which then
 lists the heavy modules it holds."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
 """
 
 
-def heavy_modules(*args: str) -> list[str]:
+def heavy_modules(*args: str, code: int = 0) -> list[str]:
     """Run ``alframe ARGS`` in a new interpreter; the heavy modules it imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")}
     env["PYTHONPATH"] = str(REPO)
@@ -37,7 +37,7 @@ def heavy_modules(*args: str) -> list[str]:
         capture_output=True, text=True, timeout=120, env=env,
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
-    assert report["code"] in (0, None), (args, done.stdout[-2000:], done.stderr[-2000:])
+    assert report["code"] in ((0, None) if code == 0 else (code,)), (args, done.stdout[-2000:], done.stderr[-2000:])
     return list(report["heavy"])
 
 
@@ -60,6 +60,13 @@ def test_check_imports_neither_torch_nor_lightning() -> None:
 def test_status_imports_neither_torch_nor_lightning(finished_run: Path) -> None:
     assert heavy_modules("status", str(finished_run)) == []
     assert heavy_modules("status", str(finished_run), "--json") == []
+
+
+def test_run_says_a_spec_error_before_importing_torch(tmp_path: Path) -> None:
+    """A bad spec is compiled (and refused, exit 2) before the training side is imported."""
+    spec = write_spec(tmp_path, name="bad", extra_trainer="checkpoint_every 0")
+    assert heavy_modules("run", str(spec), "--out", str(tmp_path / "run"), code=2) == []
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_check_sees_what_run_imports() -> None:
