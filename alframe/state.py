@@ -61,6 +61,9 @@ class RunState:
     #: (round, float32 [m, L]): the trained model's mean probabilities on the pool sample, taken
     #: once after training and read again by evaluate; never stored (a cache of this round's model)
     sample_probs: tuple[int, np.ndarray] | None = None
+    #: the cell run's reserve once known (:meth:`reserve`): it depends only on the plan and the
+    #: seed round's stored queries, which never change once written
+    reserve_items: np.ndarray | None = field(default=None, repr=False)
 
     def rng(self, purpose: str) -> np.random.Generator:
         """The round's generator for one purpose (query, train, oracle, seed, weight)."""
@@ -107,13 +110,13 @@ class RunState:
         seed asks first, and the two runs' first models are the same (drawn from the pool less
         a reserve, it was a different draw: macro-AP 0.91× at the seed round on the catalogue,
         3 repeats). Empty for other runs."""
-        cached = self.__dict__.get("_reserve")
-        if cached is not None:
-            return cached
+        if self.reserve_items is not None:
+            return self.reserve_items
         plan = self.plan
         pool = np.asarray(self.dataset.pool_idx, dtype=np.int64)
         if plan.query.unit != "cell" or plan.weighting.thresholds != "progressive" or len(pool) < 2:
-            return self._keep_reserve(np.zeros(0, dtype=np.int64))
+            self.reserve_items = np.zeros(0, dtype=np.int64)
+            return self.reserve_items
         seed_queries = self.store.queries(0)
         if self.round == 0 and not seed_queries:
             return np.zeros(0, dtype=np.int64)  # the seed is not chosen yet: not kept
@@ -121,13 +124,8 @@ class RunState:
         rest = np.setdiff1d(pool, seeded)
         k = min(RESERVE_MAX, int(np.ceil(RESERVE_SHARE * len(pool))), len(rest))
         rng = np.random.default_rng(derive_seed(plan.seed, 0, "reserve"))
-        return self._keep_reserve(np.sort(rng.choice(rest, size=k, replace=False)).astype(np.int64))
-
-    def _keep_reserve(self, reserve: np.ndarray) -> np.ndarray:
-        """Keep the reserve for the run's lifetime: it depends only on the plan and the seed
-        round's stored queries, which never change once written."""
-        self.__dict__["_reserve"] = reserve
-        return reserve
+        self.reserve_items = np.sort(rng.choice(rest, size=k, replace=False)).astype(np.int64)
+        return self.reserve_items
 
     def labelled_items(self) -> np.ndarray:
         """int64: items with at least one answered cell, ascending."""

@@ -361,11 +361,12 @@ def alframe_should_stop(state: RunState) -> str | None:
         return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells"
     if q.rounds is not None and state.round + 1 >= q.rounds:
         return f"round limit reached: {q.rounds} rounds"
-    if not state.candidates().size:
+    candidates = state.candidates()
+    if not candidates.size:
         from alframe.state import exhausted
 
         return exhausted(state)
-    cost = 1 if q.unit == "cell" else int((state.answers[state.candidates()] < 0).sum(axis=1).min())
+    cost = 1 if q.unit == "cell" else int((state.answers[candidates] < 0).sum(axis=1).min())
     if q.budget - state.labels_used < cost:
         return f"budget spent: {state.labels_used:,} of {q.budget:,} answered cells (not enough left for one more {q.unit})"
     return None
