@@ -10,13 +10,13 @@ logistic loss, the same linear model reproduces the logistic regression exactly 
 the problem is convex: one answer per labelled set, found by full-batch L-BFGS, and a round
 that starts from the last round's solution needs few iterations.
 
-For member k of a committee the loss is
+The loss is
 
-    C · Σ_i Σ_j  w_ij · m_ik · ℓ(y_ij, x_i · W_j + b_j)  +  ½ (‖W‖² + ‖b‖²)
+    C · Σ_i Σ_j  w_ij · ℓ(y_ij, x_i · W_j + b_j)  +  ½ (‖W‖² + ‖b‖²)
 
 with ``w`` the cell weights (0 for an unknown cell, importance weights where the policy gives
-them), ``m`` the member's resampling multiplicity (bootstrap committees differ here too) and
-``ℓ`` the logistic loss; ``C`` is scikit-learn's inverse penalty (liblinear also penalises the
+them) and ``ℓ`` the logistic loss (the members of a committee share the solution:
+:meth:`alframe.models.encoders.WideModule.solve` says why); ``C`` is scikit-learn's inverse penalty (liblinear also penalises the
 intercept). Only the buckets that occur in the labelled items are solved for: any other weight's
 gradient is its penalty alone, so its optimum is zero.
 """
@@ -94,20 +94,18 @@ class WideProblem:
 def solve(
     problem: WideProblem,
     c: float,
-    sample: torch.Tensor | None = None,
     start: tuple[torch.Tensor, torch.Tensor] | None = None,
     max_iter: int = MAX_ITER,
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """The penalised optimum ``(W [u, L], b [L], evaluations)``.
 
-    ``sample`` (float32 [m]) multiplies each row's cell weights (a member's multiplicity);
     ``start`` is the point to start from (the last round's weights of these buckets), zeros
     without it. The loss is a sum of one term per label, so the labels are solved in blocks of
     :data:`LABEL_BLOCK`, each its own L-BFGS run: a block stops when *its* gradient is small
     (an easy label no longer waits for the hardest one), and the optimiser's memory is that of
     a block, not of the whole label space.
     """
-    w = problem.weights * (c if sample is None else c * sample.unsqueeze(1))  # [m, L]
+    w = problem.weights * c  # [m, L]
     u, n_labels = int(problem.columns.shape[0]), int(problem.targets.shape[1])
     big_w, bias, calls = torch.zeros(u, n_labels), torch.zeros(n_labels), 0
     for lo in range(0, n_labels, LABEL_BLOCK):

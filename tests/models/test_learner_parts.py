@@ -112,13 +112,15 @@ def test_small_labelled_sets_get_enough_steps() -> None:
 
 
 def test_a_solved_wide_path_is_the_logistic_regression_optimum_and_the_deep_path_leaves_it() -> None:
+    """One solve over every training row, shared by the members of a bootstrap committee (whose
+    deep paths train on resampled rows)."""
     from model_fixtures import bundle, catalogue, plan, request
 
     from alframe.models.encoders import bag_weights
     from alframe.models.wide_fit import WideProblem, solve
 
     ds = catalogue()
-    b = bundle(plan(ensemble=1, diversity="init", epochs=3), ds)
+    b = bundle(plan(ensemble=3, diversity="bootstrap", epochs=3), ds)
     req = request(ds)
     out = b.fit(req)
     assert out["wide_evaluations"] > 0 and out["wide_buckets"] > 0
@@ -129,10 +131,12 @@ def test_a_solved_wide_path_is_the_logistic_regression_optimum_and_the_deep_path
     )
     w, bias, _ = solve(problem, 10.0)
     wide = b.net.wide
-    assert torch.allclose(wide.bag.weight[problem.columns], w, atol=1e-5)  # three epochs later
-    assert torch.allclose(wide.bias[0], bias, atol=1e-5)
-    unused = torch.ones(256, dtype=torch.bool)
-    unused[problem.columns] = False
+    for k in range(3):  # every member's block, three epochs later
+        assert torch.allclose(wide.bag.weight[problem.columns + k * 256], w, atol=1e-5)
+        assert torch.allclose(wide.bias[k], bias, atol=1e-5)
+    unused = torch.ones(3 * 256, dtype=torch.bool)
+    for k in range(3):
+        unused[problem.columns + k * 256] = False
     assert torch.count_nonzero(wide.bag.weight[unused]) == 0
     assert all(p.requires_grad for p in wide.bag.parameters())  # unfrozen again after the fit
 

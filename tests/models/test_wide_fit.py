@@ -1,5 +1,5 @@
 """The wide path's exact solve (alframe.models.wide_fit): it finds the penalised optimum of the
-weighted logistic loss, leaves unused buckets at zero, and honours cell and member weights."""
+weighted logistic loss, leaves unused buckets at zero, and honours cell weights."""
 
 from __future__ import annotations
 
@@ -64,11 +64,12 @@ def test_an_unknown_cell_counts_as_absent() -> None:
     assert torch.allclose(w1, w2, atol=1e-3) and torch.allclose(b1, b2, atol=1e-3)
 
 
-def test_a_members_multiplicity_weighs_its_rows() -> None:
+def test_the_penalty_weighs_against_the_cell_weights() -> None:
     values, starts, bag_w, buckets, targets, weights, _ = _problem()
     p = WideProblem.build(values, starts, bag_w, buckets, targets, weights)
-    twice, _, _ = solve(p, 1.0, sample=torch.full((len(starts),), 2.0), max_iter=200)
-    c2, _, _ = solve(p, 2.0, max_iter=200)  # every row twice is C doubled
+    doubled = WideProblem.build(values, starts, bag_w, buckets, targets, 2 * weights)
+    twice, _, _ = solve(doubled, 1.0, max_iter=200)
+    c2, _, _ = solve(p, 2.0, max_iter=200)  # every cell weighing 2 is C doubled
     once, _, _ = solve(p, 1.0, max_iter=200)
     assert torch.allclose(twice, c2, atol=1e-3)
     assert not torch.allclose(twice, once, atol=1e-2)
