@@ -73,3 +73,35 @@ def test_joint_heads_are_one_layer_for_all_labels() -> None:
     heads = JointHeads().build(10, NAMES, n_members=2)
     assert [tuple(p.shape) for p in heads.parameters()] == [(2, 10, 6), (2, 6)]
     assert heads(torch.randn(3, 10)).shape == (3, 2, 6)
+
+
+def _reference(heads: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Each unit's hidden layer and outputs, label by label, member by member: ``[B, K, L]``."""
+    k_members = heads.n_members
+    out = torch.empty(x.shape[0], k_members, len(heads.pos))
+    for k in range(k_members):
+        xk = x if x.dim() == 2 else x[:, k]
+        for gi, members in enumerate(heads.groups):
+            hid = torch.relu(xk @ heads.w1[k, gi] + heads.b1[k, gi])
+            for slot, j in enumerate(members):
+                out[:, k, j] = hid @ heads.w2[k, gi, :, slot] + heads.b2[k, gi, slot]
+    return out
+
+
+def test_inference_gives_the_training_forward_s_logits() -> None:
+    """Without autograd the forward applies bias, ReLU and output weights in place (scoring
+    speed): the same logits as with autograd and as a label-by-label loop, for one encoder or
+    one per member, and a training step's gradients are untouched by it."""
+    for heads in (IndependentHeads(hidden=5, dropout=0.0).build(7, NAMES, n_members=3),
+                  GroupedHeads(separator="::", hidden=4, dropout=0.0).build(7, NAMES, n_members=3)):
+        for x in (torch.randn(9, 7), torch.randn(9, 3, 7)):
+            with torch.inference_mode():
+                fast = heads(x)
+            slow = heads(x)
+            assert slow.requires_grad
+            torch.testing.assert_close(fast, slow.detach())
+            with torch.no_grad():
+                torch.testing.assert_close(fast, _reference(heads, x), rtol=1e-5, atol=1e-5)
+            slow.sum().backward()
+            assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in heads.parameters())
+            heads.zero_grad()
