@@ -187,3 +187,27 @@ def test_every_hook_declares_its_contract() -> None:
     hooks = {name for name in dir(hookspecs) if name.startswith("alframe_")}
     assert set(CONTRACTS) == hooks
     assert set(STAGE_ORDER) <= hooks
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1e-6, 1.5])
+def test_pool_scores_out_of_range_anywhere_in_the_pool_are_refused(bad: float) -> None:
+    """The range check reads the probabilities chunk by chunk (no pool-sized masks): a bad value
+    in the last row of a pool several chunks long is still found, in float32 and bfloat16."""
+    import types
+
+    import numpy as np
+    import torch
+
+    from alframe.contracts import Broken, _in_unit_range, checked
+
+    n, n_labels, k = 3000, 7, 5
+    state = types.SimpleNamespace(dataset=types.SimpleNamespace(n_labels=n_labels))
+    for dtype in (torch.float32, torch.bfloat16):
+        probs = torch.rand(n, n_labels, k).to(dtype)
+        scores = types.SimpleNamespace(items=np.arange(n), probs=probs)
+        assert checked("alframe_score_pool", scores, {"state": state}) is scores
+        assert _in_unit_range(probs, chunk_cells=70)  # two rows a chunk: 1,500 chunks
+        probs[-1, -1, -1] = bad
+        with pytest.raises(Broken, match="NaN, infinite or out-of-range"):
+            checked("alframe_score_pool", scores, {"state": state})
+        assert not _in_unit_range(probs, chunk_cells=70)
