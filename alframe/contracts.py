@@ -135,8 +135,10 @@ def _pool_scores(scores: Any, kwargs: Mapping[str, Any]) -> Any:
     probs, items = getattr(scores, "probs", None), getattr(scores, "items", None)
     if not isinstance(probs, torch.Tensor) or items is None:
         raise Broken(f"returned {_what(scores)}, expected PoolScores with a probs tensor")
-    if probs.ndim != 3 or tuple(probs.shape[:2]) != (len(items), n_labels) or probs.shape[2] < 1:
-        raise Broken(f"returned scores of shape {tuple(probs.shape)}; expected [n_candidates, {n_labels}, members]")
+    streamed = getattr(scores, "streamed", None) is not None  # reduced chunk by chunk: no probabilities kept
+    if probs.ndim != 3 or tuple(probs.shape[:2]) != (len(items), n_labels) or (probs.shape[2] < 1) != streamed:
+        raise Broken(f"returned scores of shape {tuple(probs.shape)}; expected [n_candidates, {n_labels}, members]"
+                     + (" with no members when streamed" if streamed else ""))
     if not probs.is_floating_point():
         raise Broken(f"returned probabilities of type {probs.dtype}, expected floating point")
     if not _in_unit_range(probs):
@@ -259,7 +261,8 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "alframe_score_pool": Contract(
         "`PoolScores` whose `probs` is a float tensor `[len(items), n_labels, members ≥ 1]` of finite "
-        "values in [0, 1]",
+        "values in [0, 1] (or `[len(items), n_labels, 0]` with `streamed` set: the pool reduced chunk by chunk "
+        "for a built-in ranking policy, each chunk checked as it was read)",
         _pool_scores,
     ),
     "alframe_query": Contract(

@@ -201,9 +201,95 @@ def _probs(state: RunState, idx: np.ndarray) -> np.ndarray:
         return np.asarray(state.bundle.predict_proba(idx).mean(dim=2).numpy(), dtype=np.float32)
 
 
+#: items scored per chunk when the pool is streamed: a multiple of the model's inference batch
+#: (4,096 items with joint heads), so each chunk's probabilities are the whole-pool call's
+STREAM_ITEMS = 1 << 16
+
+
 @hookimpl(trylast=True)
 def alframe_score_pool(state: RunState) -> PoolScores:
+    """The pool's scores for the spec's policy. For a built-in ranking policy (and no plugin's
+    ``alframe_query`` that could read the probabilities) the pool is streamed: scored in chunks
+    of :data:`STREAM_ITEMS` items, each reduced at once to the policy's few candidates
+    (:mod:`alframe.policies.stream`), so memory does not grow with the pool."""
+    if _streams(state, state.policy):
+        return _streamed_scores(state, state.policy)
     return _pool_scores(state, state.policy)
+
+
+def _streams(state: RunState, policy: Any) -> bool:
+    from alframe.policies.stream import streamable
+
+    if not streamable(policy, state.plan.query.unit):
+        return False
+    query = state.plugins.pm.hook.alframe_query.get_hookimpls()
+    return all(impl.plugin_name == __name__ for impl in query)  # no plugin reads the whole pool's probabilities
+
+
+def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
+    import torch
+
+    from alframe.policies.base import PoolScores
+    from alframe.policies.measures import map_rows
+    from alframe.policies.select import check_cell_scores
+    from alframe.policies.stream import StreamedChoice, resolved_balance
+
+    q = state.plan.query
+    cand = state.candidates()  # ascending
+    n_labels = state.dataset.n_labels
+    positives, answered = _label_counts(state.answers)
+    meta = PoolScores(
+        items=cand,
+        probs=torch.zeros((len(cand), n_labels, 0)),
+        known=np.broadcast_to(np.zeros((1, n_labels), dtype=bool), (len(cand), n_labels)),
+        label_positives=positives,
+        label_answered=answered,
+        thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
+    )
+    choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit), n_labels)
+    mc = int(getattr(policy, "mc_samples", 0) or 0)
+    fn = None
+    for start in range(0, len(cand), STREAM_ITEMS):
+        idx = cand[start : start + STREAM_ITEMS]
+        with on_behalf_of(state.model_by, "the model"):
+            probs = state.bundle.predict_proba(idx, mc_samples=mc)  # [c, L, K]
+        _check_chunk(probs, len(idx), n_labels)
+        if fn is None:
+            fn = policy.cell_fn(meta, int(probs.shape[2]))
+        cell = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
+        del probs
+        check_cell_scores(cell, policy.name)
+        choice.add(cell.numpy(), state.answers[idx] >= 0)
+    meta.streamed = choice
+    return meta
+
+
+def _check_chunk(probs: Any, rows: int, n_labels: int) -> None:
+    """A chunk's probabilities as the output check of ``alframe_score_pool`` wants them (shape
+    and type; the range is checked as the measure reads them), blamed on the model."""
+    import torch
+
+    from alframe.errors import PluginError
+
+    if not isinstance(probs, torch.Tensor) or probs.ndim != 3 or tuple(probs.shape[:2]) != (rows, n_labels) \
+            or probs.shape[2] < 1 or not probs.is_floating_point():
+        raise PluginError(
+            f"predict_proba returned {getattr(probs, 'dtype', type(probs))} of shape {tuple(getattr(probs, 'shape', ()))}; "
+            f"expected floating point [{rows}, {n_labels}, members ≥ 1]",
+            hook="alframe_score_pool",
+        )
+
+
+def _label_counts(answers: np.ndarray, rows: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
+    """Positives and answered cells per label (int64 [L] each), a block of rows at a time (no
+    ``[n, L]`` mask of the whole matrix)."""
+    positives = np.zeros(answers.shape[1], dtype=np.int64)
+    answered = np.zeros(answers.shape[1], dtype=np.int64)
+    for start in range(0, answers.shape[0], rows):
+        block = answers[start : start + rows]
+        positives += (block == 1).sum(axis=0)
+        answered += (block >= 0).sum(axis=0)
+    return positives, answered
 
 
 @hookimpl(trylast=True)
@@ -391,7 +477,7 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
     else:
         import torch
 
-        probs = torch.full((len(cand), state.dataset.n_labels, 1), 0.5)
+        probs = torch.full((1, 1, 1), 0.5).expand(len(cand), state.dataset.n_labels, 1)  # no memory per item
     return PoolScores(
         items=cand,
         probs=probs,

@@ -48,6 +48,10 @@ class PoolScores:
     #: :meth:`alframe.models.bundle.ModelBundle.embed`), filled only for a policy that sets
     #: ``needs_embeddings = True`` (``diversity=badge|cluster``, ``diverse``): one forward pass
     embeddings: torch.Tensor | None = None
+    #: set instead of whole-pool probabilities when the built-in scorer streamed the pool for a
+    #: built-in ranking policy (:mod:`alframe.policies.stream`): that policy's bounded
+    #: reduction, and ``probs`` is then ``[n, L, 0]`` (nothing of the pool's is kept)
+    streamed: Any = None
 
 
 @dataclass

@@ -29,7 +29,6 @@ from alframe.policies.base import PoolScores
 from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
     CellFn,
-    check_cell_scores,
     rare_label_weights,
     with_rare_bonus,
 )
@@ -60,19 +59,16 @@ class _CommitteePolicy(RankingPolicy):
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         raise NotImplementedError
 
-    def chunk_fn(self, scores: PoolScores) -> CellFn:
+    def chunk_fn(self, scores: PoolScores, members: int) -> CellFn:
         """The per-chunk measure for this pool: the committee's, or the fallback with K = 1."""
-        if scores.probs.shape[2] == 1:
+        if members == 1:
             if self.warning is None:
                 self.warning = single_member_warning(self.name)
             return uncertainty_fn(FALLBACK_MEASURE, scores.thresholds)
         return self.committee_fn(torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32)))
 
-    def cell_scores(self, scores: PoolScores) -> np.ndarray:
-        fn = with_rare_bonus(self.chunk_fn(scores), rare_label_weights(scores), self.rare_bonus)
-        cell = measures.map_rows(scores.probs, fn)  # [n, L]
-        check_cell_scores(cell, self.name)
-        return cell.numpy()
+    def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
+        return with_rare_bonus(self.chunk_fn(scores, members), rare_label_weights(scores), self.rare_bonus)
 
 
 class DisagreementPolicy(_CommitteePolicy):

@@ -51,15 +51,18 @@ from alframe.errors import PluginError
 from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import (
+    CellFn,
     aggregate,
     balanced,
     canonical,
+    check_cell_scores,
     check_context,
     check_scores,
     prepared,
     select_top,
     top_k,
 )
+from alframe.policies.stream import streamed_queries
 
 DIVERSITY = ("none", "badge", "cluster")
 #: Lloyd iterations at most (k-means++ starts close; fewer when assignments stop changing)
@@ -428,11 +431,22 @@ class RankingPolicy:
         #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
         self.needs_embeddings = diversity != "none"
 
-    def cell_scores(self, scores: PoolScores) -> np.ndarray:
-        """Per-cell scores ``[n, L]`` (float32), higher = ask sooner."""
+    def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
+        """The per-chunk measure ``[c, L, K] → [c, L]`` for this pool and ``members`` (K), rare
+        bonus included; given by the subclass. ``scores`` supplies the label counts and the
+        thresholds; its probabilities are not read here (the streamed scorer has none)."""
         raise NotImplementedError
 
+    def cell_scores(self, scores: PoolScores) -> np.ndarray:
+        """Per-cell scores ``[n, L]`` (float32), higher = ask sooner."""
+        cell = measures.map_rows(scores.probs, self.cell_fn(scores, int(scores.probs.shape[2])))  # [n, L]
+        check_cell_scores(cell, self.name)
+        return cell.numpy()
+
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        if scores.streamed is not None:  # the scorer reduced the pool chunk by chunk (stream.py)
+            check_context(ctx)
+            return streamed_queries(scores, ctx)
         scores = prepared(scores, ctx, self.name)
         cell = balanced(self.cell_scores(scores), scores, self.balance, ctx.unit)
         return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)

@@ -19,7 +19,6 @@ from alframe.policies.base import PoolScores
 from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
     CellFn,
-    check_cell_scores,
     rare_label_weights,
     with_rare_bonus,
 )
@@ -61,10 +60,6 @@ class UncertaintyPolicy(RankingPolicy):
         super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
         self.measure = measure
 
-    def cell_scores(self, scores: PoolScores) -> np.ndarray:
-        """Per-cell scores ``[n, L]`` (float32), rare bonus included."""
+    def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
         fn = uncertainty_fn(self.measure, scores.thresholds)
-        fn = with_rare_bonus(fn, rare_label_weights(scores), self.rare_bonus)
-        cell = measures.map_rows(scores.probs, fn)  # [n, L]
-        check_cell_scores(cell, self.name)
-        return cell.numpy()
+        return with_rare_bonus(fn, rare_label_weights(scores), self.rare_bonus)

@@ -62,3 +62,49 @@ def test_item_unit_gives_every_cell_of_an_item_the_items_p(tmp_path: Path) -> No
     for a in answers:
         by_item.setdefault((a.round, a.item), set()).add(a.prob)
     assert all(len(ps) == 1 for ps in by_item.values())
+
+
+@pytest.mark.parametrize(("unit", "policy"), [("item", "uncertainty"), ("cell", "disagreement")])
+def test_a_streamed_pool_asks_what_the_whole_pool_asks_scoring_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, policy: str
+) -> None:
+    """The built-in scorer streams a ranking policy's pool (chunks of STREAM_ITEMS items, here
+    64 of a 300-item pool): the model never scores more than a chunk at once, and a run asks
+    the very cells a run scoring the whole pool at once asks, round after round."""
+    from alframe.builtin import stages
+    from alframe.models.committee import CommitteeBundle
+
+    calls: list[int] = []  # items per predict_proba call of the score stage
+    scoring: list[bool] = [False]
+    predict = CommitteeBundle.predict_proba
+
+    def spy(self: CommitteeBundle, idx, mc_samples: int = 0):  # type: ignore[no-untyped-def]
+        if scoring[0]:
+            calls.append(len(idx))
+        return predict(self, idx, mc_samples)
+
+    def in_scoring(fn):  # type: ignore[no-untyped-def]
+        def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+            scoring[0] = True
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                scoring[0] = False
+        return wrapped
+
+    monkeypatch.setattr(CommitteeBundle, "predict_proba", spy)
+    for name in ("_streamed_scores", "_pool_scores"):
+        monkeypatch.setattr(stages, name, in_scoring(getattr(stages, name)))
+    monkeypatch.setattr(stages, "STREAM_ITEMS", 64)
+    values = {"ensemble": 2, "seed": "40 random", "batch": 30 if unit == "item" else 400, "unit": unit, "policy": policy}
+    (tmp_path / "a").mkdir()
+    _, streamed = run(tmp_path / "a", **values)
+    assert calls and max(calls) <= 64 < 300
+    monkeypatch.setattr(stages, "_streams", lambda state, policy: False)
+    calls.clear()
+    (tmp_path / "b").mkdir()
+    _, whole = run(tmp_path / "b", **values)
+    assert max(calls) >= 250  # the whole pool (300 less the asked) in one call
+    key = sorted((a.round, a.item, a.label, a.value) for a in streamed)
+    assert key == sorted((a.round, a.item, a.label, a.value) for a in whole)
+    assert len({a.round for a in streamed}) == 3

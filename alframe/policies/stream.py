@@ -1,0 +1,165 @@
+"""Streamed selection: a ranking policy's choice from the pool in chunks, in bounded memory.
+
+Scoring the whole pool at once holds its probabilities ``[n, L, K]`` (2.6 KB an item at 131
+labels and 5 members: 26 GB for 10^7 items) and the per-cell scores ``[n, L]`` beside them.
+A ranking policy (``uncertainty``, ``disagreement``, ``bald``) needs neither: each chunk of
+the pool is scored, turned into its per-cell scores and reduced at once to the few candidates
+that can still be chosen, then dropped. What is kept is bounded by the batch, not the pool:
+
+- ``unit item`` (``balance none``): the ``batch`` best items so far by their aggregated score;
+- ``unit cell``, ``balance none``: the ``batch`` best cells so far;
+- ``unit cell``, ``balance labels``: each label's ``batch`` best unknown cells so far and its
+  count of unknown cells. A cell's standing is ``1 − rank / n_l`` within its label
+  (:func:`alframe.policies.select.label_balanced`), so a cell ranked ``batch`` or lower in its
+  label has ``batch`` cells of the same label strictly above it and can never be chosen.
+
+Every merge keeps the candidates in ascending pool position, and :func:`top_k` breaks ties by
+position, so the choice is exactly the whole-pool path's for the same scores: the ``batch``
+largest under the total order (higher score, then lower position) of a union are the
+``batch`` largest of the parts' own ``batch`` largest. A property test checks it over chunk
+sizes, ties included.
+
+Not streamed (the scorer keeps the whole pool's probabilities, as before): a ``diversity``
+step (it looks at ``candidates × batch`` at once; a future reducer can keep those), item
+queries with ``balance labels`` (an item's score aggregates every one of its cells' standings,
+which need the whole label's ranking), and any policy that is not a built-in ranking policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alframe.policies.base import PoolScores, Queries, QueryContext
+from alframe.policies.select import aggregate, top_k
+
+
+def _merge(pos: np.ndarray, val: np.ndarray, new_pos: np.ndarray, new_val: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of two candidate lists (each in ascending position, ``new`` after ``pos``),
+    kept in ascending position."""
+    pos = np.concatenate([pos, new_pos])
+    val = np.concatenate([val, new_val])
+    keep = np.sort(top_k(val, k))
+    return pos[keep], val[keep]
+
+
+@dataclass
+class StreamedChoice:
+    """The bounded running reduction of one ranking policy's per-cell scores.
+
+    Feed it the pool's chunks in ascending item order (:meth:`add`), then :meth:`queries`.
+    ``how`` is the policy's aggregate, ``balance`` ``none`` or ``labels`` (``auto`` resolved).
+    """
+
+    unit: str
+    batch: int
+    how: str
+    balance: str
+    n_labels: int
+    rows: int = 0  # rows (items) seen so far
+    pos: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # kept positions
+    val: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # their scores
+    #: balance labels: per label, its kept rows (ascending) and scores, and its unknown cells
+    label_rows: list[np.ndarray] = field(default_factory=list)
+    label_val: list[np.ndarray] = field(default_factory=list)
+    label_unknown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        if self.unit == "cell":
+            self.val = np.zeros(0, np.float32)  # cell scores stay float32, as the whole path's
+        if self.balance == "labels":
+            self.label_rows = [np.zeros(0, np.int64) for _ in range(self.n_labels)]
+            self.label_val = [np.zeros(0, np.float32) for _ in range(self.n_labels)]
+            self.label_unknown = np.zeros(self.n_labels, np.int64)
+
+    def add(self, cell: np.ndarray, known: np.ndarray) -> None:
+        """The next chunk's per-cell scores ``[c, L]`` (float32) and known cells ``[c, L]``."""
+        c, k = cell.shape[0], max(int(self.batch), 0)
+        start, self.rows = self.rows, self.rows + c
+        if c == 0 or k == 0:
+            return
+        if self.unit == "item":
+            scores = aggregate(cell, known, self.how)  # [c] float64, -inf when all known
+            self.pos, self.val = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
+            return
+        flat = np.where(known, -np.inf, cell).astype(np.float32, copy=False)  # [c, L]
+        if self.balance != "labels":
+            best = top_k(flat.ravel(), k)  # the chunk's own best cells first: bounds the merge
+            best.sort()
+            self.pos, self.val = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
+            return
+        self.label_unknown += (~known).sum(axis=0)
+        for j in range(self.n_labels):
+            col = flat[:, j]
+            best = np.sort(top_k(col, k))
+            self.label_rows[j], self.label_val[j] = _merge(self.label_rows[j], self.label_val[j], start + best, col[best], k)
+
+    def queries(self, items: np.ndarray) -> Queries:
+        """The batch, as the whole-pool path would choose it; ``items`` [rows] the pool's item
+        indices in the order the chunks came (ascending)."""
+        if self.unit == "item":
+            best = top_k(self.val, self.batch)
+            return Queries(
+                items=items[self.pos[best]].astype(np.int64),
+                labels=np.full(len(best), -1, dtype=np.int64),
+                prob=np.ones(len(best)),
+                score=self.val[best],
+            )
+        pos, val = (self._standings() if self.balance == "labels" else (self.pos, self.val))
+        best = top_k(val, self.batch)
+        return Queries(
+            items=items[pos[best] // self.n_labels].astype(np.int64),
+            labels=(pos[best] % self.n_labels).astype(np.int64),
+            prob=np.ones(len(best)),
+            score=val[best].astype(np.float64),
+        )
+
+    def _standings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each kept cell's standing within its label, as flat positions in ascending order."""
+        pos, val = [], []
+        for j in range(self.n_labels):
+            rows, scores = self.label_rows[j], self.label_val[j]
+            if not len(rows):
+                continue
+            order = np.lexsort((rows, -scores))  # best first, ties → lower position
+            standing = np.empty(len(rows), dtype=np.float32)
+            standing[order] = 1.0 - np.arange(len(rows), dtype=np.float64) / int(self.label_unknown[j])
+            pos.append(rows * self.n_labels + j)
+            val.append(standing)
+        if not pos:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        flat_pos, flat_val = np.concatenate(pos), np.concatenate(val)
+        order = np.argsort(flat_pos, kind="stable")
+        return flat_pos[order], flat_val[order]
+
+
+def resolved_balance(balance: str, unit: str) -> str:
+    """``auto`` → ``labels`` for cells, ``none`` for items."""
+    if balance == "auto":
+        return "labels" if unit == "cell" else "none"
+    return balance
+
+
+def streamable(policy: object, unit: str) -> bool:
+    """Whether the scorer may stream the pool for this policy: a built-in ranking policy's own
+    flow (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step,
+    and not item queries balanced by label."""
+    from alframe.policies.diversity import RankingPolicy
+
+    if not isinstance(policy, RankingPolicy):
+        return False
+    cls = type(policy)
+    if cls.select is not RankingPolicy.select or cls.cell_scores is not RankingPolicy.cell_scores:
+        return False
+    balance = resolved_balance(policy.balance, unit)
+    if policy.diversity != "none" or balance not in ("none", "labels"):
+        return False
+    return not (unit == "item" and balance == "labels")
+
+
+def streamed_queries(scores: PoolScores, ctx: QueryContext) -> Queries:
+    """Finish a streamed choice: the scorer reduced the pool into ``scores.streamed``."""
+    choice = scores.streamed
+    assert isinstance(choice, StreamedChoice)
+    return choice.queries(np.asarray(scores.items, dtype=np.int64))

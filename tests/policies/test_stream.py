@@ -1,0 +1,105 @@
+"""The streamed choice (alframe.policies.stream) asks exactly what the whole-pool path asks, for
+every built-in ranking policy, unit and balance it serves, whatever the chunk size, ties
+included; and which policies the scorer may stream for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from policy_pools import ctx, fast, make_pool
+
+from alframe.plugins import load
+from alframe.policies import measures
+from alframe.policies.base import PoolScores
+from alframe.policies.stream import StreamedChoice, resolved_balance, streamable
+
+REGISTRY = load(autoload=False).registry
+
+#: (policy, arguments, unit): every streamed combination of the built-in ranking policies
+CASES = [
+    ("uncertainty", {}, "item"),
+    ("uncertainty", {"measure": "margin", "aggregate": "max"}, "item"),
+    ("uncertainty", {"aggregate": "sum", "rare_bonus": 2.0}, "item"),
+    ("uncertainty", {}, "cell"),  # balance auto: labels
+    ("uncertainty", {"balance": "none", "measure": "entropy"}, "cell"),
+    ("disagreement", {}, "item"),
+    ("disagreement", {"measure": "kl"}, "cell"),
+    ("disagreement", {"balance": "none"}, "cell"),
+    ("bald", {"aggregate": "max"}, "item"),
+    ("bald", {}, "cell"),
+]
+
+
+def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -> Any:
+    """What the scorer does: the pool in chunks of ``chunk`` rows, reduced as they come."""
+    k = int(pool.probs.shape[2])
+    choice = StreamedChoice(unit, batch, policy.aggregate, resolved_balance(policy.balance, unit), pool.known.shape[1])
+    fn = policy.cell_fn(pool, k)
+    for s in range(0, len(pool.items), chunk):
+        cell = measures.map_rows(pool.probs[s : s + chunk], fn).numpy()
+        choice.add(cell, pool.known[s : s + chunk])
+    out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
+                     pool.thresholds, streamed=choice)
+    return policy.select(out, ctx(batch, unit))
+
+
+@pytest.mark.parametrize(("name", "args", "unit"), CASES, ids=[f"{n}-{u}-{a}" for n, a, u in CASES])
+@fast(60)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(0, 60),
+    n_labels=st.integers(1, 6),
+    members=st.integers(1, 4),
+    known_frac=st.sampled_from([0.0, 0.3, 0.9]),
+    levels=st.sampled_from([0, 3, 5]),  # 3 or 5 probability levels: ties everywhere
+    batch=st.integers(0, 40),
+    chunk=st.integers(1, 70),
+)
+def test_the_streamed_choice_is_the_whole_pool_s(
+    name: str, args: dict[str, Any], unit: str,
+    seed: int, n: int, n_labels: int, members: int, known_frac: float, levels: int, batch: int, chunk: int,
+) -> None:
+    pool = make_pool(seed, n, n_labels, members, known_frac, levels)
+    policy = REGISTRY.build("policy", name, args)
+    assert streamable(policy, unit)
+    whole = REGISTRY.build("policy", name, args).select(pool, ctx(batch, unit))
+    got = streamed(policy, pool, batch, unit, chunk)
+    np.testing.assert_array_equal(got.items, whole.items)
+    np.testing.assert_array_equal(got.labels, whole.labels)
+    np.testing.assert_array_equal(got.score, whole.score)
+    np.testing.assert_array_equal(got.prob, whole.prob)
+
+
+def test_what_is_kept_is_bounded_by_the_batch_not_the_pool() -> None:
+    """Per label ``batch`` cells at most (balance labels), ``batch`` candidates otherwise."""
+    pool = make_pool(3, n=600, n_labels=4, members=3, known_frac=0.3)
+    for unit, args in (("item", {}), ("cell", {}), ("cell", {"balance": "none"})):
+        policy = REGISTRY.build("policy", "uncertainty", args)
+        choice = StreamedChoice(unit, 7, policy.aggregate, resolved_balance(policy.balance, unit), 4)
+        fn = policy.cell_fn(pool, 3)
+        for s in range(0, 600, 50):
+            choice.add(measures.map_rows(pool.probs[s : s + 50], fn).numpy(), pool.known[s : s + 50])
+            assert len(choice.pos) <= 7 and all(len(r) <= 7 for r in choice.label_rows)
+        assert choice.rows == 600
+
+
+def test_which_policies_are_streamed() -> None:
+    build = REGISTRY.build
+    assert streamable(build("policy", "uncertainty", {}), "item")
+    assert streamable(build("policy", "bald", {}), "cell")
+    assert not streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # needs every standing
+    assert not streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")
+    assert not streamable(build("policy", "iwal", {}), "item")  # its coins read every candidate
+    assert not streamable(build("policy", "random", {}), "item")
+
+    from alframe.policies.uncertainty import UncertaintyPolicy
+
+    class OwnScores(UncertaintyPolicy):  # a plugin's subclass that reads the probabilities itself
+        def cell_scores(self, scores: PoolScores) -> np.ndarray:
+            return scores.probs.mean(2).numpy()
+
+    assert not streamable(OwnScores(), "item")
