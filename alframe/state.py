@@ -34,6 +34,16 @@ def derive_seed(run_seed: int, rnd: int, purpose: str = "train") -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] & 0x7FFF_FFFF_FFFF_FFFF)
 
 
+def open_items(answers: np.ndarray, items: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
+    """int64: the ``items`` (sorted) with at least one unanswered cell, ascending — a block of
+    rows at a time, so a large pool needs no ``[n, L]`` mask at once."""
+    items = np.sort(np.asarray(items, dtype=np.int64))
+    keep = np.zeros(len(items), dtype=bool)
+    for start in range(0, len(items), rows):
+        keep[start : start + rows] = (answers[items[start : start + rows]] < 0).any(axis=1)
+    return items[keep]
+
+
 @dataclass
 class RunState:
     plan: Plan
@@ -92,8 +102,7 @@ class RunState:
     def candidates(self) -> np.ndarray:
         """int64: pool items with at least one unanswered cell, ascending (the reserve left out)."""
         pool = np.setdiff1d(self.dataset.pool_idx, self.reserve())
-        open_ = ~self.known[pool].all(axis=1)
-        return np.sort(pool[open_]).astype(np.int64)
+        return open_items(self.answers, pool)
 
     def reserve(self) -> np.ndarray:
         """int64: pool items a cell run with ``thresholds progressive`` never asks, ascending —

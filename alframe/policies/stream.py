@@ -160,6 +160,13 @@ def streamable(policy: object, unit: str) -> bool:
 
 def streamed_queries(scores: PoolScores, ctx: QueryContext) -> Queries:
     """Finish a streamed choice: the scorer reduced the pool into ``scores.streamed``."""
+    from alframe.errors import PluginError
+
     choice = scores.streamed
-    assert isinstance(choice, StreamedChoice)
+    if not isinstance(choice, StreamedChoice) or (choice.unit, choice.batch) != (ctx.unit, ctx.batch):
+        raise PluginError(
+            f"the pool was streamed for unit {getattr(choice, 'unit', '?')} and batch {getattr(choice, 'batch', '?')}, "
+            f"but the query asks unit {ctx.unit} and batch {ctx.batch}",
+            hook="alframe_query",
+        )
     return choice.queries(np.asarray(scores.items, dtype=np.int64))

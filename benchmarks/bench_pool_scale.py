@@ -1,0 +1,210 @@
+"""Scoring and querying a large pool (issue 13 items 3 and 6): seconds per item and peak memory,
+streamed (the pool scored and reduced a chunk at a time) against the whole pool at once.
+
+    python benchmarks/bench_pool_scale.py                          # 10^5 and 10^6 items, 5 members
+    python benchmarks/bench_pool_scale.py --sizes 100000 --members 1 --unit cell
+
+Each size and path runs in its own process. The pool is synthetic — each item's text is 8–40
+words drawn from the shipped catalogue's descriptions in their own frequencies — with the
+catalogue's 131 label names. The model is the default but for character n-grams (word 1–2-grams
+only, so that the features of 10^6 items fit beside the rest on a small machine): ``hashed_bag``
+with its wide path, ``mlp(hidden=256)``, joint heads, ``ensemble K``, fitted on 1,000 real
+catalogue packages so its probabilities are a trained model's. Then a round's ``score`` and
+``query`` stages, as the engine calls them (the built-in scorer's two paths, the output check,
+``uncertainty``'s choice of 200 items or, with ``--unit cell``, 26,200 cells):
+
+- ``streamed``: the pool in chunks of ``STREAM_ITEMS`` items, each reduced at once to the
+  policy's candidates (``alframe.policies.stream``);
+- ``whole``: the pool's probabilities ``[n, L, K]`` at once, then the choice (the path every
+  policy that is not a built-in ranking policy takes).
+
+Peak memory is the process's resident set sampled every 2 ms during those stages, minus its
+resident set just before them (data, features and model loaded): what scoring and choosing
+add. A benchmark measures; it does not check behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "specs" / "data" / "debian-packages.jsonl.gz"
+SPEC = """run "pool-scale" seed 1
+data "{data}" {{ id package  text package, description  numeric installed_size_kb, n_depends  test fraction 0.2 seed 7 }}
+labels from "tags" {{ min_positives 100 }}
+model {{ encoder hashed_bag(char_ngrams=0..0)  ensemble {members} }}
+query {{ seed 200 random  batch 200  unit {unit}  policy uncertainty  budget 100000000 }}
+oracle simulated
+"""
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE
+
+
+class PeakRss:
+    """The largest resident set seen while the block runs (a sampling thread)."""
+
+    def __enter__(self) -> PeakRss:
+        self.start = self.peak = rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss())
+
+
+def synthetic(n: int, real: Any, seed: int = 0) -> Any:
+    """A data set of ``n`` synthetic items beside the real one's label space: words drawn from
+    the real descriptions (with their frequencies), numeric fields drawn from the real rows."""
+    import numpy as np
+
+    from alframe.data.dataset import Dataset
+
+    rng = np.random.default_rng(seed)
+    words = np.array(" ".join(real.texts).split())
+    lens = rng.integers(8, 41, n)
+    picks = rng.integers(0, len(words), int(lens.sum()))
+    cuts = np.cumsum(lens)[:-1]
+    texts = [" ".join(w) for w in np.split(words[picks], cuts)]
+    numeric = None if real.numeric is None else real.numeric[rng.integers(0, real.n_items, n)]
+    return Dataset(
+        path="synthetic", ids=[f"s{i:08d}" for i in range(n)], texts=texts, numeric=numeric,
+        numeric_names=list(real.numeric_names), labels=np.full((n, real.n_labels), -1, dtype=np.int8),
+        label_names=list(real.label_names), test_idx=np.zeros(0, np.int64), pool_idx=np.arange(n, dtype=np.int64),
+        fingerprint="synthetic", warnings=[],
+    )
+
+
+def one(n: int, members: int, unit: str, path: str) -> dict[str, Any]:
+    import types
+
+    import numpy as np
+    import torch
+
+    from alframe import plugins as loader
+    from alframe.builtin import stages
+    from alframe.compile import compile_text
+    from alframe.contracts import checked
+    from alframe.data.load import load_dataset
+    from alframe.models.bundle import FitRequest, build_bundle
+    from alframe.policies.base import QueryContext
+    from alframe.state import open_items
+
+    torch.set_num_threads(1)
+    plugins = loader.load()
+    text = SPEC.format(data=DATA, members=members, unit=unit)
+    plan = compile_text(text, Path("/tmp/pool-scale.al"), plugins.registry, root="/")
+    real = load_dataset(plan.data, plan.labels)
+    t0 = time.perf_counter()
+    pool = synthetic(n, real)
+    made = time.perf_counter() - t0
+    # the model is fitted on real packages, then scores the synthetic pool (same features)
+    trained = build_bundle(plan, plugins.registry, real)
+    idx = real.pool_idx[:1000]
+    targets = real.labels[idx]
+    trained.fit(FitRequest(train_idx=idx, targets=targets, weights=(targets >= 0).astype(np.float32), seed=1, round=0))
+    t0 = time.perf_counter()
+    bundle = build_bundle(plan, plugins.registry, pool)  # the pool's features
+    bundle.net.load_state_dict(trained.net.state_dict())
+    bundle.thresholds = trained.thresholds
+    featurized = time.perf_counter() - t0
+    del trained, real
+    policy = plugins.registry.build("policy", plan.query.policy.name, dict(plan.query.policy.args))
+    answers = np.full((n, pool.n_labels), -1, dtype=np.int8)
+    class State(types.SimpleNamespace):
+        """What the score stage reads of a RunState: the same candidates and known cells."""
+
+        @property
+        def known(self) -> Any:
+            return self.answers >= 0
+
+        def candidates(self) -> Any:
+            return open_items(self.answers, self.dataset.pool_idx)
+
+    state = State(plan=plan, plugins=plugins, dataset=pool, bundle=bundle, model_by="alframe", answers=answers)
+    ctx = QueryContext(batch=200 if unit == "item" else 26200, unit=unit, rng=np.random.default_rng(1), n_seen=1000, round=1)
+    streams = stages._streams(state, policy)  # type: ignore[arg-type]
+    if path == "streamed" and not streams:
+        raise SystemExit(f"the policy is not streamed with unit {unit}")
+    times: dict[str, float] = {}
+    with PeakRss() as peak:
+        t = time.perf_counter()
+        if path == "streamed":
+            scores = stages._streamed_scores(state, policy)  # type: ignore[arg-type]
+        else:
+            scores = stages._pool_scores(state, policy)  # type: ignore[arg-type]
+        checked("alframe_score_pool", scores, {"state": state})
+        times["score"] = time.perf_counter() - t
+        t = time.perf_counter()
+        q = policy.select(scores, ctx)
+        times["query"] = time.perf_counter() - t
+    return {"n": n, "members": members, "unit": unit, "path": path, "asked": len(q), "synthesise_s": made,
+            "featurize_s": featurized, **{f"{k}_s": v for k, v in times.items()},
+            "peak_mb": (peak.peak - peak.start) / 2**20, "probs_mb": n * pool.n_labels * members * 4 / 2**20}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--unit", default="item", choices=("item", "cell"))
+    ap.add_argument("--paths", default="streamed,whole", help="streamed (chunk by chunk), whole (the pool at once)")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--path", default="streamed", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        import logging
+
+        logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+        logging.getLogger("lightning").setLevel(logging.ERROR)
+        print(json.dumps(one(args.one, args.members, args.unit, args.path)))
+        return 0
+    rows = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        for path in args.paths.split(","):
+            cmd = [sys.executable, __file__, "--one", str(n), "--members", str(args.members), "--unit", args.unit,
+                   "--path", path]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if out.returncode:
+                print(f"{n:,} items, {path}: failed (exit {out.returncode})\n{out.stderr[-2000:]}", file=sys.stderr)
+                rows.append({"n": n, "path": path, "failed": out.returncode})
+                continue
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            r = rows[-1]
+            print(f"{n:,} items, {path}: score {r['score_s']:.1f} s, peak +{r['peak_mb']:,.0f} MB", file=sys.stderr)
+    print(f"\n{args.members} member(s), unit {args.unit}, one torch thread\n")
+    print("| pool items | path | score s | µs / item | query s | peak MB above the loaded state | "
+          "the pool's probabilities would be MB |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "failed" in r:
+            print(f"| {r['n']:,} | {r['path']} | failed (exit {r['failed']}) | | | | |")
+            continue
+        print(f"| {r['n']:,} | {r['path']} | {r['score_s']:.1f} | {1e6 * r['score_s'] / r['n']:.0f} | {r['query_s']:.2f} "
+              f"| {r['peak_mb']:,.0f} | {r['probs_mb']:,.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
