@@ -97,10 +97,11 @@ def alframe_score_pool(state: RunState) -> PoolScores | None:
     """Per-member probabilities for the unlabelled pool, in large batches without gradients.
 
     The built-in implementation streams the pool for a built-in ranking policy (``uncertainty``,
-    ``disagreement``, ``bald`` without a diversity step, and not item queries with
+    ``disagreement``, ``bald``; not with a diversity step over cells, nor for item queries with
     ``balance=labels``) when no plugin implements ``alframe_query``: chunks of 65,536 items,
     each reduced at once to the policy's candidates, returned in ``PoolScores.streamed`` with
-    no probabilities kept (``probs`` is ``[n, L, 0]``). Every other policy gets the whole pool's
+    no probabilities kept (``probs`` is ``[n, L, 0]``; ``embeddings``, for a diversity step,
+    holds the candidates' features only). Every other policy gets the whole pool's
     probabilities, as a replacement of this hook gives them.
 
     Stops at first non-None result.

@@ -246,7 +246,9 @@ def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
         label_answered=answered,
         thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
     )
-    choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit), n_labels)
+    choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit), n_labels,
+                            policy.diversity, policy.candidates, policy.name)
+    diverse = policy.diversity != "none"
     mc = int(getattr(policy, "mc_samples", 0) or 0)
     fn = None
     for start in range(0, len(cand), STREAM_ITEMS):
@@ -257,10 +259,12 @@ def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
         if fn is None:
             fn = policy.cell_fn(meta, int(probs.shape[2]))
         cell = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
-        del probs
         check_cell_scores(cell, policy.name)
-        choice.add(cell.numpy(), state.answers[idx] >= 0)
+        choice.add(cell.numpy(), state.answers[idx] >= 0, probs if diverse else None)
+        del probs
     meta.streamed = choice
+    if diverse:  # the features of the candidates the diversity step looks at, and of no other item
+        meta.embeddings = _embeddings(state, choice.candidate_items(cand))
     return meta
 
 

@@ -50,7 +50,8 @@ class PoolScores:
     embeddings: torch.Tensor | None = None
     #: set instead of whole-pool probabilities when the built-in scorer streamed the pool for a
     #: built-in ranking policy (:mod:`alframe.policies.stream`): that policy's bounded
-    #: reduction, and ``probs`` is then ``[n, L, 0]`` (nothing of the pool's is kept)
+    #: reduction, and ``probs`` is then ``[n, L, 0]`` (nothing of the pool's is kept) and
+    #: ``embeddings``, for a diversity step, the features of the reduction's candidates only
     streamed: Any = None
 
 

@@ -19,17 +19,25 @@ largest under the total order (higher score, then lower position) of a union are
 ``batch`` largest of the parts' own ``batch`` largest. A property test checks it over chunk
 sizes, ties included.
 
-Not streamed (the scorer keeps the whole pool's probabilities, as before): a ``diversity``
-step (it looks at ``candidates × batch`` at once; a future reducer can keep those), item
-queries with ``balance labels`` (an item's score aggregates every one of its cells' standings,
-which need the whole label's ranking), and any policy that is not a built-in ranking policy.
+With a ``diversity`` step and ``unit item`` the reduction keeps the ``candidates × batch``
+best items instead — the very items the diversity step looks at — with their per-cell scores,
+known cells and probabilities; the scorer then computes the features of those items only, and
+the step runs on them as it would on the whole pool.
+
+Not streamed (the scorer keeps the whole pool's probabilities, as before): a diversity step
+over cells (its ``candidates × batch`` cells, 262,000 at a catalogue's batch, may spread over
+as many items, whose probabilities would have to be kept), item queries with ``balance
+labels`` (an item's score aggregates every one of its cells' standings, which need the whole
+label's ranking), and any policy that is not a built-in ranking policy.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import aggregate, top_k
@@ -45,6 +53,22 @@ def _merge(pos: np.ndarray, val: np.ndarray, new_pos: np.ndarray, new_val: np.nd
 
 
 @dataclass
+class Rows:
+    """What a diversity step reads of its candidate items: their per-cell scores, known cells and
+    probabilities (``[m, L]``, ``[m, L]``, ``[m, L, K]``), in the order of the kept positions."""
+
+    cell: np.ndarray
+    known: np.ndarray
+    probs: torch.Tensor
+
+    def then(self, cell: np.ndarray, known: np.ndarray, probs: torch.Tensor, keep: np.ndarray) -> Rows:
+        """These rows followed by a chunk's, then only the rows ``keep`` of the two."""
+        idx = torch.from_numpy(keep)
+        return Rows(np.concatenate([self.cell, cell])[keep], np.concatenate([self.known, known])[keep],
+                    torch.cat([self.probs, probs.to(self.probs.dtype)])[idx])
+
+
+@dataclass
 class StreamedChoice:
     """The bounded running reduction of one ranking policy's per-cell scores.
 
@@ -57,6 +81,11 @@ class StreamedChoice:
     how: str
     balance: str
     n_labels: int
+    #: the policy's diversity step (``none``, or ``badge``/``cluster`` with unit item), its
+    #: ``candidates`` and the policy's name (for its messages)
+    diversity: str = "none"
+    candidates: float = 10.0
+    policy: str = "ranking"
     rows: int = 0  # rows (items) seen so far
     pos: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # kept positions
     val: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # their scores
@@ -64,6 +93,16 @@ class StreamedChoice:
     label_rows: list[np.ndarray] = field(default_factory=list)
     label_val: list[np.ndarray] = field(default_factory=list)
     label_unknown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: with a diversity step: the kept items' rows (:class:`Rows`), set from the first chunk
+    kept: Rows | None = None
+
+    @property
+    def keep(self) -> int:
+        """Candidates kept: the batch, or with a diversity step the ``candidates × batch`` it
+        looks at (:func:`alframe.policies.diversity.n_candidates`)."""
+        if self.diversity == "none":
+            return max(int(self.batch), 0)
+        return max(int(self.batch), math.ceil(self.candidates * self.batch))
 
     def __post_init__(self) -> None:
         if self.unit == "cell":
@@ -73,15 +112,27 @@ class StreamedChoice:
             self.label_val = [np.zeros(0, np.float32) for _ in range(self.n_labels)]
             self.label_unknown = np.zeros(self.n_labels, np.int64)
 
-    def add(self, cell: np.ndarray, known: np.ndarray) -> None:
-        """The next chunk's per-cell scores ``[c, L]`` (float32) and known cells ``[c, L]``."""
-        c, k = cell.shape[0], max(int(self.batch), 0)
+    def add(self, cell: np.ndarray, known: np.ndarray, probs: torch.Tensor | None = None) -> None:
+        """The next chunk's per-cell scores ``[c, L]`` (float32) and known cells ``[c, L]``;
+        with a diversity step also its probabilities ``[c, L, K]``."""
+        c, k = cell.shape[0], self.keep
         start, self.rows = self.rows, self.rows + c
         if c == 0 or k == 0:
             return
         if self.unit == "item":
             scores = aggregate(cell, known, self.how)  # [c] float64, -inf when all known
-            self.pos, self.val = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
+            if self.diversity == "none":
+                self.pos, self.val = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
+                return
+            if probs is None:
+                raise ValueError("a diversity step needs each chunk's probabilities")
+            if self.kept is None:
+                self.kept = Rows(cell[:0], known[:0], probs[:0].float())
+            pos = np.concatenate([self.pos, start + np.arange(c, dtype=np.int64)])
+            val = np.concatenate([self.val, scores])
+            keep = np.sort(top_k(val, k))
+            self.pos, self.val = pos[keep], val[keep]
+            self.kept = self.kept.then(cell, np.asarray(known, dtype=bool), probs, keep)
             return
         flat = np.where(known, -np.inf, cell).astype(np.float32, copy=False)  # [c, L]
         if self.balance != "labels":
@@ -95,9 +146,27 @@ class StreamedChoice:
             best = np.sort(top_k(col, k))
             self.label_rows[j], self.label_val[j] = _merge(self.label_rows[j], self.label_val[j], start + best, col[best], k)
 
-    def queries(self, items: np.ndarray) -> Queries:
+    def candidate_items(self, items: np.ndarray) -> np.ndarray:
+        """The kept items (ascending): with a diversity step, those whose features it needs."""
+        return np.asarray(items, dtype=np.int64)[self.pos]
+
+    def queries(self, items: np.ndarray, meta: PoolScores | None = None, ctx: QueryContext | None = None) -> Queries:
         """The batch, as the whole-pool path would choose it; ``items`` [rows] the pool's item
-        indices in the order the chunks came (ascending)."""
+        indices in the order the chunks came (ascending). A diversity step also needs ``meta``
+        (the label counts, thresholds and the kept items' ``embeddings``) and ``ctx``."""
+        if self.diversity != "none":
+            from alframe.policies.diversity import diverse_select
+
+            if self.kept is None:  # no chunk kept anything: an empty pool, or a batch of 0
+                return Queries.empty()
+            if meta is None or ctx is None:
+                raise ValueError("a diversity step needs the pool's label counts, features and the query context")
+            sub = PoolScores(
+                items=self.candidate_items(items), probs=self.kept.probs, known=self.kept.known,
+                label_positives=meta.label_positives, label_answered=meta.label_answered,
+                thresholds=meta.thresholds, embeddings=meta.embeddings,
+            )
+            return diverse_select(self.kept.cell, sub, ctx, self.how, self.diversity, self.candidates, self.policy)
         if self.unit == "item":
             best = top_k(self.val, self.batch)
             return Queries(
@@ -143,8 +212,8 @@ def resolved_balance(balance: str, unit: str) -> str:
 
 def streamable(policy: object, unit: str) -> bool:
     """Whether the scorer may stream the pool for this policy: a built-in ranking policy's own
-    flow (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step,
-    and not item queries balanced by label."""
+    flow (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step
+    over cells, and not item queries balanced by label."""
     from alframe.policies.diversity import RankingPolicy
 
     if not isinstance(policy, RankingPolicy):
@@ -153,7 +222,7 @@ def streamable(policy: object, unit: str) -> bool:
     if cls.select is not RankingPolicy.select or cls.cell_scores is not RankingPolicy.cell_scores:
         return False
     balance = resolved_balance(policy.balance, unit)
-    if policy.diversity != "none" or balance not in ("none", "labels"):
+    if balance not in ("none", "labels") or (policy.diversity != "none" and unit != "item"):
         return False
     return not (unit == "item" and balance == "labels")
 
@@ -169,4 +238,4 @@ def streamed_queries(scores: PoolScores, ctx: QueryContext) -> Queries:
             f"but the query asks unit {ctx.unit} and batch {ctx.batch}",
             hook="alframe_query",
         )
-    return choice.queries(np.asarray(scores.items, dtype=np.int64))
+    return choice.queries(np.asarray(scores.items, dtype=np.int64), scores, ctx)

@@ -64,13 +64,14 @@ def test_item_unit_gives_every_cell_of_an_item_the_items_p(tmp_path: Path) -> No
     assert all(len(ps) == 1 for ps in by_item.values())
 
 
-@pytest.mark.parametrize(("unit", "policy"), [("item", "uncertainty"), ("cell", "disagreement")])
+@pytest.mark.parametrize(("unit", "policy"), [("item", "uncertainty"), ("cell", "disagreement"), ("item", "bald(diversity=cluster, candidates=3)")])
 def test_a_streamed_pool_asks_what_the_whole_pool_asks_scoring_a_chunk_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, policy: str
 ) -> None:
     """The built-in scorer streams a ranking policy's pool (chunks of STREAM_ITEMS items, here
     64 of a 300-item pool): the model never scores more than a chunk at once, and a run asks
-    the very cells a run scoring the whole pool at once asks, round after round."""
+    the very cells a run scoring the whole pool at once asks, round after round — with a
+    diversity step too, which then sees the features of its candidates only."""
     from alframe.builtin import stages
     from alframe.models.committee import CommitteeBundle
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from policy_pools import ctx, fast, make_pool
@@ -31,19 +32,27 @@ CASES = [
     ("disagreement", {"balance": "none"}, "cell"),
     ("bald", {"aggregate": "max"}, "item"),
     ("bald", {}, "cell"),
+    ("uncertainty", {"diversity": "cluster"}, "item"),
+    ("uncertainty", {"diversity": "badge", "candidates": 3.0}, "item"),
+    ("bald", {"diversity": "badge"}, "item"),
+    ("disagreement", {"diversity": "cluster", "candidates": 2.5, "aggregate": "max"}, "item"),
 ]
 
 
 def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -> Any:
     """What the scorer does: the pool in chunks of ``chunk`` rows, reduced as they come."""
     k = int(pool.probs.shape[2])
-    choice = StreamedChoice(unit, batch, policy.aggregate, resolved_balance(policy.balance, unit), pool.known.shape[1])
+    choice = StreamedChoice(unit, batch, policy.aggregate, resolved_balance(policy.balance, unit), pool.known.shape[1],
+                            policy.diversity, policy.candidates, policy.name)
     fn = policy.cell_fn(pool, k)
     for s in range(0, len(pool.items), chunk):
-        cell = measures.map_rows(pool.probs[s : s + chunk], fn).numpy()
-        choice.add(cell, pool.known[s : s + chunk])
+        probs = pool.probs[s : s + chunk]
+        cell = measures.map_rows(probs, fn).numpy()
+        choice.add(cell, pool.known[s : s + chunk], probs if policy.diversity != "none" else None)
     out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
                      pool.thresholds, streamed=choice)
+    if policy.diversity != "none":  # the scorer's features of the kept candidates only
+        out.embeddings = pool.embeddings[torch.from_numpy(choice.pos)]
     return policy.select(out, ctx(batch, unit))
 
 
@@ -64,6 +73,9 @@ def test_the_streamed_choice_is_the_whole_pool_s(
     seed: int, n: int, n_labels: int, members: int, known_frac: float, levels: int, batch: int, chunk: int,
 ) -> None:
     pool = make_pool(seed, n, n_labels, members, known_frac, levels)
+    features = np.random.default_rng(seed).normal(size=(n, 3))
+    features[1::3] = features[::3][: len(features[1::3])]  # duplicate items: k-means ties
+    pool.embeddings = torch.tensor(features, dtype=torch.float32)
     policy = REGISTRY.build("policy", name, args)
     assert streamable(policy, unit)
     whole = REGISTRY.build("policy", name, args).select(pool, ctx(batch, unit))
@@ -92,7 +104,8 @@ def test_which_policies_are_streamed() -> None:
     assert streamable(build("policy", "uncertainty", {}), "item")
     assert streamable(build("policy", "bald", {}), "cell")
     assert not streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # needs every standing
-    assert not streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")
+    assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")  # on its candidates
+    assert not streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "cell")
     assert not streamable(build("policy", "iwal", {}), "item")  # its coins read every candidate
     assert not streamable(build("policy", "random", {}), "item")
 
