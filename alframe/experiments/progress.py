@@ -183,6 +183,8 @@ class _EpochFeed(pl.Callback):
         self.view = view
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero:  # one process draws (ddp: the others share the terminal)
+            return
         self.view.epoch = (trainer.current_epoch + 1, trainer.max_epochs or 0)
 
 

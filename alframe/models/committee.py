@@ -196,10 +196,12 @@ class CommitteeBundle(ModelBundle):
         if self._wide_solved():
             n_batches = deep_batches(n_batches, data.train.targets)
         epochs = round_epochs(plan.train.epochs, len(data.train), plan.train.batch_size, plan.train.min_steps)
-        module.total_steps = n_batches * epochs
         start = time.perf_counter()
         with _quiet():
             trainer = self._trainer(req, early, n_batches, epochs)
+            # under a data-parallel strategy each of the world's processes steps through its
+            # share of the batches: the schedule spans the steps one process takes
+            module.total_steps = -(-n_batches // max(int(trainer.world_size), 1)) * epochs
             with torch.random.fork_rng(devices=cuda_devices()):
                 torch.manual_seed(seeds.sub_seed(req.seed, seeds.DROPOUT))
                 trainer.fit(module, train_dataloaders=data.train_loader(), val_dataloaders=data.holdout_loader())
@@ -244,6 +246,16 @@ class CommitteeBundle(ModelBundle):
     def _trainer(self, req: FitRequest, early: bool, n_batches: int, epochs: int) -> pl.Trainer:
         tp = self.plan.trainer
         callbacks = list(req.callbacks)
+        strategy = tp.strategy
+        if strategy in ("auto", "ddp") and _processes(_devices(tp.devices)) > 1:  # Lightning's auto: ddp
+            if self._on_gpu():
+                raise RunError(
+                    "trainer { strategy ddp } starts each process by running the command line again, which "
+                    "an alframe run cannot share its folder with; several GPUs are not supported yet",
+                    code="R310",
+                    hint="train on one GPU (devices 1), or on CPU processes with accelerator cpu",
+                )
+            strategy = "ddp_fork"  # the processes start from this one, data and model in hand
         if early:
             patience = int(self.plan.train.early_stop_patience or 0)
             callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=patience))
@@ -252,7 +264,7 @@ class CommitteeBundle(ModelBundle):
                 max_epochs=epochs,
                 accelerator=tp.accelerator,
                 devices=_devices(tp.devices),
-                strategy=tp.strategy,
+                strategy=strategy,
                 precision=tp.precision,  # type: ignore[arg-type]  # a str the spec check accepted
                 logger=req.logger,
                 callbacks=callbacks,
@@ -468,6 +480,13 @@ def _devices(text: str) -> Any:
     if "," in value and all(p.strip().isdigit() for p in value.split(",") if p.strip()):
         return [int(p) for p in value.split(",") if p.strip()]
     return value
+
+
+def _processes(devices: Any) -> int:
+    """How many processes Lightning's ``devices`` asks for (``auto``: one here, as on a CPU)."""
+    if isinstance(devices, int):
+        return devices
+    return len(devices) if isinstance(devices, list) else 1
 
 
 @contextlib.contextmanager

@@ -186,6 +186,25 @@ class CommitteeModule(pl.LightningModule):
             self.best_val = value
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
 
+    # -- what a fit leaves besides the weights -------------------------------------------------
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """The fit's figures and best weights, carried in the state dict: under a strategy that
+        trains in forked or spawned processes (``ddp_fork``, ``ddp_spawn``) Lightning hands the
+        main process rank 0's state dict and nothing else, and without these the round would
+        read no training loss."""
+        return {"epoch_losses": list(self.epoch_losses), "val_losses": list(self.val_losses), "steps": int(self.steps),
+                "best_val": float(self.best_val), "best_state": self.best_state}
+
+    def set_extra_state(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            return
+        self.epoch_losses = [float(x) for x in state.get("epoch_losses", [])]
+        self.val_losses = [float(x) for x in state.get("val_losses", [])]
+        self.steps = int(state.get("steps", 0))
+        self.best_val = float(state.get("best_val", math.inf))
+        self.best_state = state.get("best_state")
+
     def restore_best(self) -> None:
         """Load the weights of the epoch with the lowest held-out loss (early stopping)."""
         if self.best_state is not None:
