@@ -43,7 +43,7 @@ SPEC = """run "pool-scale" seed 1
 data "{data}" {{ id package  text package, description  numeric installed_size_kb, n_depends  test fraction 0.2 seed 7 }}
 labels from "tags" {{ min_positives 100 }}
 model {{ encoder hashed_bag(char_ngrams=0..0)  ensemble {members} }}
-query {{ seed 200 random  batch 200  unit {unit}  policy uncertainty  budget 100000000 }}
+query {{ seed 200 random  batch {batch}  unit {unit}  policy uncertainty  budget 100000000 }}
 oracle simulated
 """
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -113,7 +113,8 @@ def one(n: int, members: int, unit: str, path: str) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     plugins = loader.load()
-    text = SPEC.format(data=DATA, members=members, unit=unit)
+    batch = 200 if unit == "item" else 26200
+    text = SPEC.format(data=DATA, members=members, unit=unit, batch=batch)
     plan = compile_text(text, Path("/tmp/pool-scale.al"), plugins.registry, root="/")
     real = load_dataset(plan.data, plan.labels)
     t0 = time.perf_counter()
@@ -143,7 +144,7 @@ def one(n: int, members: int, unit: str, path: str) -> dict[str, Any]:
             return open_items(self.answers, self.dataset.pool_idx)
 
     state = State(plan=plan, plugins=plugins, dataset=pool, bundle=bundle, model_by="alframe", answers=answers)
-    ctx = QueryContext(batch=200 if unit == "item" else 26200, unit=unit, rng=np.random.default_rng(1), n_seen=1000, round=1)
+    ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(1), n_seen=1000, round=1)
     streams = stages._streams(state, policy)  # type: ignore[arg-type]
     if path == "streamed" and not streams:
         raise SystemExit(f"the policy is not streamed with unit {unit}")
