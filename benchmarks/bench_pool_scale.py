@@ -96,7 +96,34 @@ def synthetic(n: int, real: Any, seed: int = 0) -> Any:
     )
 
 
-def one(n: int, members: int, unit: str, path: str) -> dict[str, Any]:
+def bags_only(n: int, real: Any, trained: Any, per_item: int = 24, seed: int = 0) -> tuple[Any, Any]:
+    """A pool of ``n`` items without texts, for sizes whose texts would not fit: each item's bag is
+    ``per_item`` entries drawn from the real features' hashed n-grams (with their frequencies)
+    and weights; numeric fields drawn from the real rows. Returns (data set, features)."""
+    import numpy as np
+    import torch
+
+    from alframe.data.dataset import Dataset
+    from alframe.models.features import Features
+
+    rng = np.random.default_rng(seed)
+    feats = trained.features
+    picks = torch.from_numpy(rng.integers(0, int(feats.bag_values.shape[0]), n * per_item))
+    values = feats.bag_values.index_select(0, picks)
+    weights = feats.bag_weights.index_select(0, picks) * (1.0 / per_item) ** 0.5
+    del picks
+    offsets = torch.arange(0, n * per_item + 1, per_item, dtype=torch.int64)
+    numeric = None if feats.numeric is None else feats.numeric.index_select(0, torch.from_numpy(rng.integers(0, real.n_items, n)))
+    pool = Dataset(
+        # ids: only their count is read
+        path="synthetic", ids=range(n), texts=[], numeric=None, numeric_names=list(real.numeric_names),
+        labels=np.broadcast_to(np.int8(-1), (n, real.n_labels)), label_names=list(real.label_names),
+        test_idx=np.zeros(0, np.int64), pool_idx=np.arange(n, dtype=np.int64), fingerprint="synthetic", warnings=[],
+    )
+    return pool, Features(n_items=n, bag_values=values, bag_offsets=offsets, numeric=numeric, bag_weights=weights)
+
+
+def one(n: int, members: int, unit: str, path: str, bags: bool = False) -> dict[str, Any]:
     import types
 
     import numpy as np
@@ -117,19 +144,25 @@ def one(n: int, members: int, unit: str, path: str) -> dict[str, Any]:
     text = SPEC.format(data=DATA, members=members, unit=unit, batch=batch)
     plan = compile_text(text, Path("/tmp/pool-scale.al"), plugins.registry, root="/")
     real = load_dataset(plan.data, plan.labels)
-    t0 = time.perf_counter()
-    pool = synthetic(n, real)
-    made = time.perf_counter() - t0
     # the model is fitted on real packages, then scores the synthetic pool (same features)
     trained = build_bundle(plan, plugins.registry, real)
     idx = real.pool_idx[:1000]
     targets = real.labels[idx]
     trained.fit(FitRequest(train_idx=idx, targets=targets, weights=(targets >= 0).astype(np.float32), seed=1, round=0))
     t0 = time.perf_counter()
-    bundle = build_bundle(plan, plugins.registry, pool)  # the pool's features
-    bundle.net.load_state_dict(trained.net.state_dict())
-    bundle.thresholds = trained.thresholds
-    featurized = time.perf_counter() - t0
+    if bags:
+        pool, features = bags_only(n, real, trained)
+        made = time.perf_counter() - t0
+        bundle, featurized = trained, 0.0
+        bundle.dataset, bundle.features = pool, features  # the fitted model, over the synthetic bags
+    else:
+        pool = synthetic(n, real)
+        made = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        bundle = build_bundle(plan, plugins.registry, pool)  # the pool's features
+        bundle.net.load_state_dict(trained.net.state_dict())
+        bundle.thresholds = trained.thresholds
+        featurized = time.perf_counter() - t0
     del trained, real
     policy = plugins.registry.build("policy", plan.query.policy.name, dict(plan.query.policy.args))
     answers = np.full((n, pool.n_labels), -1, dtype=np.int8)
@@ -172,6 +205,8 @@ def main() -> int:
     ap.add_argument("--unit", default="item", choices=("item", "cell"))
     ap.add_argument("--paths", default="streamed,whole", help="streamed (chunk by chunk), whole (the pool at once)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--bags", action="store_true",
+                    help="synthetic bags drawn from the catalogue's hashed n-grams, no texts (what 10^7 items need)")
     ap.add_argument("--path", default="streamed", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -179,13 +214,13 @@ def main() -> int:
 
         logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
         logging.getLogger("lightning").setLevel(logging.ERROR)
-        print(json.dumps(one(args.one, args.members, args.unit, args.path)))
+        print(json.dumps(one(args.one, args.members, args.unit, args.path, args.bags)))
         return 0
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         for path in args.paths.split(","):
             cmd = [sys.executable, __file__, "--one", str(n), "--members", str(args.members), "--unit", args.unit,
-                   "--path", path]
+                   "--path", path] + ["--bags"] * args.bags
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if out.returncode:
                 print(f"{n:,} items, {path}: failed (exit {out.returncode})\n{out.stderr[-2000:]}", file=sys.stderr)
@@ -194,7 +229,8 @@ def main() -> int:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = rows[-1]
             print(f"{n:,} items, {path}: score {r['score_s']:.1f} s, peak +{r['peak_mb']:,.0f} MB", file=sys.stderr)
-    print(f"\n{args.members} member(s), unit {args.unit}, one torch thread\n")
+    pool = "synthetic bags of 24 hashed n-grams" if args.bags else "synthetic texts"
+    print(f"\n{args.members} member(s), unit {args.unit}, {pool}, one torch thread\n")
     print("| pool items | path | score s | µs / item | query s | peak MB above the loaded state | "
           "the pool's probabilities would be MB |")
     print("|---:|---|---:|---:|---:|---:|---:|")
