@@ -231,8 +231,8 @@ def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
 
     from alframe.policies.base import PoolScores
     from alframe.policies.measures import map_rows
-    from alframe.policies.select import check_cell_scores
-    from alframe.policies.stream import StreamedChoice, resolved_balance
+    from alframe.policies.select import check_cell_scores, resolved_balance
+    from alframe.policies.stream import StreamedChoice
 
     q = state.plan.query
     cand = state.candidates()  # ascending

@@ -40,16 +40,18 @@ import numpy as np
 import torch
 
 from alframe.policies.base import PoolScores, Queries, QueryContext
-from alframe.policies.select import aggregate, top_k
+from alframe.policies.select import aggregate, resolved_balance, top_k
 
 
-def _merge(pos: np.ndarray, val: np.ndarray, new_pos: np.ndarray, new_val: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _merge(
+    pos: np.ndarray, val: np.ndarray, new_pos: np.ndarray, new_val: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` best of two candidate lists (each in ascending position, ``new`` after ``pos``),
-    kept in ascending position."""
+    kept in ascending position: ``(positions, values, which rows of the two lists)``."""
     pos = np.concatenate([pos, new_pos])
     val = np.concatenate([val, new_val])
     keep = np.sort(top_k(val, k))
-    return pos[keep], val[keep]
+    return pos[keep], val[keep], keep
 
 
 @dataclass
@@ -121,30 +123,25 @@ class StreamedChoice:
             return
         if self.unit == "item":
             scores = aggregate(cell, known, self.how)  # [c] float64, -inf when all known
-            if self.diversity == "none":
-                self.pos, self.val = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
-                return
-            if probs is None:
-                raise ValueError("a diversity step needs each chunk's probabilities")
-            if self.kept is None:
-                self.kept = Rows(cell[:0], known[:0], probs[:0].float())
-            pos = np.concatenate([self.pos, start + np.arange(c, dtype=np.int64)])
-            val = np.concatenate([self.val, scores])
-            keep = np.sort(top_k(val, k))
-            self.pos, self.val = pos[keep], val[keep]
-            self.kept = self.kept.then(cell, np.asarray(known, dtype=bool), probs, keep)
+            self.pos, self.val, keep = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
+            if self.diversity != "none":
+                if probs is None:
+                    raise ValueError("a diversity step needs each chunk's probabilities")
+                if self.kept is None:
+                    self.kept = Rows(cell[:0], np.zeros((0, cell.shape[1]), dtype=bool), probs[:0].float())
+                self.kept = self.kept.then(cell, np.asarray(known, dtype=bool), probs, keep)
             return
         flat = np.where(known, -np.inf, cell).astype(np.float32, copy=False)  # [c, L]
         if self.balance != "labels":
             best = top_k(flat.ravel(), k)  # the chunk's own best cells first: bounds the merge
             best.sort()
-            self.pos, self.val = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
+            self.pos, self.val, _ = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
             return
         self.label_unknown += (~known).sum(axis=0)
         for j in range(self.n_labels):
             col = flat[:, j]
             best = np.sort(top_k(col, k))
-            self.label_rows[j], self.label_val[j] = _merge(self.label_rows[j], self.label_val[j], start + best, col[best], k)
+            self.label_rows[j], self.label_val[j], _ = _merge(self.label_rows[j], self.label_val[j], start + best, col[best], k)
 
     def candidate_items(self, items: np.ndarray) -> np.ndarray:
         """The kept items (ascending): with a diversity step, those whose features it needs."""
@@ -201,13 +198,6 @@ class StreamedChoice:
         flat_pos, flat_val = np.concatenate(pos), np.concatenate(val)
         order = np.argsort(flat_pos, kind="stable")
         return flat_pos[order], flat_val[order]
-
-
-def resolved_balance(balance: str, unit: str) -> str:
-    """``auto`` → ``labels`` for cells, ``none`` for items."""
-    if balance == "auto":
-        return "labels" if unit == "cell" else "none"
-    return balance
 
 
 def streamable(policy: object, unit: str) -> bool:

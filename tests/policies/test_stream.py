@@ -16,7 +16,8 @@ from policy_pools import ctx, fast, make_pool
 from alframe.plugins import load
 from alframe.policies import measures
 from alframe.policies.base import PoolScores
-from alframe.policies.stream import StreamedChoice, resolved_balance, streamable
+from alframe.policies.select import resolved_balance
+from alframe.policies.stream import StreamedChoice, streamable
 
 REGISTRY = load(autoload=False).registry
 
