@@ -45,13 +45,20 @@ from alframe.policies.select import aggregate, resolved_balance, top_k
 
 def _merge(
     pos: np.ndarray, val: np.ndarray, new_pos: np.ndarray, new_val: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` best of two candidate lists (each in ascending position, ``new`` after ``pos``),
-    kept in ascending position: ``(positions, values, which rows of the two lists)``."""
-    pos = np.concatenate([pos, new_pos])
-    val = np.concatenate([val, new_val])
-    keep = np.sort(top_k(val, k))
-    return pos[keep], val[keep], keep
+    in ascending position: ``(positions, values, kept rows of the old list, of the new one)``.
+
+    Once ``k`` are kept, a newcomer must beat the worst of them outright (a tie goes to the
+    lower position, which is the kept one), so most of a late chunk is dropped before the
+    partition."""
+    new_rows = np.arange(len(new_val))
+    if len(val) >= k and len(new_val):
+        new_rows = np.flatnonzero(new_val > val.min())
+        new_pos, new_val = new_pos[new_rows], new_val[new_rows]
+    keep = np.sort(top_k(np.concatenate([val, new_val]), k))
+    old, new = keep[keep < len(val)], keep[keep >= len(val)] - len(val)
+    return np.concatenate([pos[old], new_pos[new]]), np.concatenate([val[old], new_val[new]]), old, new_rows[new]
 
 
 @dataclass
@@ -63,11 +70,10 @@ class Rows:
     known: np.ndarray
     probs: torch.Tensor
 
-    def then(self, cell: np.ndarray, known: np.ndarray, probs: torch.Tensor, keep: np.ndarray) -> Rows:
-        """These rows followed by a chunk's, then only the rows ``keep`` of the two."""
-        idx = torch.from_numpy(keep)
-        return Rows(np.concatenate([self.cell, cell])[keep], np.concatenate([self.known, known])[keep],
-                    torch.cat([self.probs, probs.to(self.probs.dtype)])[idx])
+    def then(self, old: np.ndarray, cell: np.ndarray, known: np.ndarray, probs: torch.Tensor, new: np.ndarray) -> Rows:
+        """These rows ``old`` followed by a chunk's rows ``new``."""
+        return Rows(np.concatenate([self.cell[old], cell[new]]), np.concatenate([self.known[old], known[new]]),
+                    torch.cat([self.probs[torch.from_numpy(old)], probs[torch.from_numpy(new)].to(self.probs.dtype)]))
 
 
 @dataclass
@@ -123,25 +129,24 @@ class StreamedChoice:
             return
         if self.unit == "item":
             scores = aggregate(cell, known, self.how)  # [c] float64, -inf when all known
-            self.pos, self.val, keep = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
+            self.pos, self.val, old, new = _merge(self.pos, self.val, start + np.arange(c, dtype=np.int64), scores, k)
             if self.diversity != "none":
                 if probs is None:
                     raise ValueError("a diversity step needs each chunk's probabilities")
                 if self.kept is None:
                     self.kept = Rows(cell[:0], np.zeros((0, cell.shape[1]), dtype=bool), probs[:0].float())
-                self.kept = self.kept.then(cell, np.asarray(known, dtype=bool), probs, keep)
+                self.kept = self.kept.then(old, cell, np.asarray(known, dtype=bool), probs, new)
             return
         flat = np.where(known, -np.inf, cell).astype(np.float32, copy=False)  # [c, L]
         if self.balance != "labels":
-            best = top_k(flat.ravel(), k)  # the chunk's own best cells first: bounds the merge
-            best.sort()
-            self.pos, self.val, _ = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
+            best = np.sort(top_k(flat.ravel(), k))  # the chunk's own best cells first: bounds the merge
+            self.pos, self.val, _, _ = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
             return
         self.label_unknown += (~known).sum(axis=0)
         for j in range(self.n_labels):
             col = flat[:, j]
-            best = np.sort(top_k(col, k))
-            self.label_rows[j], self.label_val[j], _ = _merge(self.label_rows[j], self.label_val[j], start + best, col[best], k)
+            rows = np.flatnonzero(col > -np.inf)
+            self.label_rows[j], self.label_val[j], _, _ = _merge(self.label_rows[j], self.label_val[j], start + rows, col[rows], k)
 
     def candidate_items(self, items: np.ndarray) -> np.ndarray:
         """The kept items (ascending): with a diversity step, those whose features it needs."""
