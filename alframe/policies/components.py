@@ -114,6 +114,9 @@ def register(registry: Registry) -> None:
                 choices=("poisson", "systematic"),
                 help="independent coins (count random, mean = batch) or coupled ones (exactly the batch)",
             ),
+            Param("balance", "name", "none", choices=("auto", "none", "labels"),
+                  help="labels (cells, with fit_batch): each label's p fitted to an equal share of the batch; "
+                       "auto: labels when the run asks cells, none when it asks items"),
         ],
         help="Importance-weighted active learning: query with probability p, weight answers 1/p.",
         reference="Beygelzimer, Hsu, Langford & Zhang, Agnostic Active Learning Without Constraints, NIPS 2010",

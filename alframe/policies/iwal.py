@@ -40,11 +40,13 @@ from alframe.policies import measures
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.committee import single_member_warning
 from alframe.policies.select import (
+    BALANCES,
     CellFn,
     aggregate,
     check_cell_scores,
     kth_largest,
     prepared,
+    resolved_balance,
 )
 
 BASES = ("uncertainty", "margin", "disagreement", "bald")
@@ -122,6 +124,42 @@ def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
     return np.minimum(out, 1.0, out=out)
 
 
+def label_quotas(candidates: np.ndarray, batch: int) -> np.ndarray:
+    """int64 ``[L]``: an equal share of ``batch`` for every label with candidates (``candidates``:
+    its unknown cells), none above what it has; a label's unused share goes to the others
+    (water-filling), and the remainder of an uneven split one each to the labels with the
+    largest fractional share (then the lower label index)."""
+    counts = np.asarray(candidates, dtype=np.int64)
+    share = np.zeros(len(counts), dtype=np.float64)
+    left, open_ = float(min(batch, int(counts.sum()))), counts > 0
+    while open_.any():  # each pass caps at least one label, or shares out the rest
+        even = left / int(open_.sum())
+        capped = open_ & (counts <= even)
+        if not capped.any():
+            share[open_] = even
+            break
+        share[capped] = counts[capped]
+        left -= float(counts[capped].sum())
+        open_ &= ~capped
+    quotas = np.floor(share + 1e-9).astype(np.int64)
+    rest = int(round(share.sum())) - int(quotas.sum())
+    if rest > 0:
+        frac = np.where(quotas < counts, share - quotas, -1.0)
+        order = np.lexsort((np.arange(len(counts)), -frac))[:rest]
+        quotas[order] += 1
+    return quotas
+
+
+def fit_per_label(cell_p: np.ndarray, batch: int) -> np.ndarray:
+    """``[n, L]`` probabilities fitted label by label (:func:`fit_to_batch`) to
+    :func:`label_quotas`: each label's expected number of queries is its share of the batch."""
+    out = np.zeros_like(cell_p)
+    quotas = label_quotas(np.count_nonzero(cell_p > 0, axis=0), batch)
+    for j in np.flatnonzero(quotas):
+        out[:, j] = fit_to_batch(cell_p[:, j], int(quotas[j]))
+    return out
+
+
 def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 1) -> np.ndarray:
     """Positions asked, ascending; position ``i`` is asked with probability exactly ``p[i]``.
 
@@ -163,6 +201,7 @@ class IWALPolicy:
         combine: str = "max",
         fit_batch: bool = True,
         sampling: str = "poisson",
+        balance: str = "none",
     ):
         if base not in BASES:
             raise ValueError(f"unknown iwal base {base!r}; one of {BASES}")
@@ -172,7 +211,9 @@ class IWALPolicy:
             raise ValueError(f"unknown iwal sampling {sampling!r}; one of poisson, systematic")
         self.base, self.rule, self.floor, self.scale = base, rule, floor, scale
         self.c0, self.loss_bound, self.combine = c0, loss_bound, combine
-        self.fit_batch, self.sampling = fit_batch, sampling
+        if balance not in BALANCES:
+            raise ValueError(f"unknown iwal balance {balance!r}; one of {BALANCES}")
+        self.fit_batch, self.sampling, self.balance = fit_batch, sampling, balance
         self.warning: str | None = None
 
     def cell_probabilities(self, scores: PoolScores, n_seen: int) -> np.ndarray:
@@ -239,10 +280,14 @@ class IWALPolicy:
         if ctx.unit == "item":
             p = aggregate(cell_p, known, self.combine)  # [n] float64, -inf when every cell is known
             p[~np.isfinite(p)] = 0.0
-        else:
-            cell_p[known] = 0.0
-            p = cell_p.ravel()  # [n·L] float32
-        return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
+            return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
+        cell_p[known] = 0.0
+        p = cell_p.ravel()  # [n·L] float32
+        if not self.fit_batch:
+            return p, p
+        if resolved_balance(self.balance, ctx.unit) == "labels":
+            return p, fit_per_label(cell_p, ctx.batch).ravel()
+        return p, fit_to_batch(p, ctx.batch)
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         scores = prepared(scores, ctx, self.name)

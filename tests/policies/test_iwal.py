@@ -197,3 +197,48 @@ def test_committee_base_with_one_member_falls_back_to_the_margin_and_says_so() -
 def test_zero_batch_asks_nothing() -> None:
     pool = make_pool(1)
     assert len(IWALPolicy(fit_batch=False, floor=1.0).select(pool, ctx(0, "item"))) == 0
+
+
+# -- balance=labels: each label's share of the batch ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("candidates", "batch", "quotas"),
+    [
+        ([10, 10, 10], 9, [3, 3, 3]),
+        ([10, 10, 10], 10, [4, 3, 3]),  # the remainder to the lower label index on equal shares
+        ([1, 10, 10], 9, [1, 4, 4]),  # a label short of its share leaves the rest to the others
+        ([0, 5, 5], 4, [0, 2, 2]),  # a label without candidates gets nothing
+        ([2, 3, 100], 10, [2, 3, 5]),
+        ([2, 3, 4], 50, [2, 3, 4]),  # a batch above the candidates asks every one
+        ([7, 7], 0, [0, 0]),
+    ],
+)
+def test_label_quotas_share_the_batch_evenly_within_each_labels_candidates(
+    candidates: list[int], batch: int, quotas: list[int]
+) -> None:
+    from alframe.policies.iwal import label_quotas
+
+    got = label_quotas(np.array(candidates), batch)
+    assert got.tolist() == quotas
+    assert got.sum() == min(batch, sum(candidates)) and (got <= np.array(candidates)).all()
+
+
+def test_balanced_cells_give_every_label_its_share_of_the_expected_queries() -> None:
+    """A label whose cells all look uncertain (label 0 here) would take most of an unbalanced
+    batch; balanced, every label's fitted p sum to its equal share, and p stays a probability."""
+    pool = make_pool(5, n=200, n_labels=4, members=3, known_frac=0.0)
+    probs = pool.probs.clone()
+    probs[:, 0] = 0.5  # label 0: a coin everywhere
+    probs[:, 1:] = probs[:, 1:].clamp(0.0, 0.1)  # the others: sure negatives, mostly
+    pool = PoolScores(pool.items, probs, pool.known, pool.label_positives, pool.label_answered, pool.thresholds)
+    c = ctx(40, "cell")
+    _, plain = IWALPolicy(base="uncertainty", balance="none").candidate_probabilities(pool, c)
+    _, even = IWALPolicy(base="uncertainty", balance="auto").candidate_probabilities(pool, c)  # labels, for cells
+    plain, even = plain.reshape(200, 4), even.reshape(200, 4)
+    assert plain[:, 0].sum() > 15  # label 0 takes far more than a quarter (the floor gives the rest some)
+    np.testing.assert_allclose(even.sum(axis=0), [10, 10, 10, 10], rtol=1e-4)
+    assert ((even >= 0) & (even <= 1)).all()
+    items, fitted = IWALPolicy(base="uncertainty", balance="auto").candidate_probabilities(pool, ctx(10, "item"))
+    assert items.shape == fitted.shape == (200,) and fitted.sum() == pytest.approx(10)  # items: auto is none
+    assert IWALPolicy().balance == "none"  # the default asks what iwal always asked
