@@ -102,6 +102,7 @@ def cost(answers: np.ndarray) -> float:
 def run_label(args: argparse.Namespace, policy: str) -> str:
     """A run's name in the rows and tables: the policy, then what differs from the defaults."""
     extra = [f"seed {args.seed_policy}"] * (args.seed_policy != "random") + [f"ensemble {args.ensemble}"] * (args.ensemble > 1)
+    extra += [f"weighting {{ {args.weighting} }}"] * bool(args.weighting)
     return ", ".join([policy, *extra])
 
 
@@ -121,7 +122,8 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
     text = SPEC.format(name=name, seed=seed, path=DATASETS[data]["path"], data=DATASETS[data]["data"],
                        labels=DATASETS[data]["labels"], seed_size=batch, seed_policy=args.seed_policy, batch=batch, unit=unit,
                        policy=policy, budget=args.max_items * n_labels,
-                       model=f"model {{ ensemble {args.ensemble} }}\n" if args.ensemble > 1 else "")
+                       model=(f"model {{ ensemble {args.ensemble} }}\n" if args.ensemble > 1 else "")
+                       + (f"weighting {{ {args.weighting} }}\n" if args.weighting else ""))
     spec = Path(args.out) / "runs" / f"{name}.al"
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(text, encoding="utf-8")
@@ -398,6 +400,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=200, help="items a round (and seed items)")
     ap.add_argument("--seed-policy", default="random", help="the seed set's policy (random, diverse)")
     ap.add_argument("--ensemble", type=int, default=1, help="committee members (model { ensemble N }) for every alframe run")
+    ap.add_argument("--weighting", default="", help="the inside of a weighting block for every alframe run (e.g. 'importance no')")
     ap.add_argument("--max-items", type=int, default=6000, help="items' worth of answered cells per run")
     ap.add_argument("--peer", action="store_true", help="also run small-text least-confidence and random")
     ap.add_argument("--peer-only", action="store_true")
