@@ -57,3 +57,20 @@ def test_two_cpu_processes_train_a_round_as_one_does(tmp_path: Path) -> None:
         assert a["steps"] / 2 <= b["steps"] <= a["steps"] / 2 + 3  # each process its half of each epoch's batches
         # measured: within 0.005 micro-F1 and 0.007 macro-AP on these three rounds
         assert abs(a["micro_f1"] - b["micro_f1"]) < 0.03 and abs(a["macro_ap"] - b["macro_ap"]) < 0.03
+
+
+@pytest.mark.parametrize(("devices", "strategy", "start"), [("2", "ddp", "fork"), ("2", "auto", "fork"),
+                                                            ("1", "ddp", "popen"), ("2", "ddp_spawn", "spawn")])
+def test_ddp_and_auto_on_several_cpu_devices_start_their_processes_by_fork(
+    devices: str, strategy: str, start: str
+) -> None:
+    """Lightning's ``ddp`` (and ``auto`` with several devices, which it runs as ``ddp``) would
+    start each process by running the command line again; alframe asks for ``ddp_fork``. A
+    strategy the spec names otherwise, or ``ddp`` on one device, is left as it is."""
+    from model_fixtures import bundle, catalogue, plan, request
+
+    from alframe.plan import TrainerPlan
+
+    b = bundle(plan(trainer=TrainerPlan(accelerator="cpu", devices=devices, strategy=strategy)), catalogue(40))
+    trainer = b._trainer(request(catalogue(40)), False, 1, 1)
+    assert getattr(trainer.strategy, "_start_method", None) == start
