@@ -136,14 +136,29 @@ def _pool_scores(scores: Any, kwargs: Mapping[str, Any]) -> Any:
     if not isinstance(probs, torch.Tensor) or items is None:
         raise Broken(f"returned {_what(scores)}, expected PoolScores with a probs tensor")
     streamed = getattr(scores, "streamed", None) is not None  # reduced chunk by chunk: no probabilities kept
-    if probs.ndim != 3 or tuple(probs.shape[:2]) != (len(items), n_labels) or (probs.shape[2] < 1) != streamed:
-        raise Broken(f"returned scores of shape {tuple(probs.shape)}; expected [n_candidates, {n_labels}, members]"
-                     + (" with no members when streamed" if streamed else ""))
-    if not probs.is_floating_point():
-        raise Broken(f"returned probabilities of type {probs.dtype}, expected floating point")
+    problem = probs_problem(probs, len(items), n_labels, members=0 if streamed else None)
+    if problem is not None:
+        raise Broken(problem)
     if not _in_unit_range(probs):
         raise Broken("returned NaN, infinite or out-of-range probabilities")
     return scores
+
+
+def probs_problem(probs: Any, rows: int, n_labels: int, members: int | None = None) -> str | None:
+    """What is wrong with a probabilities tensor's shape or type, or None: ``[rows, n_labels,
+    K]`` floating point, with ``K ≥ 1`` (or exactly ``members`` when given: 0 for a streamed
+    pool, which keeps none). Shared by the output check and the streamed scorer's per-chunk one."""
+    import torch
+
+    if not isinstance(probs, torch.Tensor):
+        return f"returned {_what(probs)}, expected a probabilities tensor"
+    k_ok = probs.ndim == 3 and (probs.shape[2] >= 1 if members is None else probs.shape[2] == members)
+    if probs.ndim != 3 or tuple(probs.shape[:2]) != (rows, n_labels) or not k_ok:
+        return (f"returned scores of shape {tuple(probs.shape)}; expected [n_candidates, {n_labels}, members]"
+                + (" with no members when streamed" if members == 0 else ""))
+    if not probs.is_floating_point():
+        return f"returned probabilities of type {probs.dtype}, expected floating point"
+    return None
 
 
 def _in_unit_range(probs: Any, chunk_cells: int = 1 << 20) -> bool:

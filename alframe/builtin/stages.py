@@ -269,19 +269,15 @@ def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
 
 
 def _check_chunk(probs: Any, rows: int, n_labels: int) -> None:
-    """A chunk's probabilities as the output check of ``alframe_score_pool`` wants them (shape
-    and type; the range is checked as the measure reads them), blamed on the model."""
-    import torch
-
+    """A chunk's probabilities as the output check of ``alframe_score_pool`` wants them (the
+    contract's shape and type test; the range is checked as the measure reads them), blamed on
+    the model."""
+    from alframe.contracts import probs_problem
     from alframe.errors import PluginError
 
-    if not isinstance(probs, torch.Tensor) or probs.ndim != 3 or tuple(probs.shape[:2]) != (rows, n_labels) \
-            or probs.shape[2] < 1 or not probs.is_floating_point():
-        raise PluginError(
-            f"predict_proba returned {getattr(probs, 'dtype', type(probs))} of shape {tuple(getattr(probs, 'shape', ()))}; "
-            f"expected floating point [{rows}, {n_labels}, members ≥ 1]",
-            hook="alframe_score_pool",
-        )
+    problem = probs_problem(probs, rows, n_labels)
+    if problem is not None:
+        raise PluginError(f"predict_proba {problem}", hook="alframe_score_pool")
 
 
 def _label_counts(answers: np.ndarray, rows: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
@@ -473,7 +469,6 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
     from alframe.policies.base import PoolScores
 
     cand = state.candidates()
-    known = state.known
     mc = int(getattr(policy, "mc_samples", 0) or 0)
     if getattr(policy, "needs_scores", True):
         with on_behalf_of(state.model_by, "the model"):
@@ -482,12 +477,13 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
         import torch
 
         probs = torch.full((1, 1, 1), 0.5).expand(len(cand), state.dataset.n_labels, 1)  # no memory per item
+    positives, answered = _label_counts(state.answers)
     return PoolScores(
         items=cand,
         probs=probs,
-        known=known[cand],
-        label_positives=(state.answers == 1).sum(axis=0).astype(np.int64),
-        label_answered=known.sum(axis=0).astype(np.int64),
+        known=state.answers[cand] >= 0,
+        label_positives=positives,
+        label_answered=answered,
         thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
         labelled=_labelled_view(state) if getattr(policy, "needs_labelled", False) else None,
         embeddings=_embeddings(state, cand) if getattr(policy, "needs_embeddings", False) else None,

@@ -59,16 +59,16 @@ class _CommitteePolicy(RankingPolicy):
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         raise NotImplementedError
 
-    def chunk_fn(self, scores: PoolScores, members: int) -> CellFn:
-        """The per-chunk measure for this pool: the committee's, or the fallback with K = 1."""
+    def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
+        """The per-chunk measure for this pool: the committee's, or the fallback with K = 1;
+        rare bonus included."""
         if members == 1:
             if self.warning is None:
                 self.warning = single_member_warning(self.name)
-            return uncertainty_fn(FALLBACK_MEASURE, scores.thresholds)
-        return self.committee_fn(torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32)))
-
-    def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
-        return with_rare_bonus(self.chunk_fn(scores, members), rare_label_weights(scores), self.rare_bonus)
+            fn = uncertainty_fn(FALLBACK_MEASURE, scores.thresholds)
+        else:
+            fn = self.committee_fn(torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32)))
+        return with_rare_bonus(fn, rare_label_weights(scores), self.rare_bonus)
 
 
 class DisagreementPolicy(_CommitteePolicy):
