@@ -35,12 +35,13 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe import loggers
-from alframe.hookcall import call_all, call_first, call_optional, component
+from alframe.hookcall import component
 from alframe.oracles.base import closing_questions
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 from alframe.rundir import RunDir
+from alframe.stages import Stages
 from alframe.state import RoundRecord, RunState, derive_seed, exhausted
 from alframe.store import FINISHED_EVENT, Answer
 
@@ -111,6 +112,7 @@ class Engine:
         self.plan = plan
         self.ceiling = ceiling
         self.plugins = plugins
+        self.stages = Stages(plugins)
         self.run_dir = run_dir
         self.observer = observer or Observer()
         self._stop_requested = False
@@ -151,13 +153,11 @@ class Engine:
     def _prepare(self) -> RunState:
         plan, rd = self.plan, self.run_dir
         with self._stage("load"):
-            dataset, _ = call_first(self.plugins, "alframe_load_data", plan=plan)
+            dataset = self.stages.load_data(plan)
         rd.check_data(dataset.fingerprint)
         self._check_against_data(dataset)
         with self._stage("build"):
-            bundle, model_by = call_first(
-                self.plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=self.plugins.registry
-            )
+            bundle, model_by = self.stages.build_model(plan, dataset)
         n, n_labels = dataset.n_items, dataset.n_labels
         state = RunState(
             plan=plan,
@@ -181,14 +181,13 @@ class Engine:
         return state
 
     def _build(self, kind: str, name: str, kwargs: dict[str, Any]) -> Any:
-        """A component the plan names; a plugin's factory that fails is named."""
-        with component(self.plugins, kind, name):
-            return self.plugins.registry.build(kind, name, kwargs)
+        """A component the plan names, conformed to its Protocol; a failing factory is named."""
+        return self.stages.component(kind, name, kwargs)
 
     def _announce(self, state: RunState) -> None:
         """What the user should know before the first round: data warnings, loggers left out,
         model notes, policy fallbacks, what the run folder noticed."""
-        for text in getattr(state.dataset, "notes", None) or []:
+        for text in state.dataset.notes:
             self.observer.message(text)
         for text in state.dataset.warnings:
             self.observer.message(f"warning: {text}")
@@ -196,10 +195,10 @@ class Engine:
         if unusable:
             self.observer.message("warning: loggers left out: " + ", ".join(unusable))
             state.store.log_event("loggers", {"left_out": unusable})
-        for note in getattr(state.bundle, "notes", None) or []:
+        for note in state.bundle.notes:
             self.observer.message(note)
         for pol in (state.policy, state.seed_policy):
-            self._warn_once(getattr(pol, "warning", None))
+            self._warn_once(pol.warning)
         for text in self.run_dir.messages:
             self.observer.message(text)
 
@@ -282,7 +281,7 @@ class Engine:
                 return self._finish_empty(state, exhausted(state))
             queries = self._choose(state)
             asked = self._expand_and_trim(state, queries)
-            info = getattr(state.policy, "info", None) if rnd > 0 else None
+            info = state.policy.info if rnd > 0 else None
             store.save_queries(rnd, asked, policy=info if isinstance(info, dict) else None)
         if not asked and not state.labelled_items().size:
             return self._finish_empty(state, "nothing to ask: the pool is empty")
@@ -293,8 +292,7 @@ class Engine:
         if waiting is not None:
             return waiting
         with self._stage("weight"):
-            weights, _ = call_first(self.plugins, "alframe_weight", state=state)
-            state.weights = self._check_weights(state, weights)
+            state.weights = self._check_weights(state, self.stages.weight(state))
         with self._stage("train"):
             train_info = self._train(state)
             # what evaluate and should_stop read of this round's figures (stop rules: alframe.stopping)
@@ -336,7 +334,7 @@ class Engine:
         self._whole = rnd  # committed, and the bundle holds its model until the next fit
         state.history.append(record)
         self.run_dir.append_metrics_csv(record)
-        call_all(self.plugins, "alframe_round_end", state=state, record=record)
+        self.stages.round_end(state, record)
         self.observer.round_finished(state, record)
         return record
 
@@ -345,15 +343,13 @@ class Engine:
     def _choose(self, state: RunState) -> Queries:
         if state.round == 0:
             with self._stage("seed"):
-                queries, _ = call_first(self.plugins, "alframe_select_seed", state=state)
-            return queries
+                return self.stages.select_seed(state)
         with self._stage("score"):
-            scores, _ = call_first(self.plugins, "alframe_score_pool", state=state)
-        if hasattr(state.policy, "info"):
-            state.policy.info = None  # a policy's record is of the round that sets it, never an earlier one
+            scores = self.stages.score_pool(state)
+        state.policy.info = None  # a policy's record is of the round that sets it, never an earlier one
         with self._stage("query"):
-            queries, _ = call_first(self.plugins, "alframe_query", state=state, scores=scores)
-        self._warn_once(getattr(state.policy, "warning", None))
+            queries = self.stages.query(state, scores)
+        self._warn_once(state.policy.warning)
         return queries
 
     def _warn_once(self, text: str | None) -> None:
@@ -367,17 +363,16 @@ class Engine:
         ds = state.dataset
         cells = [(ds.index_of(item), ds.label_index(label), p) for item, label, p, _ in asked]
         todo = [(i, j, p) for i, j, p in cells if state.answers[i, j] < 0]
-        chunk = 1 if getattr(state.oracle, "interactive", False) else BATCH_ANSWERS
+        chunk = 1 if state.oracle.interactive else BATCH_ANSWERS
         added = 0
         with self._stage("annotate"), closing_questions(state.oracle):  # a person's screen closes
             for start in range(0, len(todo), chunk):
                 part = todo[start : start + chunk]
                 items = np.array([t[0] for t in part], dtype=np.int64)
                 labels = np.array([t[1] for t in part], dtype=np.int64)
-                if hasattr(state.oracle, "progress"):
-                    state.oracle.progress = (start, len(todo))
-                values, who = call_first(self.plugins, "alframe_annotate", state=state, items=items, labels=labels)
-                source = str(getattr(state.oracle, "source", who))
+                state.oracle.progress = (start, len(todo))
+                values = self.stages.annotate(state, items, labels)
+                source = str(state.oracle.source)
                 batch = [
                     Answer(ds.ids[i], ds.label_names[j], int(v), state.round, float(p), 1.0 / float(p), source)
                     for (i, j, p), v in zip(part, values.tolist())
@@ -399,8 +394,8 @@ class Engine:
         before anything uses it; the earlier answer stays in the store), use it from this round
         on, and say what the oracle holds: new answers (stored as the round asks them),
         unchanged ones and revised ones."""
-        given = getattr(state.oracle, "given", None)
-        if not callable(given):
+        given = state.oracle.given
+        if given is None:
             return
         from alframe.answers import sort_answers
         from alframe.oracles.answers_file import FileRow
@@ -409,7 +404,7 @@ class Engine:
         with component(self.plugins, "oracle", self.plan.oracle.name):
             table = given(ds)
         rows = [FileRow(ds.ids[i], ds.label_names[j], int(v), 0) for (i, j), v in table.items()]
-        source = str(getattr(state.oracle, "source", self.plan.oracle.name))
+        source = str(state.oracle.source)
         new, revised, counts = sort_answers(state.store, rows, source)
         recorded = state.store.record_answers(revised)
         for r in recorded.revised:
@@ -420,12 +415,12 @@ class Engine:
             )
         recorded.new, recorded.unchanged = len(new), counts.unchanged + recorded.unchanged
         if recorded.new or recorded.revised:
-            where = Path(str(getattr(state.oracle, "path", source))).name
+            where = Path(str(state.oracle.path or source)).name
             self.observer.message(recorded.summary(where))
 
     def _evaluate(self, state: RunState) -> dict[str, Any]:
         with self._stage("evaluate"):
-            metrics, _ = call_first(self.plugins, "alframe_evaluate", state=state)
+            metrics = self.stages.evaluate(state)
         state.last_metrics = metrics
         return metrics
 
@@ -433,7 +428,7 @@ class Engine:
         """With an oracle that waits (a person filling in a file), a round whose questions are
         not all answered ends the run here: the questions are written beside the run, and the
         same command picks the round up again once the answers are there."""
-        if not getattr(state.oracle, "waits_for_answers", False):
+        if not state.oracle.waits_for_answers:
             return None
         ds = state.dataset
         pending = [(item, label) for item, label, _, _ in asked if state.answers[ds.index_of(item), ds.label_index(label)] < 0]
@@ -441,7 +436,7 @@ class Engine:
             return None
         self._keep_model(state)  # the next command starts from it
         path = self.run_dir.write_questions(state.round, pending, ds, state)
-        where = getattr(state.oracle, "path", "the answers file")
+        where = state.oracle.path or "the answers file"
         self._waiting = True
         return self._finish_empty(
             state,
@@ -459,8 +454,7 @@ class Engine:
             self.run_dir.save_checkpoint(state.bundle, rnd)
 
     def _should_stop(self, state: RunState) -> str | None:
-        reason: str | None = call_optional(self.plugins, "alframe_should_stop", state=state)
-        return reason
+        return self.stages.should_stop(state)
 
     def _finish_empty(self, state: RunState, reason: str) -> RoundRecord:
         record = RoundRecord(
@@ -570,8 +564,7 @@ class Engine:
         for rnd in range(start, last + 1):
             state.round = rnd
             state.answers = self._answers_up_to(state, rnd)
-            weights, _ = call_first(self.plugins, "alframe_weight", state=state)
-            state.weights = self._check_weights(state, weights)
+            state.weights = self._check_weights(state, self.stages.weight(state))
             self._train(state)
             if self._stop_requested:
                 raise Stop()  # cut short: never keep it as the round's checkpoint
@@ -584,7 +577,7 @@ class Engine:
         """The train hook, with a second Ctrl-C turned into :class:`StopNow` while it runs."""
         self._training, self._whole = True, None
         try:
-            info, _ = call_first(self.plugins, "alframe_train", state=state)
+            info = self.stages.train(state)
         finally:
             self._training = False
         return info

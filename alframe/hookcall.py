@@ -21,7 +21,7 @@ then blamed on that plugin, not on alframe.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -75,10 +75,12 @@ def _call(plugins: Plugins, hook: str, kwargs: dict[str, Any]) -> tuple[Any, str
     responders.pop(hook, None)
     result = getattr(plugins.pm.hook, hook)(**kwargs)
     who = responders.get(hook, "?")
-    return _check(hook, result, kwargs, who), who
+    return check_result(hook, result, kwargs, who), who
 
 
-def _check(hook: str, result: Any, kwargs: dict[str, Any], who: str) -> Any:
+def check_result(hook: str, result: Any, kwargs: Mapping[str, Any], who: str) -> Any:
+    """``result`` as hook ``hook``'s contract checks it; a :class:`PluginError` naming ``who``
+    (the plugin that gave it) when it breaks the contract."""
     try:
         return checked(hook, result, kwargs)
     except Broken as exc:
@@ -91,10 +93,14 @@ def _check(hook: str, result: Any, kwargs: dict[str, Any], who: str) -> Any:
 def component(plugins: Plugins, kind: str, name: str) -> Iterator[None]:
     """Around a built-in stage's call of the registered component ``kind`` ``name``: a
     plugin's component answers for what it raises and, from then on, for the stage's result."""
-    comp = plugins.registry.get(kind, name)
-    who = BUILTIN if comp is None or comp.plugin == "alframe" else comp.plugin
-    with on_behalf_of(who, f"{kind} {name!r}"):
+    with on_behalf_of(owner(plugins, kind, name), f"{kind} {name!r}"):
         yield
+
+
+def owner(plugins: Plugins, kind: str, name: str) -> str:
+    """The plugin that registered component ``kind`` ``name``, as errors name it."""
+    comp = plugins.registry.get(kind, name)
+    return BUILTIN if comp is None or comp.plugin == "alframe" else comp.plugin
 
 
 @contextmanager

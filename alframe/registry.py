@@ -167,7 +167,12 @@ class Registry:
         for p in comp.params:
             if p.type == "policies":
                 full[p.name] = tuple(self._build_policy(c) for c in full[p.name])
-        return comp.factory(**full)
+        built = comp.factory(**full)
+        if kind in ("policy", "oracle"):  # from here on an instance of its Protocol
+            from alframe.protocols import conform
+
+            built = conform(built, kind, comp.plugin, name)
+        return built
 
     def _build_policy(self, call: Any) -> tuple[str, Any]:
         """One entry of a "policies" argument: a plan Call (or a bare name, as a default may

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from alframe.data.dataset import Dataset
     from alframe.plan import Plan
     from alframe.plugins import Plugins
+    from alframe.protocols import ModelBundle, Oracle, Policy
     from alframe.store import RunStore
 
 #: Independent random streams of a round, each derived from (run seed, round, purpose), so a
@@ -51,11 +52,11 @@ class RunState:
     dataset: Dataset
     store: RunStore
     run_dir: Path
-    bundle: Any = None  # alframe.models.bundle.ModelBundle
+    bundle: ModelBundle  # the run's model, built by the model stage
+    policy: Policy  # the query policy the spec names
+    seed_policy: Policy  # the policy choosing the seed set
+    oracle: Oracle  # who answers
     model_by: str = "alframe (built-in)"  # the plugin whose alframe_build_model built the bundle
-    policy: Any = None  # the query policy object (alframe.policies.base.Policy)
-    seed_policy: Any = None
-    oracle: Any = None  # alframe.oracles.base.Oracle
     round: int = 0
     answers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))  # int8 [n, L]
     query_prob: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # [n, L]
@@ -74,6 +75,12 @@ class RunState:
     #: the cell run's reserve once known (:meth:`reserve`): it depends only on the plan and the
     #: seed round's stored queries, which never change once written
     reserve_items: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def round_policy(self) -> Policy:
+        """The policy choosing this round's questions: the seed policy in round 0, the query
+        policy after it (what the score stage scores the pool for)."""
+        return self.seed_policy if self.round == 0 else self.policy
 
     def rng(self, purpose: str) -> np.random.Generator:
         """The round's generator for one purpose (query, train, oracle, seed, weight)."""

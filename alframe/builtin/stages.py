@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from alframe.data.dataset import Dataset
     from alframe.plan import Plan
     from alframe.policies.base import PoolScores, Queries
+    from alframe.protocols import Policy
     from alframe.registry import Registry
     from alframe.state import RunState
 
@@ -72,8 +73,10 @@ def alframe_select_seed(state: RunState) -> Queries:
     than the 200 whole packages they are worth (macro-AP 0.95× at the seed round, 3 repeats),
     and a person reads items."""
     from alframe.policies.base import Queries, QueryContext
+    from alframe.stages import Stages
 
-    scores = _pool_scores(state, state.seed_policy)
+    stages = Stages(state.plugins)
+    scores = stages.score_pool(state)  # the score stage, for the seed policy
     ctx = QueryContext(
         batch=state.plan.query.seed_size,
         unit=state.plan.query.unit,
@@ -82,12 +85,8 @@ def alframe_select_seed(state: RunState) -> Queries:
         round=state.round,
         whole=state.plan.query.unit == "cell",
     )
-    with component(state.plugins, "policy", state.plan.query.seed_policy.name):
-        q = state.seed_policy.select(scores, ctx)
-    if not isinstance(q, Queries):
-        return q  # the contract check names the policy's plugin
-    q.prob = np.ones(len(q.items), dtype=np.float64)
-    return q
+    q = stages.select(state, state.seed_policy, state.plan.query.seed_policy.name, scores, ctx)
+    return Queries(q.items, q.labels, np.ones(len(q.items), dtype=np.float64), q.score)
 
 
 @hookimpl(trylast=True)
@@ -208,13 +207,15 @@ STREAM_ITEMS = 1 << 16
 
 @hookimpl(trylast=True)
 def alframe_score_pool(state: RunState) -> PoolScores:
-    """The pool's scores for the spec's policy. For a built-in ranking policy (and no plugin's
-    ``alframe_query`` that could read the probabilities) the pool is streamed: scored in chunks
-    of :data:`STREAM_ITEMS` items, each reduced at once to the policy's few candidates
-    (:mod:`alframe.policies.stream`), so memory does not grow with the pool."""
-    if _streams(state, state.policy):
-        return _streamed_scores(state, state.policy)
-    return _pool_scores(state, state.policy)
+    """The pool's scores for the round's policy (the seed policy in round 0). For a built-in
+    ranking policy asking a round's batch (and no plugin's ``alframe_query`` that could read
+    the probabilities) the pool is streamed: scored in chunks of :data:`STREAM_ITEMS` items,
+    each reduced at once to the policy's few candidates (:mod:`alframe.policies.stream`), so
+    memory does not grow with the pool."""
+    policy = state.round_policy
+    if state.round > 0 and _streams(state, policy):
+        return _streamed_scores(state, policy)
+    return _pool_scores(state, policy)
 
 
 def _streams(state: RunState, policy: Any) -> bool:
@@ -249,7 +250,7 @@ def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
     choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit), n_labels,
                             policy.diversity, policy.candidates, policy.name)
     diverse = policy.diversity != "none"
-    mc = int(getattr(policy, "mc_samples", 0) or 0)
+    mc = int(policy.mc_samples)
     fn = None
     for start in range(0, len(cand), STREAM_ITEMS):
         idx = cand[start : start + STREAM_ITEMS]
@@ -320,7 +321,7 @@ def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> 
     if hasattr(oracle, "context"):
         from alframe.oracles.context import context_for
 
-        source = str(getattr(oracle, "source", state.plan.oracle.name))
+        source = str(oracle.source)
         oracle.context = context_for(state, source, oracle.context)
     with component(state.plugins, "oracle", state.plan.oracle.name):
         return oracle.answer(state.dataset, items, labels, state.rng("oracle"))
@@ -344,21 +345,12 @@ def alframe_weight(state: RunState) -> np.ndarray:
 
 @hookimpl(trylast=True)
 def alframe_evaluate(state: RunState) -> dict[str, Any]:
-    from alframe.data.metrics import evaluate
+    from alframe.stages import Stages
 
     ds = state.dataset
     test = ds.test_idx
-    with on_behalf_of(state.model_by, "the model", result=False):
-        probs = state.bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
-        thresholds = state.bundle.thresholds
-    metrics = evaluate(
-        probs,
-        ds.labels[test],
-        thresholds,
-        ds.label_names,
-        state.plan.evaluate.metrics,
-        registry=state.plugins.registry,
-    )
+    metrics = Stages(state.plugins).test_metrics(state.plan, ds, state.bundle, state.model_by)
+    thresholds = state.bundle.thresholds
     estimate = _estimates(state, np.asarray(thresholds, dtype=np.float64))
     if not (ds.labels[test] >= 0).any():
         metrics["estimate"] = estimate
@@ -465,12 +457,12 @@ def _loggers(state: RunState) -> Any:
     return loggers.make(state.plan.trainer.loggers, str(state.run_dir / "logs"), f"round-{state.round:04d}")
 
 
-def _pool_scores(state: RunState, policy: Any) -> PoolScores:
+def _pool_scores(state: RunState, policy: Policy) -> PoolScores:
     from alframe.policies.base import PoolScores
 
     cand = state.candidates()
-    mc = int(getattr(policy, "mc_samples", 0) or 0)
-    if getattr(policy, "needs_scores", True):
+    mc = int(policy.mc_samples)
+    if policy.needs_scores:
         with on_behalf_of(state.model_by, "the model"):
             probs = state.bundle.predict_proba(cand, mc_samples=mc)  # [n, L, K]
     else:
@@ -485,8 +477,8 @@ def _pool_scores(state: RunState, policy: Any) -> PoolScores:
         label_positives=positives,
         label_answered=answered,
         thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
-        labelled=_labelled_view(state) if getattr(policy, "needs_labelled", False) else None,
-        embeddings=_embeddings(state, cand) if getattr(policy, "needs_embeddings", False) else None,
+        labelled=_labelled_view(state) if policy.needs_labelled else None,
+        embeddings=_embeddings(state, cand) if policy.needs_embeddings else None,
     )
 
 

@@ -16,17 +16,20 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from alframe.errors import RunError
-from alframe.hookcall import call_first
+from alframe.hookcall import on_behalf_of
 from alframe.models.thresholds import add_counts, fresh_counts
 from alframe.plan import Plan
 from alframe.plugins import Plugins
+from alframe.protocols import ModelBundle
 from alframe.report.files import CEILING_FILE, read_json, write_json
+from alframe.stages import Stages
 from alframe.state import derive_seed
 
 _PARTS = ("data", "labels", "model", "train", "weighting", "trainer", "evaluate")
@@ -58,7 +61,8 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     :param progress: an object with ``message(text)`` (the grid view), or None.
     """
     t0 = time.perf_counter()
-    dataset, _ = call_first(plugins, "alframe_load_data", plan=plan)
+    stages = Stages(plugins)
+    dataset = stages.load_data(plan)
     stored = load_ceiling(folder, plan)
     if stored is not None and stored.get("data_fingerprint") == dataset.fingerprint:
         return dict(stored["metrics"])
@@ -68,18 +72,13 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     if progress is not None:
         progress.message(f"training the ceiling on the pool ({pool.size:,} items) …")
 
-    def build() -> Any:
-        return call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)[0]
+    def build() -> tuple[ModelBundle, str]:
+        return stages.build_model(plan, dataset)
 
-    bundle = build()
-    fresh = _fresh(plan, build, dataset, pool, folder) if plan.weighting.thresholds == "progressive" else None
-    fit = _fit(plan, bundle, dataset, pool, folder, fresh)
-    from alframe.data.metrics import evaluate
-
-    test = np.asarray(dataset.test_idx, dtype=np.int64)
-    probs = bundle.predict_proba(test).mean(dim=2)  # [n_test, L]
-    metrics = evaluate(probs, dataset.labels[test], bundle.thresholds, dataset.label_names,
-                       plan.evaluate.metrics, plugins.registry)
+    bundle, who = build()
+    fresh = _fresh(plan, stages, build, dataset, pool, folder) if plan.weighting.thresholds == "progressive" else None
+    fit = _fit(plan, stages, bundle, who, dataset, pool, folder, fresh)
+    metrics = stages.test_metrics(plan, dataset, bundle, who)
     n_train = int(fit.get("n_train", pool.size))
     n_held = int(fit.get("n_holdout", 0))
     record = {
@@ -103,7 +102,8 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
     return metrics
 
 
-def _fresh(plan: Plan, build: Any, dataset: Any, pool: np.ndarray, folder: Path) -> dict[str, Any] | None:
+def _fresh(plan: Plan, stages: Stages, build: Callable[[], tuple[ModelBundle, str]], dataset: Any, pool: np.ndarray,
+           folder: Path) -> dict[str, Any] | None:
     """With ``thresholds progressive`` the ceiling is cut the way a run is, on answers a model had
     not seen: the pool is split in two random halves, a model (built apart, so the ceiling's
     own fit starts cold) is fitted on each and predicts the other, and those probabilities with
@@ -115,21 +115,23 @@ def _fresh(plan: Plan, build: Any, dataset: Any, pool: np.ndarray, folder: Path)
     half = rng.permutation(pool.size) < pool.size // 2
     counts = []
     for fit_on in (half, ~half):
-        probe = build()
-        probe.fit(_request(plan, dataset, pool[fit_on], folder))
+        probe, who = build()
+        stages.fit(probe, _request(plan, dataset, pool[fit_on], folder), who)
         cells = np.asarray(dataset.labels[pool[~fit_on]], dtype=np.int8)
-        probs = probe.predict_proba(pool[~fit_on]).mean(dim=2).numpy()
+        with on_behalf_of(who, "the model"):
+            probs = probe.predict_proba(pool[~fit_on]).mean(dim=2).numpy()
         known = cells >= 0
         counts.append(fresh_counts(probs[known], cells[known], np.ones(int(known.sum()))))
         del probe
     return add_counts(counts)
 
 
-def _fit(plan: Plan, bundle: Any, dataset: Any, pool: np.ndarray, folder: Path, fresh: Any) -> dict[str, Any]:
+def _fit(plan: Plan, stages: Stages, bundle: ModelBundle, who: str, dataset: Any, pool: np.ndarray, folder: Path,
+         fresh: Any) -> dict[str, Any]:
     """Every pool item with its true labels, weight 1 where known (unknown cells weigh 0);
-    the bundle's fit record with ``fit_seconds``."""
+    the bundle's fit record (checked as a round's is) with ``fit_seconds``."""
     t0 = time.perf_counter()
-    out = dict(bundle.fit(_request(plan, dataset, pool, folder, fresh)))
+    out = stages.fit(bundle, _request(plan, dataset, pool, folder, fresh), who)
     out["fit_seconds"] = time.perf_counter() - t0
     return out
 

@@ -38,6 +38,7 @@ from alframe.errors import DataError
 from alframe.fsutil import NotRegularFile, read_regular
 from alframe.oracles.answer_formats import FileRow, Rows, Space, parse_text
 from alframe.oracles.cells import as_cells
+from alframe.protocols import OracleBase
 
 __all__ = ["Answer", "FileOracle", "FileRow", "parse_answers", "read_rows"]
 
@@ -48,7 +49,7 @@ class Answer:
     row: int  # line number in the file (header = 1)
 
 
-class FileOracle:
+class FileOracle(OracleBase):
     """Answers the asked cells the file has; -1 (unknown) for the others.
 
     The file is read again on every call, so a person may also change an answer already
@@ -60,7 +61,7 @@ class FileOracle:
 
     def __init__(self, path: str):
         given = Path(path)
-        self.path = given if given.is_absolute() else Path.cwd() / given
+        self.path: Path = given if given.is_absolute() else Path.cwd() / given
         #: stored with each answer as who gave it
         self.source = f"file {self.path.name}"
         self._index: tuple[tuple[int, int], dict[str, int]] | None = None

@@ -37,6 +37,7 @@ from rich.text import Text
 
 from alframe.data.dataset import UNKNOWN, Dataset
 from alframe.oracles.cells import as_cells
+from alframe.protocols import OracleBase
 
 REPLIES = {"y": 1, "yes": 1, "n": 0, "no": 0, "s": UNKNOWN, "skip": UNKNOWN}
 QUIT = ("q", "quit")
@@ -52,7 +53,7 @@ class QuitAnnotation(KeyboardInterrupt):
         self.asked = asked
 
 
-class PromptOracle:
+class PromptOracle(OracleBase):
     """Asks through a rich console; ``input``/``output`` streams replace the terminal in tests."""
 
     source = "prompt"

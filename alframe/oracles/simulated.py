@@ -12,9 +12,10 @@ import numpy as np
 
 from alframe.data.dataset import UNKNOWN, Dataset
 from alframe.oracles.cells import as_cells
+from alframe.protocols import OracleBase
 
 
-class SimulatedOracle:
+class SimulatedOracle(OracleBase):
     """Looks the answer up in ``dataset.labels``; a cell the data set does not know stays -1."""
 
     source = "simulated"

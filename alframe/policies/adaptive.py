@@ -55,6 +55,7 @@ import numpy as np
 
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import canonical, check_context
+from alframe.protocols import PolicyBase, conform
 
 
 def arm_probabilities(
@@ -127,7 +128,7 @@ def weighted_micro_f1(
     return None if denom <= 0 else 2.0 * tp / denom
 
 
-class AdaptivePolicy:
+class AdaptivePolicy(PolicyBase):
     """Chooses one of ``arms`` per round by EXP3 on the importance-weighted micro-F1 gain."""
 
     name = "adaptive"
@@ -139,22 +140,24 @@ class AdaptivePolicy:
             raise ValueError("adaptive needs at least 2 arms")
         if not 0.0 < explore <= 1.0:
             raise ValueError(f"explore must be in (0, 1], not {explore}")
-        self.arms = [(str(label), arm) for label, arm in arms]
+        # an arm built by the registry conforms already; one handed over in Python may not
+        self.arms = [(str(label), conform(arm, "policy", "adaptive", str(label))) for label, arm in arms]
         self.explore = float(explore)
         self.rate = float(rate)
-        self.mc_samples = max(int(getattr(arm, "mc_samples", 0) or 0) for _, arm in self.arms)
-        self.needs_scores = any(getattr(arm, "needs_scores", True) for _, arm in self.arms)
+        self.mc_samples = max(int(arm.mc_samples) for _, arm in self.arms)
+        self.needs_scores = any(arm.needs_scores for _, arm in self.arms)
         # the scorer fills what any arm reads (an arm with ``diversity=badge`` reads embeddings)
-        self.needs_embeddings = any(getattr(arm, "needs_embeddings", False) for _, arm in self.arms)
+        self.needs_embeddings = any(arm.needs_embeddings for _, arm in self.arms)
         #: what the last ``select`` decided; the engine stores it with the round's questions
         self.info: dict[str, Any] | None = None
         self._uniform = [_is_uniform(arm) for _, arm in self.arms]
         self._blind = False
+        self.warning = self._warning()
 
-    @property
-    def warning(self) -> str | None:
-        """The arms' own warnings (a committee of one), and a missing uniform arm."""
-        said = [f"{label}: {w}" for label, arm in self.arms if (w := getattr(arm, "warning", None))]
+    def _warning(self) -> str | None:
+        """The arms' own warnings (a committee of one), and a missing uniform arm; taken again
+        after each choice (an arm learns some things only when it first sees scores)."""
+        said = [f"{label}: {w}" for label, arm in self.arms if (w := arm.warning)]
         if self._blind:
             said.insert(0, "adaptive got no answered items from the pool scorer (PoolScores.labelled): it cannot "
                         "measure rewards and keeps drawing its arms evenly")
@@ -187,6 +190,7 @@ class AdaptivePolicy:
             "reward": None if reward is None else float(reward),
             "asked": [[int(i), int(j), float(p)] for i, j, p in zip(out.items.tolist(), out.labels.tolist(), q.tolist())],
         }
+        self.warning = self._warning()
         return out
 
     def _inclusion(

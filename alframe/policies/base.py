@@ -11,15 +11,22 @@ selects. Every policy must:
   (ties are broken by item index, which is item-id order, then by label index);
 - give each query its query probability ``p`` (1.0 for a deterministic choice), so the engine
   can store it and give the answer the importance weight 1/p.
+
+The Protocol itself, with every member the engine reads, is :class:`alframe.protocols.Policy`
+(re-exported here); :class:`PolicyBase` holds the optional members at their defaults.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
+
+from alframe.protocols import Policy, PolicyBase
+
+__all__ = ["LabelledView", "Policy", "PolicyBase", "PoolScores", "Queries", "QueryContext"]
 
 
 @dataclass
@@ -86,12 +93,3 @@ class Queries:
     def empty() -> Queries:
         z = np.zeros(0, dtype=np.int64)
         return Queries(z, z.copy(), np.zeros(0), np.zeros(0))
-
-
-class Policy(Protocol):
-    #: MC-dropout samples wanted from the scorer (0: use the ensemble members as samples)
-    mc_samples: int
-    # Optional, read with getattr (absent = the default): ``needs_scores = False`` (the scorer
-    # may skip the probabilities), ``needs_embeddings = True`` (fill ``PoolScores.embeddings``).
-
-    def select(self, scores: PoolScores, ctx: QueryContext) -> Queries: ...

@@ -63,6 +63,7 @@ from alframe.policies.select import (
     top_k,
 )
 from alframe.policies.stream import streamed_queries
+from alframe.protocols import PolicyBase
 
 DIVERSITY = ("none", "badge", "cluster")
 #: Lloyd iterations at most (k-means++ starts close; fewer when assignments stop changing)
@@ -410,15 +411,13 @@ def cluster_pick(h: np.ndarray, base: np.ndarray, k: int, rng: np.random.Generat
 # -- the ``diverse`` policy --------------------------------------------------------------------
 
 
-class RankingPolicy:
+class RankingPolicy(PolicyBase):
     """The flow every policy that scores cells shares (``uncertainty``, ``disagreement``,
     ``bald``): its per-cell scores (``cell_scores``, given by the subclass), ranked within their
     own label first with ``balance=labels``, then the batch by ``aggregate`` and top-k, or by the
     ``diversity`` step among the best ``candidates`` × batch."""
 
     name = "ranking"
-    mc_samples = 0
-    warning: str | None = None
 
     def __init__(
         self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "auto"
@@ -452,7 +451,7 @@ class RankingPolicy:
         return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
 
 
-class DiversePolicy:
+class DiversePolicy(PolicyBase):
     """Representative items: k-means over the model's features, the item nearest each centre.
 
     Typicality rather than uncertainty: it needs no probabilities (``needs_scores = False``),
@@ -467,10 +466,8 @@ class DiversePolicy:
     """
 
     name = "diverse"
-    mc_samples = 0
     needs_scores = False
     needs_embeddings = True
-    warning: str | None = None
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         check_context(ctx)

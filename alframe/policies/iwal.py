@@ -48,6 +48,7 @@ from alframe.policies.select import (
     prepared,
     resolved_balance,
 )
+from alframe.protocols import PolicyBase
 
 BASES = ("uncertainty", "margin", "disagreement", "bald")
 COMMITTEE_BASES = ("disagreement", "bald")
@@ -184,11 +185,10 @@ def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 
     return np.sort(rows[hit // row_len] * row_len + hit % row_len)
 
 
-class IWALPolicy:
+class IWALPolicy(PolicyBase):
     """Query with probability p from a base signal; answers carry the weight 1/p."""
 
     name = "iwal"
-    mc_samples = 0
 
     def __init__(
         self,

@@ -18,16 +18,15 @@ import numpy as np
 
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import canonical, check_context
+from alframe.protocols import PolicyBase
 
 
-class RandomPolicy:
+class RandomPolicy(PolicyBase):
     """Uniform sampling without replacement, drawn from ``ctx.rng`` in item-index order."""
 
     name = "random"
-    mc_samples = 0
     #: the scorer may skip the model: only ``items`` and ``known`` are read
     needs_scores = False
-    warning: str | None = None
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         check_context(ctx)
