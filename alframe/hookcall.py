@@ -1,13 +1,15 @@
 """Calling hooks so that a misbehaving plugin is named, and what it returns is checked.
 
 pluggy's first-result call does not say *which* implementation answered, and the engine must
-be able to say "plugin 'alframe-foo', hook 'alframe_query' returned a duplicate cell". So, once
-per plugin manager, every non-wrapper implementation of a hook is wrapped in a small
-recorder: it notes which plugin returned a result, and turns an unexpected exception into a
-:class:`~alframe.errors.PluginError` naming the plugin and hook (a write the disk refused,
-full or read-only, is the named :func:`~alframe.fsutil.storage_error` instead). The hooks themselves are
-still called through pluggy, so ``tryfirst``/``trylast`` ordering and ``wrapper=True``
-implementations (timing, progress, tracing) work as pluggy documents.
+be able to say "plugin 'alframe-foo', hook 'alframe_query' returned a duplicate cell". So the
+plugin manager (:class:`PluginManager`, pluggy's own with ``register`` extended) registers
+each plugin as a :class:`Recorded` view of it, whose hook implementations are the plugin's
+wrapped in a small recorder: it notes which plugin returned a result, and turns an unexpected
+exception into a :class:`~alframe.errors.PluginError` naming the plugin and hook (a write the
+disk refused, full or read-only, is the named :func:`~alframe.fsutil.storage_error` instead).
+pluggy sees only the wrapped functions, from registration on: nothing of pluggy's is rewritten.
+The hooks are called through pluggy, so ``tryfirst``/``trylast`` ordering and ``wrapper=True``
+implementations (timing, progress, tracing: never wrapped) work as pluggy documents.
 
 Every result is then checked against its hook's contract (:data:`alframe.contracts.CONTRACTS`)
 before the caller sees it: a result that breaks it is a ``PluginError`` naming the plugin that
@@ -24,15 +26,20 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pluggy
 
 from alframe.contracts import Broken, checked
 from alframe.errors import AlframeError, PluginError
 from alframe.fsutil import storage_error
-from alframe.plugins import Plugins
 
-_INSTRUMENTED = "_alframe_instrumented"
+if TYPE_CHECKING:
+    from alframe.plugins import Plugins
+
 BUILTIN = "alframe (built-in)"
+#: the attribute pluggy's marker sets on a hook implementation (``HookimplMarker("alframe")``)
+_MARKER = "alframe_impl"
 
 
 class _Answering:
@@ -66,12 +73,11 @@ def call_optional(plugins: Plugins, hook: str, **kwargs: Any) -> Any:
 
 def call_all(plugins: Plugins, hook: str, **kwargs: Any) -> None:
     """Call every implementation of an observer hook (``alframe_round_end``)."""
-    _instrument(plugins)
     getattr(plugins.pm.hook, hook)(**kwargs)
 
 
 def _call(plugins: Plugins, hook: str, kwargs: dict[str, Any]) -> tuple[Any, str]:
-    responders = _instrument(plugins)
+    responders = plugins.pm.responders
     responders.pop(hook, None)
     result = getattr(plugins.pm.hook, hook)(**kwargs)
     who = responders.get(hook, "?")
@@ -138,32 +144,80 @@ def _fault(exc: Exception, who: str, where: str, prefix: str = "", hook: str | N
     return PluginError(f"{prefix}{type(exc).__name__}: {exc}", plugin=who, hook=hook)
 
 
-def plugin_label(plugins: Plugins, plugin: object) -> str:
-    dist = plugins.distribution_of(plugin)
-    return BUILTIN if dist == "alframe" else dist
+class PluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager, registering a plugin as its :class:`Recorded` view. The
+    plugin itself still answers for ``get_name``, ``is_registered``, ``unregister`` and
+    ``get_hookcallers``; ``get_plugins`` lists the views (every other attribute of a view is
+    the plugin's)."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        #: hook → the plugin whose implementation gave the last call's result
+        self.responders: dict[str, str] = {}
+        #: registered name → the label errors give the plugin (set by :mod:`alframe.plugins`)
+        self.label: Callable[[str], str] = lambda name: name
+        self._views: dict[int, Recorded] = {}
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        if plugin is None or isinstance(plugin, Recorded):
+            return super().register(plugin, name)
+        if id(plugin) in self._views:
+            raise ValueError(f"Plugin already registered under a different name: {plugin!r}")
+        name = name or self.get_canonical_name(plugin)
+        view = Recorded(plugin, lambda: self.label(name), self.responders)
+        registered = super().register(view, name)
+        if registered is not None:
+            self._views[id(plugin)] = view
+        return registered
+
+    def _view(self, plugin: Any) -> Any:
+        return self._views.get(id(plugin), plugin)
+
+    def unregister(self, plugin: Any | None = None, name: str | None = None) -> Any | None:
+        view = super().unregister(None if plugin is None else self._view(plugin), name)
+        if isinstance(view, Recorded):
+            self._views.pop(id(view.plugin), None)
+            return view.plugin
+        return view
+
+    def is_registered(self, plugin: Any) -> bool:
+        return super().is_registered(self._view(plugin))
+
+    def get_name(self, plugin: Any) -> str | None:
+        return super().get_name(self._view(plugin))
+
+    def get_hookcallers(self, plugin: Any) -> list[pluggy.HookCaller] | None:
+        return super().get_hookcallers(self._view(plugin))
 
 
-def _instrument(plugins: Plugins) -> dict[str, str]:
-    """Wrap every hook implementation not wrapped yet (plugins may be registered late);
-    returns the hook → responder map the wrappers fill."""
-    responders: dict[str, str] | None = getattr(plugins, _INSTRUMENTED, None)
-    if responders is None:
-        responders = {}
-        setattr(plugins, _INSTRUMENTED, responders)
-    for hook_name in dir(plugins.pm.hook):
-        if not hook_name.startswith("alframe_") or hook_name == "alframe_register":
-            continue
-        for impl in getattr(plugins.pm.hook, hook_name).get_hookimpls():
-            if impl.hookwrapper or impl.wrapper or getattr(impl.function, _INSTRUMENTED, False):
+class Recorded:
+    """A plugin as the manager registers it: each hook implementation the plugin marked is
+    its own wrapped in a recorder (wrappers and ``alframe_register`` as they are); every other
+    attribute is read from the plugin."""
+
+    def __init__(self, plugin: Any, who: Callable[[], str], responders: dict[str, str]) -> None:
+        self.__dict__["plugin"] = plugin
+        for attr in dir(plugin):
+            if not attr.startswith("alframe_"):
                 continue
-            impl.function = _recorder(impl.function, hook_name, plugin_label(plugins, impl.plugin), responders)
-    return responders
+            fn = getattr(plugin, attr, None)
+            opts = getattr(fn, _MARKER, None)
+            if not callable(fn) or not isinstance(opts, dict):
+                continue  # not marked: pluggy would not take it either
+            plain = attr == "alframe_register" or opts.get("wrapper") or opts.get("hookwrapper")
+            self.__dict__[attr] = fn if plain else _recorder(fn, attr, who, responders)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["plugin"], name)
+
+    def __repr__(self) -> str:
+        return f"<recorded {self.__dict__['plugin']!r}>"
 
 
-def _recorder(fn: Callable[..., Any], hook: str, who: str, responders: dict[str, str]) -> Callable[..., Any]:
+def _recorder(fn: Callable[..., Any], hook: str, who: Callable[[], str], responders: dict[str, str]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        answering = _Answering(who)
+        answering = _Answering(who())
         token = _answering.set(answering)
         try:
             result = fn(*args, **kwargs)
@@ -187,5 +241,4 @@ def _recorder(fn: Callable[..., Any], hook: str, who: str, responders: dict[str,
             responders[hook] = answering.who
         return result
 
-    setattr(call, _INSTRUMENTED, True)
     return call

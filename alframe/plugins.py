@@ -29,6 +29,7 @@ import pluggy
 
 from alframe import hookspecs
 from alframe.errors import PluginError, nearest
+from alframe.hookcall import BUILTIN, PluginManager
 from alframe.registry import Registry
 
 ENTRY_POINT_GROUP = "alframe"
@@ -56,7 +57,7 @@ class PluginInfo:
 class Plugins:
     """The loaded plugin manager, its registry, and what was loaded from where."""
 
-    pm: pluggy.PluginManager
+    pm: PluginManager
     registry: Registry
     infos: list[PluginInfo] = field(default_factory=list)
 
@@ -65,7 +66,10 @@ class Plugins:
         return self.pm.hook
 
     def distribution_of(self, plugin: object) -> str:
-        name = self.pm.get_name(plugin) or "?"
+        return self.distribution_named(self.pm.get_name(plugin) or "?")
+
+    def distribution_named(self, name: str) -> str:
+        """The distribution of the plugin registered as ``name`` (the name itself if unknown)."""
         for info in self.infos:
             if info.name == name or info.module == name:
                 return info.distribution
@@ -74,6 +78,11 @@ class Plugins:
     def versions(self) -> dict[str, str]:
         """Distribution → version of every plugin loaded (stored with each run)."""
         return {i.distribution: i.version for i in self.infos}
+
+
+def _label(dist: str) -> str:
+    """How errors name a plugin's distribution (alframe's own hooks as built-in)."""
+    return BUILTIN if dist == "alframe" else dist
 
 
 def _truthy(value: str | None) -> bool:
@@ -116,9 +125,10 @@ def load(autoload: bool | None = None, names: list[str] | None = None) -> Plugin
     wanted = set(names or [])
     wanted |= {n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()}
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     plugins = Plugins(pm=pm, registry=Registry())
+    pm.label = lambda name: _label(plugins.distribution_named(name))
     version = _version("alframe")
 
     for modname in BUILTIN_MODULES:
