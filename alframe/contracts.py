@@ -47,6 +47,14 @@ def _what(value: Any) -> str:
     return f"{type(value).__name__} {text[:60] + '…' if len(text) > 60 else text}"
 
 
+def _callbacks(result: Any, kwargs: Mapping[str, Any]) -> list[Any]:
+    import pytorch_lightning as pl
+
+    if not isinstance(result, (list, tuple)) or not all(isinstance(c, pl.Callback) for c in result):
+        raise Broken(f"returned {_what(result)}, expected a list of pytorch_lightning.Callback")
+    return list(result)
+
+
 def _ignored(result: Any, kwargs: Mapping[str, Any]) -> None:
     return None
 
@@ -295,6 +303,11 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "alframe_should_stop": Contract("a non-empty str (the reason), or None to go on", _reason),
     "alframe_round_end": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_run_started": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_stage_started": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_stage_finished": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_message": Contract("nothing (a result is ignored)", _ignored),
+    "alframe_train_callbacks": Contract("a list of Lightning callbacks", _callbacks),
     "alframe_register_commands": Contract("nothing (a result is ignored); commands added with `cli.add_command`",
                                           _ignored),
 }

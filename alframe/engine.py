@@ -36,6 +36,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from alframe import loggers
 from alframe.hookcall import component
+from alframe.hookspecs import hookimpl
 from alframe.oracles.base import closing_questions
 from alframe.plan import Plan
 from alframe.plugins import Plugins
@@ -53,7 +54,10 @@ WEIGHT_SPREAD = 100.0
 
 
 class Observer:
-    """Receives progress from the engine (the terminal display implements this)."""
+    """Follows a run through the observer hooks: a plugin whose hook implementations call
+    these methods, which a subclass overrides (the terminal display is one). ``Engine(...,
+    observer=...)`` registers it for the run; a plugin may implement the same hooks
+    (:mod:`alframe.hookspecs`) instead. The hooks run after every other plugin's."""
 
     def run_started(self, state: RunState, resumed_from: int | None) -> None: ...
     def stage_started(self, stage: str) -> None: ...
@@ -64,6 +68,30 @@ class Observer:
     def train_callbacks(self) -> list[Any]:
         """Lightning callbacks to follow training inside a round."""
         return []
+
+    @hookimpl(trylast=True)
+    def alframe_run_started(self, state: RunState, resumed_from: int | None) -> None:
+        self.run_started(state, resumed_from)
+
+    @hookimpl(trylast=True)
+    def alframe_stage_started(self, stage: str) -> None:
+        self.stage_started(stage)
+
+    @hookimpl(trylast=True)
+    def alframe_stage_finished(self, stage: str, seconds: float) -> None:
+        self.stage_finished(stage, seconds)
+
+    @hookimpl(trylast=True)
+    def alframe_round_end(self, state: RunState, record: RoundRecord) -> None:
+        self.round_finished(state, record)
+
+    @hookimpl(trylast=True)
+    def alframe_message(self, text: str) -> None:
+        self.message(text)
+
+    @hookimpl(trylast=True)
+    def alframe_train_callbacks(self, plan: Plan) -> list[Any]:
+        return list(self.train_callbacks())
 
 
 @dataclass
@@ -114,7 +142,7 @@ class Engine:
         self.plugins = plugins
         self.stages = Stages(plugins)
         self.run_dir = run_dir
-        self.observer = observer or Observer()
+        self.observer = observer  # registered as a plugin while the run goes
         self._stop_requested = False
         self._training = False  # inside the train hook (Lightning's ``fit``)
         self._finished = False  # the loop is over: signals no longer interrupt anything
@@ -129,7 +157,7 @@ class Engine:
 
     def run(self) -> Summary:
         self._started = time.perf_counter()
-        with self._signals():
+        with self._signals(), self._observed():
             try:
                 state = self._prepare()
             except (Stop, StopNow, KeyboardInterrupt, SIGTERMException):
@@ -176,7 +204,7 @@ class Engine:
         )
         self._announce(state)
         state.train_callbacks.append(_StopTraining(self))
-        state.train_callbacks.extend(self.observer.train_callbacks())
+        state.train_callbacks.extend(self.stages.train_callbacks(self.plan))
         self._restore(state)
         return state
 
@@ -186,21 +214,27 @@ class Engine:
 
     def _announce(self, state: RunState) -> None:
         """What the user should know before the first round: data warnings, loggers left out,
-        model notes, policy fallbacks, what the run folder noticed."""
+        model notes, policy fallbacks, what the run folder noticed, and the stages an installed
+        plugin answers in place of the built-in ones (the spec does not show them)."""
         for text in state.dataset.notes:
-            self.observer.message(text)
+            self.stages.message(text)
         for text in state.dataset.warnings:
-            self.observer.message(f"warning: {text}")
+            self.stages.message(f"warning: {text}")
         unusable = loggers.missing(self.plan.trainer.loggers)
         if unusable:
-            self.observer.message("warning: loggers left out: " + ", ".join(unusable))
+            self.stages.message("warning: loggers left out: " + ", ".join(unusable))
             state.store.log_event("loggers", {"left_out": unusable})
         for note in state.bundle.notes:
-            self.observer.message(note)
+            self.stages.message(note)
         for pol in (state.policy, state.seed_policy):
             self._warn_once(pol.warning)
         for text in self.run_dir.messages:
-            self.observer.message(text)
+            self.stages.message(text)
+        replaced = self.stages.replaced()
+        if replaced:
+            for hook, who in replaced.items():
+                self.stages.message(f"plugin {', '.join(repr(w) for w in who)} answers {hook} before the built-in stage")
+            state.store.log_event("stages_replaced", replaced)
 
     def _loop(self, state: RunState) -> Summary:
         stop_reason = self._already_finished(state)
@@ -335,7 +369,6 @@ class Engine:
         state.history.append(record)
         self.run_dir.append_metrics_csv(record)
         self.stages.round_end(state, record)
-        self.observer.round_finished(state, record)
         return record
 
     # -- stages ------------------------------------------------------------------------------
@@ -356,7 +389,7 @@ class Engine:
         """A policy learns some things only when it first sees scores (e.g. one member)."""
         if text and text not in self._warned:
             self._warned.add(text)
-            self.observer.message(f"warning: {text}")
+            self.stages.message(f"warning: {text}")
 
     def _annotate(self, state: RunState, asked: list[tuple[str, str, float, float]]) -> int:
         """Ask the oracle every asked cell that has no answer yet; commit each chunk at once."""
@@ -416,7 +449,7 @@ class Engine:
         recorded.new, recorded.unchanged = len(new), counts.unchanged + recorded.unchanged
         if recorded.new or recorded.revised:
             where = Path(str(state.oracle.path or source)).name
-            self.observer.message(recorded.summary(where))
+            self.stages.message(recorded.summary(where))
 
     def _evaluate(self, state: RunState) -> dict[str, Any]:
         with self._stage("evaluate"):
@@ -488,7 +521,7 @@ class Engine:
         top, mid = float(positive.max()), float(np.median(positive))
         if top > WEIGHT_SPREAD * mid:
             self._warned.add("weights")
-            self.observer.message(
+            self.stages.message(
                 f"warning: cell weights reach {top:,.0f} against a median of {mid:.3g}: a few answers "
                 "dominate training; bound them with weighting { clip 10 } or { normalize yes }"
             )
@@ -534,7 +567,7 @@ class Engine:
             state.query_prob[i, j] = a.prob
         complete = [r for r in state.store.rounds() if r.status == "complete"]
         if not complete:
-            self.observer.run_started(state, None)
+            self.stages.run_started(state, None)
             return
         last = complete[-1].round
         policy = state.store.policy_info()
@@ -546,7 +579,7 @@ class Engine:
         self._rebuild_model(state, last)
         state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
         state.round = last + 1
-        self.observer.run_started(state, last)
+        self.stages.run_started(state, last)
 
     def _rebuild_model(self, state: RunState, last: int) -> None:
         """Load the newest usable checkpoint ≤ ``last``, then retrain the rounds after it."""
@@ -557,9 +590,9 @@ class Engine:
                 start = rnd + 1
                 break
         for text in self.run_dir.messages[said:]:  # a refused checkpoint (truncated, foreign)
-            self.observer.message(f"warning: {text}")
+            self.stages.message(f"warning: {text}")
         if start <= last:
-            self.observer.message(f"retraining rounds {start}..{last} from the stored labels")
+            self.stages.message(f"retraining rounds {start}..{last} from the stored labels")
         current = state.answers
         for rnd in range(start, last + 1):
             state.round = rnd
@@ -590,15 +623,27 @@ class Engine:
         return out
 
     @contextmanager
+    def _observed(self) -> Iterator[None]:
+        """The observer given to the engine follows the run as a plugin, for this run only."""
+        if self.observer is None:
+            yield
+            return
+        self.plugins.pm.register(self.observer, name=f"alframe-observer-{id(self.observer):x}")
+        try:
+            yield
+        finally:
+            self.plugins.pm.unregister(self.observer)
+
+    @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
-        self.observer.stage_started(name)
+        self.stages.stage_started(name)
         t0 = time.perf_counter()
         try:
             yield
         finally:
             took = time.perf_counter() - t0
             self._timings[name] = self._timings.get(name, 0.0) + took
-            self.observer.stage_finished(name, took)
+            self.stages.stage_finished(name, took)
 
     @contextmanager
     def _signals(self) -> Iterator[None]:
@@ -618,7 +663,7 @@ class Engine:
                 # inside ``fit`` Lightning would turn a KeyboardInterrupt into ``sys.exit(1)``
                 raise StopNow() if self._training else KeyboardInterrupt
             self._stop_requested = True
-            self.observer.message("stopping at the next safe point (Ctrl-C again to stop now)")
+            self.stages.message("stopping at the next safe point (Ctrl-C again to stop now)")
 
         previous: dict[signal.Signals, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):

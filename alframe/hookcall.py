@@ -76,6 +76,13 @@ def call_all(plugins: Plugins, hook: str, **kwargs: Any) -> None:
     getattr(plugins.pm.hook, hook)(**kwargs)
 
 
+def call_each(plugins: Plugins, hook: str, **kwargs: Any) -> list[Any]:
+    """Every implementation's result of a collecting hook (``alframe_train_callbacks``), each
+    checked against the hook's contract; a broken one names no single plugin (pluggy gathers
+    the results), so the error names the hook."""
+    return [check_result(hook, r, kwargs, "?") for r in getattr(plugins.pm.hook, hook)(**kwargs)]
+
+
 def _call(plugins: Plugins, hook: str, kwargs: dict[str, Any]) -> tuple[Any, str]:
     responders = plugins.pm.responders
     responders.pop(hook, None)

@@ -72,7 +72,9 @@ def alframe_build_model(plan: Plan, dataset: Dataset, registry: Registry) -> Any
 def alframe_select_seed(state: RunState) -> Queries | None:
     """Choose the first labelled set (``plan.query.seed_size`` items or cells).
 
-    Stops at first non-None result. Seed queries have query probability 1.
+    Stops at first non-None result. Seed queries have query probability 1. The built-in stage
+    scores the pool through ``alframe_score_pool`` (for the seed policy,
+    ``state.round_policy``) and checks the seed policy's choice as a query's.
 
     :returns: :class:`alframe.policies.base.Queries`, or ``None``.
     """
@@ -157,8 +159,49 @@ def alframe_evaluate(state: RunState) -> dict[str, Any] | None:
 def alframe_round_end(state: RunState, record: RoundRecord) -> None:
     """Observe a finished round (progress display, logs, reports). Every implementation runs.
 
+    The observer hooks (``alframe_run_started``, ``alframe_stage_started``,
+    ``alframe_stage_finished``, ``alframe_message``, ``alframe_round_end``) are the one way to
+    follow a run: the terminal display is an :class:`alframe.engine.Observer`, which implements
+    them, registered for the run.
+
     Called after the round is committed to the run store (``record.stop_reason`` says whether
     it was the last); an observer must not change state.
+    """
+
+
+@hookspec
+def alframe_run_started(state: RunState, resumed_from: int | None) -> None:
+    """Observe the start of a run, after the data is loaded, the model built and a resumed run
+    restored. Every implementation runs.
+
+    :param resumed_from: the last complete round of a resumed run, ``None`` for a new one.
+    """
+
+
+@hookspec
+def alframe_stage_started(stage: str) -> None:
+    """Observe a stage starting (``load``, ``build``, ``seed``, ``score``, ``query``,
+    ``annotate``, ``weight``, ``train``, ``evaluate``, ``checkpoint``). Every implementation runs."""
+
+
+@hookspec
+def alframe_stage_finished(stage: str, seconds: float) -> None:
+    """Observe a stage ending (also when it failed), with the seconds it took. Every
+    implementation runs; the round's record keeps the same timings."""
+
+
+@hookspec
+def alframe_message(text: str) -> None:
+    """Observe a sentence the run says to its user (a warning, a resume, a retrain, a stop
+    requested). Every implementation runs."""
+
+
+@hookspec
+def alframe_train_callbacks(plan: Plan) -> list[Any] | None:
+    """Lightning callbacks to follow training inside every round (a progress bar, a
+    profiler). Called once per run; every implementation's list is used.
+
+    :returns: a list of :class:`pytorch_lightning.Callback`, or ``None`` for none.
     """
 
 
@@ -186,8 +229,24 @@ def alframe_register_commands(cli: click.Group) -> None:
     """
 
 
+#: The hooks whose first result does a stage's work: a plugin implementing one replaces the
+#: built-in stage for every run while it is installed (said at the start of each run).
+REPLACEABLE = (
+    "alframe_load_data",
+    "alframe_build_model",
+    "alframe_select_seed",
+    "alframe_score_pool",
+    "alframe_query",
+    "alframe_annotate",
+    "alframe_weight",
+    "alframe_train",
+    "alframe_evaluate",
+    "alframe_should_stop",
+)
+
 #: The stage hooks in the order the engine calls them within a round (a test checks this).
-#: Round 0 calls ``alframe_select_seed`` in place of scoring and querying.
+#: Round 0 calls ``alframe_select_seed`` in place of scoring and querying (the built-in seed
+#: stage scores the pool for the seed policy through ``alframe_score_pool``).
 STAGE_ORDER = (
     "alframe_score_pool",
     "alframe_query",

@@ -17,7 +17,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from alframe.hookcall import BUILTIN, call_all, call_first, call_optional, check_result, component, on_behalf_of, owner
+from alframe.hookcall import (
+    BUILTIN,
+    call_all,
+    call_each,
+    call_first,
+    call_optional,
+    check_result,
+    component,
+    on_behalf_of,
+    owner,
+)
 from alframe.protocols import ModelBundle, Policy, conform
 
 if TYPE_CHECKING:
@@ -89,8 +99,41 @@ class Stages:
         reason: str | None = call_optional(self.plugins, "alframe_should_stop", state=state)
         return reason
 
+    def replaced(self) -> dict[str, list[str]]:
+        """Stage hook → the plugins whose implementation answers before the built-in one
+        (wrappers and observers excluded): a plugin installed replaces a stage for every run,
+        which the spec does not show, so the engine says it and records it."""
+        from alframe.hookspecs import REPLACEABLE
+        from alframe.plugins import BUILTIN_MODULES
+
+        out: dict[str, list[str]] = {}
+        for hook in REPLACEABLE:
+            impls = getattr(self.plugins.pm.hook, hook).get_hookimpls()
+            who = [self.plugins.distribution_named(i.plugin_name) for i in impls
+                   if not (i.wrapper or i.hookwrapper) and i.plugin_name not in BUILTIN_MODULES]
+            if who:
+                out[hook] = sorted(set(who))
+        return out
+
+    # -- observing: the one way to follow a run -------------------------------------------------
+
     def round_end(self, state: RunState, record: RoundRecord) -> None:
         call_all(self.plugins, "alframe_round_end", state=state, record=record)
+
+    def run_started(self, state: RunState, resumed_from: int | None) -> None:
+        call_all(self.plugins, "alframe_run_started", state=state, resumed_from=resumed_from)
+
+    def stage_started(self, stage: str) -> None:
+        call_all(self.plugins, "alframe_stage_started", stage=stage)
+
+    def stage_finished(self, stage: str, seconds: float) -> None:
+        call_all(self.plugins, "alframe_stage_finished", stage=stage, seconds=seconds)
+
+    def message(self, text: str) -> None:
+        call_all(self.plugins, "alframe_message", text=text)
+
+    def train_callbacks(self, plan: Plan) -> list[Any]:
+        return [c for found in call_each(self.plugins, "alframe_train_callbacks", plan=plan) for c in found]
 
     # -- components called by a stage ---------------------------------------------------------
 

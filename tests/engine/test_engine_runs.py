@@ -120,7 +120,8 @@ def test_stage_hooks_run_in_the_documented_order(tmp_path: Path) -> None:
     rec = _Recorder()
     spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
     run_spec(spec, tmp_path / "run", extra=[("recorder", rec)])
-    first = ["alframe_load_data", "alframe_build_model", "alframe_select_seed"]
+    # round 0: the built-in seed stage scores the pool for the seed policy through the score stage
+    first = ["alframe_load_data", "alframe_build_model", "alframe_select_seed", "alframe_score_pool"]
     per_round = [h for h in STAGE_ORDER if h not in ("alframe_score_pool", "alframe_query")]
     assert rec.calls == first + per_round + list(STAGE_ORDER)
 

@@ -56,7 +56,8 @@ def _check_the_reserve(out: Path, plan: Plan) -> None:
     store = RunStore.open(out / "run.db")
 
     def state(p: Plan, rnd: int = 1) -> RunState:
-        return RunState(plan=p, plugins=None, dataset=dataset, store=store, run_dir=out, round=rnd)  # type: ignore[arg-type]
+        return RunState(plan=p, plugins=None, dataset=dataset, store=store, run_dir=out, round=rnd,  # type: ignore[arg-type]
+                        bundle=None, policy=None, seed_policy=None, oracle=None)  # type: ignore[arg-type]  # the reserve reads none of them
 
     reserve = state(plan).reserve()
     assert len(reserve) == int(np.ceil(0.05 * len(dataset.pool_idx))) and np.isin(reserve, dataset.pool_idx).all()
