@@ -3,7 +3,7 @@
 pluggy's first-result call does not say *which* implementation answered, and the engine must
 be able to say "plugin 'alframe-foo', hook 'alframe_query' returned a duplicate cell". So the
 plugin manager (:class:`PluginManager`, pluggy's own with ``register`` extended) registers
-each plugin as a :class:`Recorded` view of it, whose hook implementations are the plugin's
+each plugin as a :class:`PluginView` of it, whose hook implementations are the plugin's
 wrapped in a small recorder: it notes which plugin returned a result, and turns an unexpected
 exception into a :class:`~alframe.errors.PluginError` naming the plugin and hook (a write the
 disk refused, full or read-only, is the named :func:`~alframe.fsutil.storage_error` instead).
@@ -152,7 +152,7 @@ def _fault(exc: Exception, who: str, where: str, prefix: str = "", hook: str | N
 
 
 class PluginManager(pluggy.PluginManager):
-    """pluggy's plugin manager, registering a plugin as its :class:`Recorded` view. The
+    """pluggy's plugin manager, registering a plugin as its :class:`PluginView`. The
     plugin itself still answers for ``get_name``, ``is_registered``, ``unregister`` and
     ``get_hookcallers``; ``get_plugins`` lists the views (every other attribute of a view is
     the plugin's)."""
@@ -163,15 +163,15 @@ class PluginManager(pluggy.PluginManager):
         self.responders: dict[str, str] = {}
         #: registered name → the label errors give the plugin (set by :mod:`alframe.plugins`)
         self.label: Callable[[str], str] = lambda name: name
-        self._views: dict[int, Recorded] = {}
+        self._views: dict[int, PluginView] = {}
 
     def register(self, plugin: Any, name: str | None = None) -> str | None:
-        if plugin is None or isinstance(plugin, Recorded):
+        if plugin is None or isinstance(plugin, PluginView):
             return super().register(plugin, name)
         if id(plugin) in self._views:
             raise ValueError(f"Plugin already registered under a different name: {plugin!r}")
         name = name or self.get_canonical_name(plugin)
-        view = Recorded(plugin, lambda: self.label(name), self.responders)
+        view = PluginView(plugin, lambda: self.label(name), self.responders)
         registered = super().register(view, name)
         if registered is not None:
             self._views[id(plugin)] = view
@@ -182,7 +182,7 @@ class PluginManager(pluggy.PluginManager):
 
     def unregister(self, plugin: Any | None = None, name: str | None = None) -> Any | None:
         view = super().unregister(None if plugin is None else self._view(plugin), name)
-        if isinstance(view, Recorded):
+        if isinstance(view, PluginView):
             self._views.pop(id(view.plugin), None)
             return view.plugin
         return view
@@ -197,7 +197,7 @@ class PluginManager(pluggy.PluginManager):
         return super().get_hookcallers(self._view(plugin))
 
 
-class Recorded:
+class PluginView:
     """A plugin as the manager registers it: each hook implementation the plugin marked is
     its own wrapped in a recorder (wrappers and ``alframe_register`` as they are); every other
     attribute is read from the plugin."""

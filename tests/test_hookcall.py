@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alframe.errors import PluginError
-from alframe.hookcall import Recorded, call_first
+from alframe.hookcall import PluginView, call_first
 from alframe.hookspecs import hookimpl
 from alframe.plugins import load
 
@@ -50,7 +50,7 @@ def test_the_plugin_itself_answers_for_its_registration() -> None:
     assert plugins.pm.get_name(loader) == "late-loader"
     assert {c.name for c in plugins.pm.get_hookcallers(loader) or []} == {"alframe_load_data"}
     view = plugins.pm.get_plugin("late-loader")
-    assert isinstance(view, Recorded) and view.calls == 0  # other attributes are the plugin's
+    assert isinstance(view, PluginView) and view.calls == 0  # other attributes are the plugin's
     with pytest.raises(ValueError, match="already registered"):
         plugins.pm.register(loader, name="again")
     assert plugins.pm.unregister(loader) is loader
