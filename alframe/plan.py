@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alframe.errors import Pos
+from alframe.registry import arg
 from alframe.settings import (
     Bool,
     Chars,
@@ -234,10 +235,13 @@ class StopRule:
 class StableRule:
     """``stop stable(window=3, agreement=0.99)``: stop once the mean Cohen's kappa between
     consecutive models' predictions on the stop set over the last ``window`` rounds is at least
-    ``agreement`` (Bloodgood & Vijay-Shanker, CoNLL 2009; see :mod:`alframe.stopping`)."""
+    ``agreement`` (Bloodgood & Vijay-Shanker, CoNLL 2009; see :mod:`alframe.stopping`). Its
+    fields are the arguments ``stop stable(...)`` takes (:data:`alframe.lang.fields.STOP_RULES`)."""
 
-    window: int = 3
-    agreement: float = 0.99
+    window: int = field(default=3, metadata=arg(1, 1000, help="consecutive rounds whose agreement is averaged"))
+    agreement: float = field(default=0.99, metadata=arg(
+        0.0, 1.0,
+        help="the mean Cohen's kappa between consecutive models' predictions that stops the run (more than 0, at most 1)"))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from alframe.plan import (  # noqa: F401  (re-exported: the values a setting may
     THRESHOLDS,
     UNITS,
 )
-from alframe.registry import Param
+from alframe.registry import Param, params_of
 from alframe.spec import CallValue, ListValue, Name, Number, Text, Value
 
 #: short forms Lightning also accepts, normalised to the full name
@@ -140,19 +140,11 @@ def _run_name(v: Value, ctx: Context) -> str:
 
 #: the rules ``query { stop NAME(ARGS) }`` may name, with their declared arguments (checked as a
 #: component's are: unknown argument with "did you mean", type, bounds); see alframe.stopping
-STOP_RULES: dict[str, tuple[Param, ...]] = {
-    "stable": (
-        Param("window", "int", 3, 1, 1000, help="consecutive rounds whose agreement is averaged"),
-        Param("agreement", "float", 0.99, 0.0, 1.0,
-              help="the mean Cohen's kappa between consecutive models' predictions that stops the run (more than 0, at most 1)"),
-    ),
-}
+STOP_RULES: dict[str, tuple[Param, ...]] = {"stable": params_of(P.StableRule)}
 
 
 def _stop_rule(v: Value, ctx: Context) -> Any:
     """``stable(window=3, agreement=0.99)`` → :class:`alframe.plan.StableRule`."""
-    from alframe import plan
-
     if not isinstance(v, CallValue):
         raise SpecError(f"stop takes a rule such as stable(window=3, agreement=0.99), not {V.describe(v)}",
                         code="E310", pos=v.pos)
@@ -175,7 +167,7 @@ def _stop_rule(v: Value, ctx: Context) -> Any:
             errors.extend(exc.errors if isinstance(exc, V.SpecErrorGroup) else [exc])
     if errors:
         raise V.SpecErrorGroup(errors)
-    return plan.StableRule(**values)
+    return P.StableRule(**values)
 
 
 def _open_low(v: Value, what: str, p: Param) -> float:
