@@ -117,8 +117,8 @@ def _default(b: Builder, s: Setting) -> Any:
 
 def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[SpecError]]:
     b = Builder(ctx)
-    for block in ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer", "cost"):
-        node = getattr(spec, block)
+    for block in P.SECTIONS:
+        node = spec.get(block)
         if node is not None and node.pos is not None:
             b.origins[block] = node.pos
     data = _data(b, spec)
@@ -332,7 +332,7 @@ def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
 
 def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     q = spec.query
-    get = (lambda k: getattr(q, k)) if q is not None else (lambda k: None)
+    get = q.get if q is not None else (lambda k: None)
     taken = _settings(b, P.QueryPlan, "query.", q, skip=("seed_size", "seed_policy", "policy", "stop"))
     batch, budget, unit = taken["batch"], taken["budget"], taken["unit"]
     if get("budget") is None and not (q is None and spec.ceiling is not None and b.take("ceiling", spec.ceiling, False)):
