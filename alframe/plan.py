@@ -16,10 +16,53 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from alframe.errors import Pos
+from alframe.registry import arg
+from alframe.settings import (
+    Bool,
+    Chars,
+    Choice,
+    Component,
+    Custom,
+    Int,
+    Names,
+    OrNo,
+    Real,
+    Setting,
+    Strings,
+    setting,
+    setting_of,
+)
+
+# ---- the values a setting may take ------------------------------------------------------
+
+MAX_SEED = 2**32 - 1
+#: the largest price of an item or a cell: any currency, far below float overflow for any run
+MAX_COST = 1e9
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("cosine", "constant")
+DIVERSITY = ("init", "bootstrap", "poisson")
+UNITS = ("item", "cell")
+THRESHOLDS = ("fixed", "tuned", "expected", "progressive")
+FORMATS = ("csv", "jsonl", "parquet")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")
+STRATEGIES = (
+    "auto", "single_device", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook",
+    "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false",
+    "ddp_spawn_find_unused_parameters_true", "ddp_fork_find_unused_parameters_true",
+    "fsdp", "fsdp_cpu_offload", "deepspeed", "deepspeed_stage_1", "deepspeed_stage_2",
+    "deepspeed_stage_2_offload", "deepspeed_stage_3", "deepspeed_stage_3_offload",
+    "deepspeed_stage_3_offload_nvme", "xla", "xla_fsdp", "single_xla",
+)  # fmt: skip
+PRECISIONS = (
+    "64-true", "32-true", "16-true", "bf16-true", "16-mixed", "bf16-mixed",
+    "transformer-engine", "transformer-engine-float16",
+)  # fmt: skip
+LOGGERS = ("csv", "tensorboard", "wandb", "mlflow", "comet", "neptune")
 
 
 @dataclass(frozen=True)
@@ -52,63 +95,132 @@ def _fmt(v: Any) -> str:
     return repr(v)
 
 
+# ---- the sections: each field a spec sets declares its setting (alframe.settings) --------
+#
+# A field's default is its dataclass default; ``default=`` in the setting is for the fields the
+# plan requires (a default only a spec gets), and a field with neither has its default computed
+# by its section's builder (alframe.lang.build). ``rule=None`` marks a statement with its own
+# parse-tree handler and its own building code (composite statements, block heads).
+
+
 @dataclass(frozen=True)
 class DataPlan:
-    path: str  # resolved absolute path, inside the spec's folder
-    format: str  # "csv" | "jsonl" | "parquet" (from the extension, ".gz" allowed for csv/jsonl)
-    id_field: str
-    text_fields: tuple[str, ...] = ()
-    numeric_fields: tuple[str, ...] = ()
-    test_fraction: float = 0.2
-    test_seed: int = 0
-    test_path: str | None = None  # a separate test file instead of a fraction
-    limit: int | None = None  # read only the first N rows (quick slices)
+    #: resolved absolute path, inside the spec's folder
+    path: str = field(metadata=setting(
+        'data "FILE" { ... }', "the data file, inside the spec's folder", Custom("none"), rule=None))
+    #: "csv" | "jsonl" | "parquet" (from the extension, ".gz" allowed for csv/jsonl)
+    format: str = field(metadata=setting(
+        "format csv|jsonl|parquet", "file format (default: from the extension)", Choice(FORMATS)))
+    id_field: str = field(metadata=setting(
+        "id FIELD", "the field holding each item's unique id", Custom("field"), rule=None))
+    text_fields: tuple[str, ...] = field(default=(), metadata=setting(
+        "text FIELD, ...", "text fields, joined with ' | ' for the encoder", Strings(), rule=None))
+    numeric_fields: tuple[str, ...] = field(default=(), metadata=setting(
+        "numeric FIELD, ...", "numeric fields, standardised", Strings(), rule=None))
+    test_fraction: float = field(default=0.2, metadata=setting(
+        "test fraction F seed N", "share of items held out for evaluation (0: no test split)",
+        Real(0.0, 1.0, open_high=True, what="test fraction"), vary="test_fraction", rule=None))
+    test_seed: int = field(default=0, metadata=setting(
+        "test fraction F seed N", "seed of the held-out split", Int(0, MAX_SEED, what="test seed"),
+        vary="test_seed", rule=None))
+    test_path: str | None = field(default=None, metadata=setting(
+        'test file "FILE"', "a separate test file instead of a fraction", Custom("none"), rule=None))
+    limit: int | None = field(default=None, metadata=setting(
+        "limit N", "read only the first N rows (quick slices)", Int(1, 10**9), vary="limit"))
 
 
 @dataclass(frozen=True)
 class LabelPlan:
     source: str  # "list" (one column holding a list / separated string) | "columns" (binary columns)
-    column: str | None = None  # for source "list"
-    separator: str = ","  # for a list stored as a string in csv
-    columns: tuple[str, ...] = ()  # for source "columns": names or globs
-    min_positives: int = 1
-    max_labels: int | None = None  # keep the N most frequent after filters
-    include: tuple[str, ...] = ()  # globs
-    exclude: tuple[str, ...] = ()  # globs
-    names: tuple[str, ...] = ()  # an explicit list: exactly these labels
+    #: for source "list"
+    column: str | None = field(default=None, metadata=setting(
+        'labels from "FIELD"', "the field holding each item's labels", Custom("field"), rule=None))
+    #: for a list stored as a string in csv
+    separator: str = field(default=",", metadata=setting(
+        'separator "S"', "separator of labels stored as one string (csv)", Chars(16)))
+    #: for source "columns": names or globs
+    columns: tuple[str, ...] = field(default=(), metadata=setting(
+        'labels columns ["GLOB", ...]', "binary 0/1 columns, by name or glob", Strings(what="columns"), rule=None))
+    min_positives: int = field(default=1, metadata=setting(
+        "min_positives N", "drop labels with fewer positives", Int(0, 10**9), vary="min_positives"))
+    #: keep the N most frequent after filters
+    max_labels: int | None = field(default=None, metadata=setting(
+        "max_labels N", "keep the N most frequent labels", Int(1, 10**6), vary="max_labels"))
+    include: tuple[str, ...] = field(default=(), metadata=setting(
+        'include ["GLOB", ...]', "keep only labels matching a glob", Strings()))
+    exclude: tuple[str, ...] = field(default=(), metadata=setting(
+        'exclude ["GLOB", ...]', "drop labels matching a glob", Strings()))
+    #: an explicit list: exactly these labels (``names file "F"`` is read when the spec is compiled)
+    names: tuple[str, ...] = field(default=(), metadata=setting(
+        'names ["LABEL", ...]|file "F"', "exactly these labels (a file: one a line)", Strings()))
 
 
 @dataclass(frozen=True)
 class ModelPlan:
-    encoder: Call
-    trunk: Call
-    heads: Call  # joint | independent | grouped(...)
-    ensemble: int = 1
-    diversity: str = "bootstrap"  # "init" | "bootstrap" | "poisson"
-    dropout: float = 0.0
+    encoder: Call = field(metadata=setting(
+        "encoder NAME(ARGS)", "turns an item's fields into a vector", Component("encoder", default="hashed_bag"),
+        vary="encoder"))
+    trunk: Call = field(metadata=setting(
+        "trunk NAME(ARGS)", "shared layers between encoder and heads", Component("trunk", default="mlp"), vary="trunk"))
+    #: joint | independent | grouped(...)
+    heads: Call = field(metadata=setting(
+        "heads NAME(ARGS)", "the output layer: one binary output per label", Component("heads", default="joint"),
+        vary="heads"))
+    ensemble: int = field(default=1, metadata=setting(
+        "ensemble N", "committee members, trained as one batched module", Int(1, 64), vary="ensemble"))
+    diversity: str = field(default="bootstrap", metadata=setting(
+        "diversity init|bootstrap|poisson", "how committee members differ", Choice(DIVERSITY), vary="diversity"))
+    dropout: float = field(default=0.0, metadata=setting(
+        "dropout F", "dropout on the encoder output", Real(0.0, 1.0, open_high=True), vary="dropout"))
 
 
 @dataclass(frozen=True)
 class TrainPlan:
-    epochs: int = 3
-    batch_size: int = 64
-    lr: float = 1e-3
-    optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
-    weight_decay: float = 0.0
-    warm_start: bool = True
-    min_steps: int = 0  # a round takes at least this many steps (more epochs for small sets)
-    schedule: str = "cosine"  # "cosine" | "constant": the learning rate over each round's steps
-    early_stop_patience: int | None = None  # epochs without improvement on held-out labelled data
+    epochs: int = field(default=3, metadata=setting(
+        "epochs N", "epochs per round", Int(1, 10_000), vary="epochs"))
+    batch_size: int = field(default=64, metadata=setting(
+        "batch N", "training mini-batch size", Int(1, 1_000_000), vary="train_batch"))
+    lr: float = field(default=1e-3, metadata=setting(
+        "lr F", "learning rate", Real(0.0, 10.0, open_low=True), vary="lr"))
+    optimizer: str = field(default="adam", metadata=setting(
+        "optimizer adam|adamw|sgd", "optimiser of the dense parameters", Choice(OPTIMIZERS), vary="optimizer"))
+    weight_decay: float = field(default=0.0, metadata=setting(
+        "weight_decay F", "L2 penalty", Real(0.0, 10.0), vary="weight_decay"))
+    warm_start: bool = field(default=True, metadata=setting(
+        "warm_start yes|no", "continue from last round's weights", Bool(), vary="warm_start"))
+    #: a round takes at least this many steps (more epochs for small sets)
+    min_steps: int = field(default=0, metadata=setting(
+        "min_steps N", "at least N optimiser steps a round: small labelled sets get more epochs",
+        Int(0, 1_000_000), vary="min_steps"))
+    #: the learning rate over each round's steps
+    schedule: str = field(default="cosine", metadata=setting(
+        "schedule cosine|constant", "learning rate over each round: warm-up then cosine decay, or constant",
+        Choice(SCHEDULES), vary="schedule"))
+    #: epochs without improvement on held-out labelled data
+    early_stop_patience: int | None = field(default=None, metadata=setting(
+        "early_stop N|no", "stop after N epochs without improvement", OrNo(Int(1, 10_000), "a patience in epochs"),
+        vary="early_stop"))
 
 
 @dataclass(frozen=True)
 class WeightPlan:
-    importance: bool = True  # use 1/p importance weights of queried labels in the loss
-    clip: float | None = None  # clip importance weights at this value
-    normalize: bool = False  # rescale weights to mean 1 over the labelled set
-    imbalance: Call = Call("none")
-    thresholds: str = "progressive"  # "fixed" | "tuned" | "expected" | "progressive"
-    threshold: float = 0.5  # the fixed decision threshold
+    #: use 1/p importance weights of queried labels in the loss
+    importance: bool = field(default=True, metadata=setting(
+        "importance yes|no", "weight each answer by 1/p, its query probability", Bool(), vary="importance"))
+    clip: float | None = field(default=None, metadata=setting(
+        "clip F|no", "clip importance weights at F", OrNo(Real(1.0, 1e6), "a number"), vary="clip"))
+    #: rescale weights to mean 1 over the labelled set
+    normalize: bool = field(default=False, metadata=setting(
+        "normalize yes|no", "rescale weights to mean 1", Bool(), vary="normalize"))
+    imbalance: Call = field(default=Call("none"), metadata=setting(
+        "imbalance NAME(ARGS)", "class-imbalance correction in the loss", Component("imbalance", default="none"),
+        vary="imbalance"))
+    thresholds: str = field(default="progressive", metadata=setting(
+        "thresholds fixed F|tuned|expected|progressive", "decision thresholds", Choice(THRESHOLDS),
+        vary="thresholds", rule=None))
+    threshold: float = field(default=0.5, metadata=setting(
+        "thresholds fixed F", "the fixed decision threshold",
+        Real(0.0, 1.0, open_low=True, open_high=True, what="threshold"), vary="threshold", rule=None))
 
 
 @dataclass(frozen=True)
@@ -123,43 +235,79 @@ class StopRule:
 class StableRule:
     """``stop stable(window=3, agreement=0.99)``: stop once the mean Cohen's kappa between
     consecutive models' predictions on the stop set over the last ``window`` rounds is at least
-    ``agreement`` (Bloodgood & Vijay-Shanker, CoNLL 2009; see :mod:`alframe.stopping`)."""
+    ``agreement`` (Bloodgood & Vijay-Shanker, CoNLL 2009; see :mod:`alframe.stopping`). Its
+    fields are the arguments ``stop stable(...)`` takes (:data:`alframe.lang.fields.STOP_RULES`)."""
 
-    window: int = 3
-    agreement: float = 0.99
+    window: int = field(default=3, metadata=arg(1, 1000, help="consecutive rounds whose agreement is averaged"))
+    agreement: float = field(default=0.99, metadata=arg(
+        0.0, 1.0,
+        help="the mean Cohen's kappa between consecutive models' predictions that stops the run (more than 0, at most 1)"))
 
 
 @dataclass(frozen=True)
 class QueryPlan:
-    seed_size: int
-    seed_policy: Call
-    batch: int
-    unit: str  # "item" | "cell"
-    policy: Call
-    budget: int  # labels (cells answered), seed set included
-    rounds: int | None = None  # optional cap on rounds
-    stop: tuple[StopRule, ...] = ()
-    stable: StableRule | None = None  # stop when predictions stabilise
+    seed_size: int = field(metadata=setting(
+        "seed N POLICY", "size of the first labelled set (default: the batch)", Int(0, 10**9),
+        vary="seed_size", rule=None))
+    seed_policy: Call = field(metadata=setting(
+        "seed N POLICY", "the policy choosing the seed set", Component("policy", default="random"),
+        vary="seed_policy", rule=None))
+    batch: int = field(metadata=setting(
+        "batch N", "queries per round (items, or cells for unit cell)", Int(1, 10**7), vary="batch", default=100))
+    unit: str = field(metadata=setting(  # "item" | "cell"
+        "unit item|cell", "ask whole items or single item-label cells", Choice(UNITS), vary="unit", default="item"))
+    #: its default depends on the unit (alframe.lang.build.DEFAULT_POLICY)
+    policy: Call = field(metadata=setting(
+        "policy NAME(ARGS)", "chooses what to ask each round", Component("policy"), vary="policy"))
+    #: labels (cells answered), seed set included (0: no query block, a ceiling alone)
+    budget: int = field(metadata=setting(
+        "budget N", "labels (answered cells) to spend, seed set included; an item costs one per unknown label",
+        Int(1, 10**12), vary="budget", default=0))
+    #: optional cap on rounds
+    rounds: int | None = field(default=None, metadata=setting(
+        "rounds N", "stop after N rounds", Int(1, 10**6), vary="rounds"))
+    stop: tuple[StopRule, ...] = field(default=(), metadata=setting(
+        "target METRIC F [of ceiling|estimated]",
+        "stop when a test metric (or, estimated, its estimate from the answers) reaches a target",
+        Custom("none"), rule=None))
+    #: stop when predictions stabilise
+    stable: StableRule | None = field(default=None, metadata=setting(
+        "stop stable(window=N, agreement=F)",
+        "stop when consecutive models' predictions agree (mean kappa over N rounds ≥ F)", Custom("stop_rule")))
 
 
 @dataclass(frozen=True)
 class EvalPlan:
-    metrics: tuple[str, ...] = ("micro_f1", "macro_f1", "macro_ap")
-    every: int = 1  # evaluate every N rounds (and always at the last)
+    metrics: tuple[str, ...] = field(default=("micro_f1", "macro_f1", "macro_ap"), metadata=setting(
+        "metrics [NAME, ...]", "test metrics computed each evaluation", Names(kind="metric")))
+    #: evaluate every N rounds (and always at the last)
+    every: int = field(default=1, metadata=setting(
+        "every N", "evaluate every N rounds (and at the last)", Int(1, 10**6), vary="every"))
 
 
 @dataclass(frozen=True)
 class TrainerPlan:
-    accelerator: str = "cpu"
-    devices: str = "1"  # Lightning accepts int, list or "auto"; kept as text
-    strategy: str = "auto"
-    precision: str = "32-true"
-    loggers: tuple[str, ...] = ("csv",)
-    deterministic: bool = True
+    accelerator: str = field(default="cpu", metadata=setting(
+        "accelerator NAME", "Lightning accelerator", Choice(ACCELERATORS)))
+    #: Lightning accepts int, list or "auto"; kept as text
+    devices: str = field(default="1", metadata=setting(
+        "devices N|[I, ...]|auto", "Lightning devices", Custom("devices")))
+    strategy: str = field(default="auto", metadata=setting(
+        "strategy NAME", "Lightning strategy (e.g. ddp)", Choice(STRATEGIES)))
+    precision: str = field(default="32-true", metadata=setting(
+        'precision "32-true"', "Lightning precision", Custom("precision")))
+    loggers: tuple[str, ...] = field(default=("csv",), metadata=setting(
+        "loggers [NAME, ...]|none", "Lightning loggers", Names(choices=LOGGERS)))
+    deterministic: bool = field(default=True, metadata=setting(
+        "deterministic yes|no", "Lightning deterministic algorithms", Bool()))
     #: write the round's checkpoint every N rounds (and at the last, and before the run waits
     #: for answers): a checkpoint is a cache, so this trades the write (0.1–0.2 s a round on
     #: the whole catalogue) against retraining up to N − 1 rounds on a resume
-    checkpoint_every: int = 1
+    checkpoint_every: int = field(default=1, metadata=setting(
+        "checkpoint_every N",
+        "write the model's checkpoint every N rounds (and at the last, and before waiting for answers); "
+        "a resume retrains the rounds after the newest",
+        Int(1, 10**6)))
 
 
 @dataclass(frozen=True)
@@ -173,8 +321,13 @@ class CostPlan:
     column (the figures are computed where they are shown) and an old run is priced like a new one.
     """
 
-    item: float = 0.0
-    cell: float = 1.0
+    item: float = field(default=0.0, metadata=setting(
+        "item F",
+        "what reading an item costs, once, when its first cell is answered "
+        "(cost = item × items touched + cell × answered cells)",
+        Real(0.0, MAX_COST, what="cost item"), rule="cost_item"))
+    cell: float = field(default=1.0, metadata=setting(
+        "cell F", "what answering one cell costs", Real(0.0, MAX_COST, what="cost cell"), rule="cost_cell"))
 
     def of(self, labels: int, items: int) -> float:
         """The cost of ``labels`` answered cells spread over ``items`` items."""
@@ -229,20 +382,26 @@ def _drop_later_args(node: Any, unit: str) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    name: str
-    seed: int
+    name: str = field(metadata=setting(
+        'run "NAME"', "the run's name (default: the spec file's name)", Custom("run_name")))
+    seed: int = field(metadata=setting(
+        "seed N", "the run seed: every random choice derives from it", Int(0, MAX_SEED), vary="seed", default=0))
     data: DataPlan
     labels: LabelPlan
     model: ModelPlan
     train: TrainPlan
     weighting: WeightPlan
     query: QueryPlan
-    oracle: Call
+    oracle: Call = field(metadata=setting(
+        "oracle NAME(ARGS)", "who answers the questions", Component("oracle", default="simulated"), vary="oracle"))
     evaluate: EvalPlan
     trainer: TrainerPlan
-    vary: tuple[VaryAxis, ...] = ()
-    repeat: int = 1
-    ceiling: bool = False
+    vary: tuple[VaryAxis, ...] = field(default=(), metadata=setting(
+        "vary KEY [V, ...]", "run every combination of the listed values", Custom("none"), rule=None))
+    repeat: int = field(default=1, metadata=setting(
+        "repeat N", "repeat every setting N times with derived seeds", Int(1, 1000)))
+    ceiling: bool = field(default=False, metadata=setting(
+        "ceiling yes|no", "also train on all pool labels, for an upper bound", Bool()))
     cost: CostPlan = field(default_factory=CostPlan)
     spec_path: str = ""
     spec_text: str = ""
@@ -294,3 +453,32 @@ def _replace(obj: Any, path: str, value: Any) -> Any:
     if not rest:
         return dataclasses.replace(obj, **{head: value})
     return dataclasses.replace(obj, **{head: _replace(getattr(obj, head), rest, value)})
+
+
+#: the plan's sections, each a block of the spec of the same name (``train { ... }``), in the
+#: plan's order; the other fields of :class:`Plan` that declare a setting are top-level statements
+SECTIONS: dict[str, type] = {
+    "data": DataPlan,
+    "labels": LabelPlan,
+    "model": ModelPlan,
+    "train": TrainPlan,
+    "weighting": WeightPlan,
+    "query": QueryPlan,
+    "evaluate": EvalPlan,
+    "trainer": TrainerPlan,
+    "cost": CostPlan,
+}
+
+
+def declared() -> Iterator[tuple[str, str | None, dataclasses.Field[Any], Setting]]:
+    """(dotted plan path, block or None for the top level, field, setting) of every setting the
+    plan declares, in the plan's order."""
+    for f in dataclasses.fields(Plan):
+        section = SECTIONS.get(f.name)
+        if section is None:
+            if (s := setting_of(f)) is not None:
+                yield f.name, None, f, s
+            continue
+        for sub in dataclasses.fields(section):
+            if (s := setting_of(sub)) is not None:
+                yield f"{f.name}.{sub.name}", f.name, sub, s

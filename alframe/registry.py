@@ -3,12 +3,14 @@
 A spec never imports or evaluates anything. Every name after ``encoder``, ``trunk``,
 ``policy``, ``oracle``, ``imbalance``, ``metrics`` … is looked up here, and plugins fill the
 registry through the ``alframe_register`` hook, exactly as the built-ins do. A component declares
-its arguments once (:class:`Param`): the checker validates spec arguments against that
-declaration, ``alframe explain`` shows it, and the docs list it.
+its arguments once: as the fields of a dataclass (:func:`arg`, read by :func:`params_of`), which
+the implementation itself can subclass, or as a list of :class:`Param`. The checker validates
+spec arguments against that declaration, ``alframe explain`` shows it, and the docs list it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,43 @@ class Param:
         return self.default is REQUIRED
 
 
+def arg(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    choices: tuple[str, ...] | None = None,
+    help: str = "",
+    type: str | None = None,
+) -> dict[str, Any]:
+    """The metadata of a component argument declared as a dataclass field, its default the
+    field's own (none: required)::
+
+        dim: int = field(default=64, metadata=arg(1, 4096, help="embedding width"))
+
+    The type comes from the annotation (``int``, ``float``, ``bool``, ``tuple[int, int]`` a
+    range, ``str`` a name when it has choices, else a string); ``type=`` names another."""
+    return {"param": {"low": low, "high": high, "choices": choices, "help": help, "type": type}}
+
+
+_ANNOTATED = {"int": "int", "float": "float", "bool": "bool", "tuple[int, int]": "range"}
+
+
+def params_of(cls: type) -> tuple[Param, ...]:
+    """The arguments a dataclass declares, one per field, in order (see :func:`arg`)."""
+    out = []
+    for f in dataclasses.fields(cls):
+        meta = {"low": None, "high": None, "choices": None, "help": "", "type": None, **f.metadata.get("param", {})}
+        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        kind = meta["type"] or _ANNOTATED.get(annotation)
+        if kind is None and annotation == "str":
+            kind = "name" if meta["choices"] else "str"
+        if kind is None:
+            raise TypeError(f"{cls.__name__}.{f.name}: say the argument's type, e.g. arg(type='list')")
+        default = f.default if f.default is not dataclasses.MISSING else REQUIRED
+        out.append(Param(f.name, kind, default, meta["low"], meta["high"], meta["choices"], meta["help"]))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Component:
     """A named thing a spec can use.
@@ -119,11 +158,12 @@ class Registry:
         name: str,
         factory: Callable[..., Any],
         *,
-        params: tuple[Param, ...] | list[Param] = (),
+        params: tuple[Param, ...] | list[Param] | type = (),
         help: str = "",
         reference: str = "",
     ) -> None:
-        """Add a component; a second component of the same kind and name is an error."""
+        """Add a component; a second component of the same kind and name is an error.
+        ``params`` is the list of its arguments, or a dataclass declaring them (:func:`params_of`)."""
         if kind not in self.components:
             raise PluginError(
                 f"cannot register {name!r}: unknown kind {kind!r} (kinds: {', '.join(KINDS)})",
@@ -147,7 +187,7 @@ class Registry:
             kind=kind,
             name=name,
             factory=factory,
-            params=tuple(params),
+            params=params_of(params) if isinstance(params, type) else tuple(params),
             help=help,
             plugin=self.current_plugin,
             reference=reference,

@@ -7,11 +7,14 @@ are excluded from equality, so two specs that say the same thing compare equal w
 layout. Values stay primitive (numbers, strings, names): nothing is resolved or imported here.
 
 A statement that is absent is ``None`` (or an empty tuple); the compiler fills the default.
+Blocks are generic (:class:`Block`): the settings a block may hold are declared once, on the plan
+fields they fill (:mod:`alframe.plan`, :mod:`alframe.settings`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from alframe.errors import Pos
 
@@ -95,17 +98,6 @@ class SplitSpec(Node):
 
 
 @dataclass(frozen=True)
-class DataSpec(Node):
-    path: Text
-    id_field: Text | None = None
-    text_fields: tuple[Text, ...] = ()
-    numeric_fields: tuple[Text, ...] = ()
-    test: SplitSpec | None = None
-    limit: Number | None = None
-    format: NameLike | None = None
-
-
-@dataclass(frozen=True)
 class NamesFile(Node):
     """``names file "labels.txt"``: the label names, one a line, in a file beside the spec."""
 
@@ -113,54 +105,9 @@ class NamesFile(Node):
 
 
 @dataclass(frozen=True)
-class LabelsSpec(Node):
-    source: str  # "list" | "columns"
-    column: Text | None = None
-    columns: tuple[Text, ...] = ()
-    separator: Text | None = None
-    min_positives: Number | None = None
-    max_labels: Number | None = None
-    include: tuple[Text, ...] = ()
-    exclude: tuple[Text, ...] = ()
-    names: tuple[Text, ...] | NamesFile = ()
-
-
-@dataclass(frozen=True)
-class ModelSpec(Node):
-    encoder: CallValue | None = None
-    trunk: CallValue | None = None
-    heads: CallValue | None = None
-    ensemble: Number | None = None
-    diversity: NameLike | None = None
-    dropout: Number | None = None
-
-
-@dataclass(frozen=True)
-class TrainSpec(Node):
-    epochs: Number | None = None
-    min_steps: Number | None = None
-    batch: Number | None = None
-    lr: Number | None = None
-    optimizer: NameLike | None = None
-    weight_decay: Number | None = None
-    warm_start: NameLike | None = None
-    schedule: NameLike | None = None
-    early_stop: Number | NameLike | None = None
-
-
-@dataclass(frozen=True)
 class ThresholdSpec(Node):
     mode: NameLike
     value: Number | None = None
-
-
-@dataclass(frozen=True)
-class WeightingSpec(Node):
-    importance: NameLike | None = None
-    clip: Number | NameLike | None = None
-    normalize: NameLike | None = None
-    imbalance: CallValue | None = None
-    thresholds: ThresholdSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -178,65 +125,42 @@ class TargetSpec(Node):
 
 
 @dataclass(frozen=True)
-class QuerySpec(Node):
-    seed: SeedSetSpec | None = None
-    batch: Number | None = None
-    unit: NameLike | None = None
-    policy: CallValue | None = None
-    budget: Number | None = None
-    rounds: Number | None = None
-    targets: tuple[TargetSpec, ...] = ()
-    stop: CallValue | None = None  # stop stable(window=3, agreement=0.99)
-
-
-@dataclass(frozen=True)
-class EvaluateSpec(Node):
-    metrics: ListValue | NameLike | None = None
-    every: Number | None = None
-
-
-@dataclass(frozen=True)
-class TrainerSpec(Node):
-    accelerator: NameLike | None = None
-    devices: Value | None = None
-    strategy: NameLike | Text | None = None
-    precision: Number | NameLike | Text | None = None
-    loggers: ListValue | NameLike | None = None
-    deterministic: NameLike | None = None
-    checkpoint_every: Number | None = None
-
-
-@dataclass(frozen=True)
-class CostSpec(Node):
-    """``cost { item 1.0  cell 0.1 }``: what reading a newly touched item and answering one
-    cell cost, for reports in a person's work rather than in answered cells."""
-
-    item: Number | None = None
-    cell: Number | None = None
-
-
-@dataclass(frozen=True)
 class VarySpec(Node):
     key: NameLike
     values: ListValue
 
 
-@dataclass(frozen=True)
-class Spec(Node):
-    """One ``.al`` file."""
+#: statements that may be given more than once (each ``vary`` key, each ``target`` metric): a
+#: block holds the tuple of them, empty when none is written
+REPEATABLE = {"vary": "key", "targets": "metric"}
 
-    run: Text | Name | None = None
-    seed: Number | None = None
-    data: DataSpec | None = None
-    labels: LabelsSpec | None = None
-    model: ModelSpec | None = None
-    train: TrainSpec | None = None
-    weighting: WeightingSpec | None = None
-    query: QuerySpec | None = None
-    oracle: CallValue | None = None
-    evaluate: EvaluateSpec | None = None
-    trainer: TrainerSpec | None = None
-    ceiling: NameLike | None = None
-    vary: tuple[VarySpec, ...] = ()
-    repeat: Number | None = None
-    cost: CostSpec | None = None
+
+@dataclass(frozen=True)
+class Block(Node):
+    """A block (``train { ... }``) or the whole file: each statement written, by its key (the
+    statement word, e.g. ``epochs``, ``batch``; or the key its handler gives a composite one,
+    e.g. ``id_field``, ``test``, ``targets``), with the value as written.
+
+    ``block.epochs`` reads a statement: None when it is not written (an empty tuple for the
+    repeatable ones). What a block may hold is declared with the plan's settings
+    (:mod:`alframe.settings`), not here: a new setting needs no change to the parsed spec.
+    """
+
+    word: str  # "data", "train", ... ("top" for the whole file)
+    items: tuple[tuple[str, Any], ...] = ()  # (key, value), sorted by key: the layout is not compared
+
+    def get(self, key: str) -> Any:
+        for k, value in self.__dict__.get("items", ()):
+            if k == key:
+                return value
+        return () if key in REPEATABLE else None
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return self.get(key)
+
+
+class Spec(Block):
+    """One ``.al`` file: its top-level statements, and its blocks (``spec.train``) as
+    :class:`Block` values."""

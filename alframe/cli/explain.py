@@ -21,6 +21,7 @@ from alframe.cli.terminal import Terminal
 from alframe.lang.fields import FIELDS
 from alframe.plan import Call, Plan
 from alframe.registry import Registry
+from alframe.settings import Component
 
 DESCRIPTION = """\
 Compile a spec and show the plan that would run: data source and fields, label space rule,
@@ -40,15 +41,11 @@ DERIVED = {
     "data.format": "from the file's extension",
     "query.seed_size": "the query batch (at most the budget)",
 }
-#: plan section → component kind of its Call fields
+#: plan path → component kind of its Call fields (from the settings' declared checks)
 KIND_OF = {
-    "model.encoder": "encoder",
-    "model.trunk": "trunk",
-    "model.heads": "heads",
-    "weighting.imbalance": "imbalance",
-    "query.policy": "policy",
-    "query.seed_policy": "policy",
-    "oracle": "oracle",
+    path: f.setting.check.kind
+    for path, f in FIELDS.items()
+    if f.setting is not None and isinstance(f.setting.check, Component)
 }
 SECTIONS = ("data", "labels", "model", "train", "weighting", "query", "oracle", "evaluate", "trainer", "cost")
 

@@ -1,6 +1,8 @@
 """Building the plan section by section, collecting every error on the way.
 
-Each plan field goes through :data:`alframe.lang.fields.FIELDS` (one check per field); a field
+Each section is built by one generic loop over the settings its plan dataclass declares
+(:func:`_section`); only composite statements and defaults computed from other fields are built
+by hand here. Each plan field goes through :data:`alframe.lang.fields.FIELDS` (one check per field); a field
 that fails keeps its default so the rest can still be checked, and the error is collected. What
 the spec wrote is recorded in ``origins`` under the field's dotted plan path, and each argument
 of a call under ``path.argument``; blocks are recorded under their own name (``"query"``), so a
@@ -11,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from alframe import plan as P
 from alframe.errors import Pos, SpecError, nearest
@@ -21,7 +23,10 @@ from alframe.lang import paths
 from alframe.lang import values as V
 from alframe.lang.fields import FIELDS, LOWER_IS_BETTER, VARY_KEYS, run_name_problem
 from alframe.lang.values import Context, SpecErrorGroup
+from alframe.settings import COMPUTED, Component, Setting, setting_of
 from alframe.spec import CodeRef, ListValue, Name, NamesFile, Spec, Text
+
+_T = TypeVar("_T")
 
 _FORMATS_BY_SUFFIX = {
     ".csv": "csv",
@@ -77,18 +82,43 @@ class Builder:
         self.errors.append(SpecError(message, code="E312", pos=pos, hint=hint))
 
 
-def _defaults(cls: type) -> dict[str, Any]:
-    return {
-        f.name: f.default
-        for f in dataclasses.fields(cls)
-        if f.default is not dataclasses.MISSING
-    }
+def _settings(b: Builder, cls: type, prefix: str, node: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
+    """Every setting plan section ``cls`` declares with a simple statement, checked from what the
+    block ``node`` writes (None: the block is not written) or defaulted; but those in ``skip``,
+    which the caller builds by hand."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        s = setting_of(f)
+        if s is None or f.name in skip:
+            continue
+        if s.rule is None:
+            raise TypeError(f"{prefix}{f.name} is a composite statement: its section builds it by hand")
+        written = node.get(s.word) if node is not None else None
+        if isinstance(written, tuple) and not written:
+            written = None  # an empty list of strings: as if not written
+        values[f.name] = b.take(prefix + f.name, written, _default(b, s))
+    return values
+
+
+def _section(b: Builder, cls: type[_T], prefix: str, node: Any, **given: Any) -> _T:
+    """Plan section ``cls``: the fields in ``given`` as the caller built them, the rest by
+    :func:`_settings`."""
+    return cls(**given, **_settings(b, cls, prefix, node, skip=given))
+
+
+def _default(b: Builder, s: Setting) -> Any:
+    """What a spec that does not write setting ``s`` gets."""
+    if isinstance(s.check, Component) and s.check.default is not None:
+        return b.default_call(s.check.kind, s.check.default)
+    if s.default is COMPUTED:
+        raise TypeError(f"the setting {s.syntax!r} has no default: its section builds it by hand")
+    return s.default
 
 
 def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[SpecError]]:
     b = Builder(ctx)
-    for block in ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer", "cost"):
-        node = getattr(spec, block)
+    for block in P.SECTIONS:
+        node = spec.get(block)
         if node is not None and node.pos is not None:
             b.origins[block] = node.pos
     data = _data(b, spec)
@@ -106,20 +136,18 @@ def build_plan(spec: Spec, ctx: Context, *, name: str) -> tuple[P.Plan, list[Spe
             pos=None,
             hint='name the run in the spec, e.g. run "nightly"',
         ))
-    plan = P.Plan(
+    plan = _section(
+        b, P.Plan, "", spec,
         name=b.take("name", spec.run, name),
-        seed=b.take("seed", spec.seed, 0),
         data=data,
         labels=labels,
         model=model,
         train=train,
         weighting=weighting,
         query=query,
-        oracle=b.take("oracle", spec.oracle, b.default_call("oracle", "simulated")),
         evaluate=evaluate,
         trainer=trainer,
-        ceiling=b.take("ceiling", spec.ceiling, False),
-        repeat=b.take("repeat", spec.repeat, 1),
+        vary=(),
         cost=_cost(b, spec),
     )
     plan = dataclasses.replace(plan, vary=_vary(b, spec, plan))
@@ -169,11 +197,12 @@ def _data(b: Builder, spec: Spec) -> P.DataPlan:
                 b.fail(exc)
     texts = b.take("data.text_fields", d.text_fields or None, ())
     numerics = b.take("data.numeric_fields", d.numeric_fields or None, ())
-    for node in d.numeric_fields:
+    for node in d.numeric_fields or ():
         if node.value in texts:
             b.fail(SpecError(f"field '{node.value}' is both text and numeric", code="E404", pos=node.pos,
                              hint="name each field once: as text or as numeric"))
-    return P.DataPlan(
+    return _section(
+        b, P.DataPlan, "data.", d,
         path=path,
         format=fmt or "jsonl",
         id_field=b.take("data.id_field", d.id_field, ""),
@@ -182,7 +211,6 @@ def _data(b: Builder, spec: Spec) -> P.DataPlan:
         test_fraction=fraction if test_path is None else 0.0,
         test_seed=seed,
         test_path=test_path,
-        limit=b.take("data.limit", d.limit, None),
     )
 
 
@@ -263,21 +291,16 @@ def _labels(b: Builder, spec: Spec) -> P.LabelPlan:
     if lab is None:
         b.missing("the spec has no labels statement", None, hint='add e.g. labels from "tags"')
         return P.LabelPlan(source="list")
-    d = _defaults(P.LabelPlan)
-    plan = P.LabelPlan(
+    plan = _section(
+        b, P.LabelPlan, "labels.", lab,
         source=lab.source,
         column=b.take("labels.column", lab.column, None),
-        separator=b.take("labels.separator", lab.separator, d["separator"]),
         columns=b.take("labels.columns", lab.columns or None, ()),
-        min_positives=b.take("labels.min_positives", lab.min_positives, d["min_positives"]),
-        max_labels=b.take("labels.max_labels", lab.max_labels, None),
-        include=b.take("labels.include", lab.include or None, ()),
-        exclude=b.take("labels.exclude", lab.exclude or None, ()),
-        names=b.take("labels.names", _names_of(b, lab.names) or None, ()),
+        names=b.take("labels.names", _names_of(b, lab.names or ()) or None, ()),
     )
     if lab.source == "columns" and not lab.columns:
         b.fail(SpecError("labels columns needs at least one column name or glob", code="E311", pos=lab.pos))
-    for node in lab.exclude:
+    for node in lab.exclude or ():
         if node.value in plan.include:
             b.fail(SpecError(
                 f"'{node.value}' is both included and excluded: no label it matches can be kept",
@@ -287,67 +310,31 @@ def _labels(b: Builder, spec: Spec) -> P.LabelPlan:
 
 
 def _model(b: Builder, spec: Spec) -> P.ModelPlan:
-    m = spec.model
-    d = _defaults(P.ModelPlan)
-    get = (lambda k: getattr(m, k)) if m is not None else (lambda k: None)
-    return P.ModelPlan(
-        encoder=b.take("model.encoder", get("encoder"), b.default_call("encoder", "hashed_bag")),
-        trunk=b.take("model.trunk", get("trunk"), b.default_call("trunk", "mlp")),
-        heads=b.take("model.heads", get("heads"), b.default_call("heads", "joint")),
-        ensemble=b.take("model.ensemble", get("ensemble"), d["ensemble"]),
-        diversity=b.take("model.diversity", get("diversity"), d["diversity"]),
-        dropout=b.take("model.dropout", get("dropout"), d["dropout"]),
-    )
+    return _section(b, P.ModelPlan, "model.", spec.model)
 
 
 def _train(b: Builder, spec: Spec) -> P.TrainPlan:
-    t = spec.train
-    d = _defaults(P.TrainPlan)
-    if t is None:
-        return P.TrainPlan()
-    return P.TrainPlan(
-        epochs=b.take("train.epochs", t.epochs, d["epochs"]),
-        min_steps=b.take("train.min_steps", t.min_steps, d["min_steps"]),
-        batch_size=b.take("train.batch_size", t.batch, d["batch_size"]),
-        lr=b.take("train.lr", t.lr, d["lr"]),
-        optimizer=b.take("train.optimizer", t.optimizer, d["optimizer"]),
-        weight_decay=b.take("train.weight_decay", t.weight_decay, d["weight_decay"]),
-        warm_start=b.take("train.warm_start", t.warm_start, d["warm_start"]),
-        schedule=b.take("train.schedule", t.schedule, d["schedule"]),
-        early_stop_patience=b.take("train.early_stop_patience", t.early_stop, None),
-    )
+    return _section(b, P.TrainPlan, "train.", spec.train)
 
 
 def _weighting(b: Builder, spec: Spec) -> P.WeightPlan:
     w = spec.weighting
-    d = _defaults(P.WeightPlan)
-    imbalance = b.default_call("imbalance", "none")
-    if w is None:
-        return P.WeightPlan(imbalance=imbalance)
-    mode, threshold = d["thresholds"], d["threshold"]
-    if w.thresholds is not None:
+    mode, threshold = FIELDS["weighting.thresholds"].default, FIELDS["weighting.threshold"].default
+    if w is not None and w.thresholds is not None:
         mode = b.take("weighting.thresholds", w.thresholds.mode, mode)
         if w.thresholds.value is not None and mode in ("tuned", "expected", "progressive"):
             b.fail(SpecError(f"thresholds {mode} takes no value (the value is for thresholds fixed)", code="E404", pos=w.thresholds.value.pos,
                              hint=f"write thresholds {mode}, or thresholds fixed {w.thresholds.value.text}"))
         else:
             threshold = b.take("weighting.threshold", w.thresholds.value, threshold)
-    plan = P.WeightPlan(
-        importance=b.take("weighting.importance", w.importance, d["importance"]),
-        clip=b.take("weighting.clip", w.clip, None),
-        normalize=b.take("weighting.normalize", w.normalize, d["normalize"]),
-        imbalance=b.take("weighting.imbalance", w.imbalance, imbalance),
-        thresholds=mode,
-        threshold=threshold,
-    )
-    return plan
+    return _section(b, P.WeightPlan, "weighting.", w, thresholds=mode, threshold=threshold)
 
 
 def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     q = spec.query
-    get = (lambda k: getattr(q, k)) if q is not None else (lambda k: None)
-    batch = b.take("query.batch", get("batch"), 100)
-    budget = b.take("query.budget", get("budget"), 0)
+    get = q.get if q is not None else (lambda k: None)
+    taken = _settings(b, P.QueryPlan, "query.", q, skip=("seed_size", "seed_policy", "policy", "stop"))
+    batch, budget, unit = taken["batch"], taken["budget"], taken["unit"]
     if get("budget") is None and not (q is None and spec.ceiling is not None and b.take("ceiling", spec.ceiling, False)):
         b.missing(
             "the spec has no budget",
@@ -359,19 +346,14 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     seed_policy = b.take("query.seed_policy", seed.policy if seed else None, b.default_call("policy", "random"))
     stop = tuple(_target(b, t, i) for i, t in enumerate(get("targets") or ()))
     if stop:
-        b.origins["query.stop"] = q.targets[0].pos  # type: ignore[union-attr,assignment]  # stop implies query { ... } with targets; parsed nodes carry a position
-    unit = b.take("query.unit", get("unit"), "item")
+        b.origins["query.stop"] = q.targets[0].pos  # stop implies query { ... } with targets
     default_name, default_args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"])
     return P.QueryPlan(
         seed_size=seed_size,
         seed_policy=seed_policy,
-        batch=batch,
-        unit=unit,
         policy=b.take("query.policy", get("policy"), b.default_call("policy", default_name, **default_args)),
-        budget=budget,
-        rounds=b.take("query.rounds", get("rounds"), None),
         stop=tuple(s for s in stop if s is not None),
-        stable=b.take("query.stable", get("stop"), None),
+        **taken,
     )
 
 
@@ -400,40 +382,21 @@ ESTIMATED_METRICS = ("micro_f1",)
 
 
 def _evaluate(b: Builder, spec: Spec) -> P.EvalPlan:
-    e = spec.evaluate
-    d = _defaults(P.EvalPlan)
-    if e is None:
-        return P.EvalPlan()
-    return P.EvalPlan(
-        metrics=b.take("evaluate.metrics", e.metrics, d["metrics"]),
-        every=b.take("evaluate.every", e.every, d["every"]),
-    )
+    return _section(b, P.EvalPlan, "evaluate.", spec.evaluate)
 
 
 def _trainer(b: Builder, spec: Spec) -> P.TrainerPlan:
-    t = spec.trainer
-    d = _defaults(P.TrainerPlan)
-    if t is None:
-        return P.TrainerPlan()
-    return P.TrainerPlan(
-        **{
-            key: b.take(f"trainer.{key}", getattr(t, key), d[key])
-            for key in ("accelerator", "devices", "strategy", "precision", "loggers", "deterministic", "checkpoint_every")
-        }
-    )
+    return _section(b, P.TrainerPlan, "trainer.", spec.trainer)
 
 
 def _cost(b: Builder, spec: Spec) -> P.CostPlan:
     """``cost { item F  cell F }``; a price not written keeps its default (item 0, cell 1)."""
     c = spec.cost
-    d = _defaults(P.CostPlan)
-    if c is None:
-        return P.CostPlan()
-    plan = P.CostPlan(item=b.take("cost.item", c.item, d["item"]), cell=b.take("cost.cell", c.cell, d["cell"]))
-    if plan.item == 0 and plan.cell == 0 and (c.item is not None or c.cell is not None):
+    plan = _section(b, P.CostPlan, "cost.", c)
+    if c is not None and plan.item == 0 and plan.cell == 0 and (c.item is not None or c.cell is not None):
         b.fail(SpecError(
             "every cost is 0: nothing a person does would cost anything, so every cost to a target is 0",
-            code="E404", pos=(c.cell or c.item).pos,  # type: ignore[union-attr]  # one of them was written
+            code="E404", pos=(c.cell or c.item).pos,  # one of them was written
             hint="give the cell (or the item) a price above 0, e.g. cost { item 1  cell 0.1 }",
         ))
     return plan
@@ -453,7 +416,7 @@ def _vary(b: Builder, spec: Spec, plan: P.Plan) -> tuple[P.VaryAxis, ...]:
             b.fail(SpecError(f"'{key}' is varied twice", code="E401", pos=v.key.pos, hint="give all values in one list"))
             continue
         seen.add(path)
-        b.origins[f"vary.{key}"] = v.key.pos  # type: ignore[assignment]
+        b.origins[f"vary.{key}"] = v.key.pos
         axes.append(P.VaryAxis(key=key, path=path, values=_vary_values(b, key, path, v.values)))
     return tuple(axes)
 

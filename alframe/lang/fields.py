@@ -1,50 +1,45 @@
-"""One declaration per plan field: how the spec writes it, how its value is checked.
+"""The spec's settings as the compiler uses them, derived from their declarations.
 
-The compiler converts each statement through this table; ``vary`` checks each of its values
-through the same entry, so ``vary ensemble [1, 0]`` fails exactly as ``ensemble 0`` does; and
-``alframe explain`` and the docs take each field's description from here. Defaults are not
-repeated: they come from the dataclasses in :mod:`alframe.plan` (or, for the few fields the
-plan leaves without one, from :mod:`alframe.compile`).
+Each setting is declared once, on the plan field it fills (:func:`alframe.settings.setting` in
+:mod:`alframe.plan`): statement word, syntax, help, check, default, vary key. This module turns
+those declarations into :data:`FIELDS` (dotted plan path → :class:`Field`, in the plan's order)
+and :data:`VARY_KEYS`, and each declared check into a converter. The compiler converts each
+statement through this table; ``vary`` checks each of its values through the same entry, so
+``vary ensemble [1, 0]`` fails exactly as ``ensemble 0`` does; ``alframe explain`` and the docs
+take each field's description from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from alframe import plan as P
+from alframe import settings as S
 from alframe.errors import SpecError
 from alframe.fsutil import name_problem
 from alframe.lang import values as V
 from alframe.lang.values import Context
-from alframe.registry import Param
+from alframe.plan import (  # noqa: F401  (re-exported: the values a setting may take)
+    ACCELERATORS,
+    DIVERSITY,
+    FORMATS,
+    LOGGERS,
+    MAX_COST,
+    MAX_SEED,
+    OPTIMIZERS,
+    PRECISIONS,
+    SCHEDULES,
+    STRATEGIES,
+    THRESHOLDS,
+    UNITS,
+)
+from alframe.registry import Param, params_of
 from alframe.spec import CallValue, ListValue, Name, Number, Text, Value
 
-MAX_SEED = 2**32 - 1
-#: the largest price of an item or a cell: any currency, far below float overflow for any run
-MAX_COST = 1e9
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("cosine", "constant")
-DIVERSITY = ("init", "bootstrap", "poisson")
-UNITS = ("item", "cell")
-THRESHOLDS = ("fixed", "tuned", "expected", "progressive")
-FORMATS = ("csv", "jsonl", "parquet")
-ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")
-STRATEGIES = (
-    "auto", "single_device", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook",
-    "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false",
-    "ddp_spawn_find_unused_parameters_true", "ddp_fork_find_unused_parameters_true",
-    "fsdp", "fsdp_cpu_offload", "deepspeed", "deepspeed_stage_1", "deepspeed_stage_2",
-    "deepspeed_stage_2_offload", "deepspeed_stage_3", "deepspeed_stage_3_offload",
-    "deepspeed_stage_3_offload_nvme", "xla", "xla_fsdp", "single_xla",
-)  # fmt: skip
-PRECISIONS = (
-    "64-true", "32-true", "16-true", "bf16-true", "16-mixed", "bf16-mixed",
-    "transformer-engine", "transformer-engine-float16",
-)  # fmt: skip
 #: short forms Lightning also accepts, normalised to the full name
 PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
-LOGGERS = ("csv", "tensorboard", "wandb", "mlflow", "comet", "neptune")
 #: built-in metrics where lower is better: a stop target (reached at value >= target) makes no
 #: sense on them. A plugin's metric is taken to be higher-is-better, as the stop rule does.
 LOWER_IS_BETTER = ("hamming",)
@@ -61,6 +56,19 @@ class Field:
     help: str
     convert: Convert
     vary: str | None = None  # the key ``vary`` uses for it (None: cannot be varied)
+    setting: S.Setting | None = None  # the declaration it comes from
+    block: str | None = None  # the block it is written in (None: at the top level)
+
+    @property
+    def word(self) -> str:
+        """The statement word (``batch`` for ``train.batch_size``)."""
+        return self.setting.word if self.setting is not None else self.syntax.split()[0]
+
+    @property
+    def default(self) -> Any:
+        """What a spec that does not write it gets (:data:`alframe.settings.COMPUTED`: the
+        builder computes it, or a default component is named by the check)."""
+        return self.setting.default if self.setting is not None else S.COMPUTED
 
 
 def _int(what: str, low: int, high: int) -> Convert:
@@ -132,19 +140,11 @@ def _run_name(v: Value, ctx: Context) -> str:
 
 #: the rules ``query { stop NAME(ARGS) }`` may name, with their declared arguments (checked as a
 #: component's are: unknown argument with "did you mean", type, bounds); see alframe.stopping
-STOP_RULES: dict[str, tuple[Param, ...]] = {
-    "stable": (
-        Param("window", "int", 3, 1, 1000, help="consecutive rounds whose agreement is averaged"),
-        Param("agreement", "float", 0.99, 0.0, 1.0,
-              help="the mean Cohen's kappa between consecutive models' predictions that stops the run (more than 0, at most 1)"),
-    ),
-}
+STOP_RULES: dict[str, tuple[Param, ...]] = {"stable": params_of(P.StableRule)}
 
 
 def _stop_rule(v: Value, ctx: Context) -> Any:
     """``stable(window=3, agreement=0.99)`` → :class:`alframe.plan.StableRule`."""
-    from alframe import plan
-
     if not isinstance(v, CallValue):
         raise SpecError(f"stop takes a rule such as stable(window=3, agreement=0.99), not {V.describe(v)}",
                         code="E310", pos=v.pos)
@@ -167,7 +167,7 @@ def _stop_rule(v: Value, ctx: Context) -> Any:
             errors.extend(exc.errors if isinstance(exc, V.SpecErrorGroup) else [exc])
     if errors:
         raise V.SpecErrorGroup(errors)
-    return plan.StableRule(**values)
+    return P.StableRule(**values)
 
 
 def _open_low(v: Value, what: str, p: Param) -> float:
@@ -253,10 +253,6 @@ def _precision(v: Value, ctx: Context) -> str:
     return V.choice(Text(word, pos=v.pos), "precision", PRECISIONS)
 
 
-def _strategy(v: Value, ctx: Context) -> str:
-    return V.choice(v, "strategy", STRATEGIES)
-
-
 def _texts(what: str) -> Convert:
     def convert(v: Value, ctx: Context) -> tuple[str, ...]:
         items = v if isinstance(v, tuple) else (v,)
@@ -281,82 +277,49 @@ def _text(what: str, max_len: int = 256) -> Convert:
     return convert
 
 
-_FIELDS = [
-    Field("name", 'run "NAME"', "the run's name (default: the spec file's name)", _run_name),
-    Field("seed", "seed N", "the run seed: every random choice derives from it", _int("seed", 0, MAX_SEED), "seed"),
-    # data
-    Field("data.path", 'data "FILE" { ... }', "the data file, inside the spec's folder", lambda v, c: None),
-    Field("data.format", "format csv|jsonl|parquet", "file format (default: from the extension)", _choice("format", FORMATS)),
-    Field("data.id_field", "id FIELD", "the field holding each item's unique id", lambda v, c: v.value),  # type: ignore[union-attr]  # the grammar gives a Text here
-    Field("data.text_fields", "text FIELD, ...", "text fields, joined with ' | ' for the encoder", _texts("text")),
-    Field("data.numeric_fields", "numeric FIELD, ...", "numeric fields, standardised", _texts("numeric")),
-    Field("data.test_fraction", "test fraction F seed N", "share of items held out for evaluation (0: no test split)", _real("test fraction", 0.0, 1.0, open_high=True), "test_fraction"),
-    Field("data.test_seed", "test fraction F seed N", "seed of the held-out split", _int("test seed", 0, MAX_SEED), "test_seed"),
-    Field("data.test_path", 'test file "FILE"', "a separate test file instead of a fraction", lambda v, c: None),
-    Field("data.limit", "limit N", "read only the first N rows (quick slices)", _int("limit", 1, 10**9), "limit"),
-    # labels
-    Field("labels.column", 'labels from "FIELD"', "the field holding each item's labels", lambda v, c: v.value),  # type: ignore[union-attr]  # the grammar gives a Text here
-    Field("labels.separator", 'separator "S"', "separator of labels stored as one string (csv)", _text("separator", 16)),
-    Field("labels.columns", 'labels columns ["GLOB", ...]', "binary 0/1 columns, by name or glob", _texts("columns")),
-    Field("labels.min_positives", "min_positives N", "drop labels with fewer positives", _int("min_positives", 0, 10**9), "min_positives"),
-    Field("labels.max_labels", "max_labels N", "keep the N most frequent labels", _int("max_labels", 1, 10**6), "max_labels"),
-    Field("labels.include", 'include ["GLOB", ...]', "keep only labels matching a glob", _texts("include")),
-    Field("labels.exclude", 'exclude ["GLOB", ...]', "drop labels matching a glob", _texts("exclude")),
-    Field("labels.names", 'names ["LABEL", ...]|file "F"', "exactly these labels (a file: one a line)", _texts("names")),
-    # model
-    Field("model.encoder", "encoder NAME(ARGS)", "turns an item's fields into a vector", _call("encoder", "model.encoder"), "encoder"),
-    Field("model.trunk", "trunk NAME(ARGS)", "shared layers between encoder and heads", _call("trunk", "model.trunk"), "trunk"),
-    Field("model.heads", "heads NAME(ARGS)", "the output layer: one binary output per label", _call("heads", "model.heads"), "heads"),
-    Field("model.ensemble", "ensemble N", "committee members, trained as one batched module", _int("ensemble", 1, 64), "ensemble"),
-    Field("model.diversity", "diversity init|bootstrap|poisson", "how committee members differ", _choice("diversity", DIVERSITY), "diversity"),
-    Field("model.dropout", "dropout F", "dropout on the encoder output", _real("dropout", 0.0, 1.0, open_high=True), "dropout"),
-    # train
-    Field("train.epochs", "epochs N", "epochs per round", _int("epochs", 1, 10_000), "epochs"),
-    Field("train.min_steps", "min_steps N", "at least N optimiser steps a round: small labelled sets get more epochs", _int("min_steps", 0, 1_000_000), "min_steps"),
-    Field("train.batch_size", "batch N", "training mini-batch size", _int("batch", 1, 1_000_000), "train_batch"),
-    Field("train.lr", "lr F", "learning rate", _real("lr", 0.0, 10.0, open_low=True), "lr"),
-    Field("train.optimizer", "optimizer adam|adamw|sgd", "optimiser of the dense parameters", _choice("optimizer", OPTIMIZERS), "optimizer"),
-    Field("train.weight_decay", "weight_decay F", "L2 penalty", _real("weight_decay", 0.0, 10.0), "weight_decay"),
-    Field("train.warm_start", "warm_start yes|no", "continue from last round's weights", _bool("warm_start"), "warm_start"),
-    Field("train.schedule", "schedule cosine|constant", "learning rate over each round: warm-up then cosine decay, or constant", _choice("schedule", SCHEDULES), "schedule"),
-    Field("train.early_stop_patience", "early_stop N|no", "stop after N epochs without improvement", _optional(_int("early_stop", 1, 10_000), "early_stop", "a patience in epochs"), "early_stop"),
-    # weighting
-    Field("weighting.importance", "importance yes|no", "weight each answer by 1/p, its query probability", _bool("importance"), "importance"),
-    Field("weighting.clip", "clip F|no", "clip importance weights at F", _optional(_real("clip", 1.0, 1e6), "clip", "a number"), "clip"),
-    Field("weighting.normalize", "normalize yes|no", "rescale weights to mean 1", _bool("normalize"), "normalize"),
-    Field("weighting.imbalance", "imbalance NAME(ARGS)", "class-imbalance correction in the loss", _call("imbalance", "weighting.imbalance"), "imbalance"),
-    Field("weighting.thresholds", "thresholds fixed F|tuned|expected|progressive", "decision thresholds", _choice("thresholds", THRESHOLDS), "thresholds"),
-    Field("weighting.threshold", "thresholds fixed F", "the fixed decision threshold", _real("threshold", 0.0, 1.0, open_low=True, open_high=True), "threshold"),
-    # query
-    Field("query.seed_size", "seed N POLICY", "size of the first labelled set (default: the batch)", _int("seed", 0, 10**9), "seed_size"),
-    Field("query.seed_policy", "seed N POLICY", "the policy choosing the seed set", _call("policy", "query.seed_policy"), "seed_policy"),
-    Field("query.batch", "batch N", "queries per round (items, or cells for unit cell)", _int("batch", 1, 10**7), "batch"),
-    Field("query.unit", "unit item|cell", "ask whole items or single item-label cells", _choice("unit", UNITS), "unit"),
-    Field("query.policy", "policy NAME(ARGS)", "chooses what to ask each round", _call("policy", "query.policy"), "policy"),
-    Field("query.budget", "budget N", "labels (answered cells) to spend, seed set included; an item costs one per unknown label", _int("budget", 1, 10**12), "budget"),
-    Field("query.rounds", "rounds N", "stop after N rounds", _int("rounds", 1, 10**6), "rounds"),
-    Field("query.stop", "target METRIC F [of ceiling|estimated]", "stop when a test metric (or, estimated, its estimate from the answers) reaches a target", lambda v, c: None),
-    Field("query.stable", "stop stable(window=N, agreement=F)", "stop when consecutive models' predictions agree (mean kappa over N rounds ≥ F)", _stop_rule),
-    # oracle, evaluate, trainer
-    Field("oracle", "oracle NAME(ARGS)", "who answers the questions", _call("oracle", "oracle"), "oracle"),
-    Field("evaluate.metrics", "metrics [NAME, ...]", "test metrics computed each evaluation", _names("metrics", kind="metric")),
-    Field("evaluate.every", "every N", "evaluate every N rounds (and at the last)", _int("every", 1, 10**6), "every"),
-    Field("trainer.accelerator", "accelerator NAME", "Lightning accelerator", _choice("accelerator", ACCELERATORS)),
-    Field("trainer.devices", "devices N|[I, ...]|auto", "Lightning devices", _devices),
-    Field("trainer.strategy", "strategy NAME", "Lightning strategy (e.g. ddp)", _strategy),
-    Field("trainer.precision", 'precision "32-true"', "Lightning precision", _precision),
-    Field("trainer.loggers", "loggers [NAME, ...]|none", "Lightning loggers", _names("loggers", choices=LOGGERS)),
-    Field("trainer.deterministic", "deterministic yes|no", "Lightning deterministic algorithms", _bool("deterministic")),
-    Field("trainer.checkpoint_every", "checkpoint_every N", "write the model's checkpoint every N rounds (and at the last, and before waiting for answers); a resume retrains the rounds after the newest", _int("checkpoint_every", 1, 10**6)),
-    # cost (reports only: the budget stays in answered cells)
-    Field("cost.item", "item F", "what reading an item costs, once, when its first cell is answered (cost = item × items touched + cell × answered cells)", _real("cost item", 0.0, MAX_COST)),
-    Field("cost.cell", "cell F", "what answering one cell costs", _real("cost cell", 0.0, MAX_COST)),
-    # whole run
-    Field("ceiling", "ceiling yes|no", "also train on all pool labels, for an upper bound", _bool("ceiling")),
-    Field("vary", "vary KEY [V, ...]", "run every combination of the listed values", lambda v, c: None),
-    Field("repeat", "repeat N", "repeat every setting N times with derived seeds", _int("repeat", 1, 1000)),
-]
+#: checks written as code, by the name a declaration gives them (:class:`alframe.settings.Custom`)
+CUSTOM: dict[str, Convert] = {
+    "none": lambda v, c: None,  # a composite statement: its value is taken by its own code
+    "field": lambda v, c: v.value,  # type: ignore[union-attr]  # the grammar gives a Text here
+    "run_name": _run_name,
+    "devices": _devices,
+    "precision": _precision,
+    "stop_rule": _stop_rule,
+}
 
-FIELDS: dict[str, Field] = {f.path: f for f in _FIELDS}
+
+def converter(check: S.Check, what: str, path: str) -> Convert:
+    """The converter of a declared check (``what`` names the value in messages)."""
+    what = check.what or what
+    if isinstance(check, S.Int):
+        return _int(what, check.low, check.high)
+    if isinstance(check, S.Real):
+        return _real(what, check.low, check.high, open_low=check.open_low, open_high=check.open_high)
+    if isinstance(check, S.Bool):
+        return _bool(what)
+    if isinstance(check, S.Choice):
+        return _choice(what, check.choices)
+    if isinstance(check, S.OrNo):
+        return _optional(converter(check.inner, what, path), what, check.takes)
+    if isinstance(check, S.Component):
+        return _call(check.kind, path)
+    if isinstance(check, S.Names):
+        return _names(what, kind=check.kind, choices=check.choices)
+    if isinstance(check, S.Strings):
+        return _texts(what)
+    if isinstance(check, S.Chars):
+        return _text(what, check.max_len)
+    if isinstance(check, S.Custom):
+        return CUSTOM[check.name]
+    raise TypeError(f"no converter for the check {check!r} of {path}")
+
+
+def _walk() -> Iterator[Field]:
+    for path, block, _, s in P.declared():
+        yield Field(path, s.syntax, s.help, converter(s.check, s.word, path), s.vary, s, block)
+
+
+#: dotted plan path → its setting, in the plan's order
+FIELDS: dict[str, Field] = {f.path: f for f in _walk()}
 #: vary key → plan path
-VARY_KEYS: dict[str, str] = {f.vary: f.path for f in _FIELDS if f.vary}
+VARY_KEYS: dict[str, str] = {f.vary: f.path for f in FIELDS.values() if f.vary}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from lark import Token
 
 from alframe.errors import nearest
+from alframe.plan import SECTIONS, declared
 
 _GENERIC = {
     "NAME": "a name",
@@ -21,26 +22,28 @@ _GENERIC = {
 }
 _HIDDEN = {"DOTTED", "CODEREF", "COMMENT", "_CARET", "_DOTDOT"}
 
-#: statement word → the block it belongs to (for "'epochs' belongs in train { ... }")
-BLOCK_OF: dict[str, str] = {
-    **dict.fromkeys(["id", "text", "numeric", "test", "limit", "format"], "data"),
-    **dict.fromkeys(
-        ["separator", "min_positives", "max_labels", "include", "exclude", "names"], "labels"
-    ),
-    **dict.fromkeys(["encoder", "trunk", "heads", "ensemble", "diversity", "dropout"], "model"),
-    **dict.fromkeys(
-        ["epochs", "min_steps", "lr", "optimizer", "weight_decay", "warm_start", "schedule", "early_stop"], "train"
-    ),
-    **dict.fromkeys(["importance", "clip", "normalize", "imbalance", "thresholds"], "weighting"),
-    **dict.fromkeys(["unit", "policy", "budget", "rounds", "target", "stop"], "query"),
-    **dict.fromkeys(["metrics", "every"], "evaluate"),
-    **dict.fromkeys(
-        ["accelerator", "devices", "strategy", "precision", "loggers", "deterministic", "checkpoint_every"], "trainer"
-    ),
-}
-TOP_LEVEL = (
-    "run seed data labels model train weighting query oracle evaluate trainer ceiling vary repeat"
-).split()
+#: blocks whose words get no "belongs in" hint: cost's ``item`` and ``cell`` are also common
+#: values (``unit item``), so a misplaced one is more often something else
+UNHINTED = ("cost",)
+
+
+def _words() -> tuple[dict[str, str], list[str]]:
+    """Statement word → the one block it belongs to (for "'epochs' belongs in train { ... }"),
+    from the settings the plan declares; and the words that start a top-level statement. A word
+    of two blocks (``batch``) or also of the top level (``seed``) gets no block hint."""
+    blocks: dict[str, set[str]] = {}
+    top: list[str] = []
+    for _, block, _, s in declared():
+        if block is None:
+            top.append(s.word)
+        elif s.word != block:
+            blocks.setdefault(s.word, set()).add(block)
+    top += [b for b in SECTIONS if b not in UNHINTED]
+    block_of = {w: min(b) for w, b in blocks.items() if len(b) == 1 and w not in top and min(b) not in UNHINTED}
+    return block_of, top
+
+
+BLOCK_OF, TOP_LEVEL = _words()
 
 
 def keyword_of(terminal: str, patterns: dict[str, str]) -> str | None:

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from alframe.errors import Pos, SpecError, SpecErrors, UsageError, nearest
 from alframe.lang.fields import FIELDS
+from alframe.plan import SECTIONS
 
 #: Blocks whose statements ``--set`` can write (``block { keyword value }``).
-BLOCKS = ("data", "labels", "model", "train", "weighting", "query", "evaluate", "trainer", "cost")
-#: Statements written at the top level of a spec.
-TOP = ("ceiling", "repeat", "oracle", "seed")
+BLOCKS = tuple(SECTIONS)
+#: Statements written at the top level of a spec (``run "NAME"`` is composite: see below).
+TOP = tuple(path for path, f in FIELDS.items() if f.block is None and f.setting is not None and f.setting.rule)
 #: Fields written together with others, or as a block's head: edit the spec for these.
 COMPOSITE = {"name", "data.path", "data.test_fraction", "data.test_seed", "data.test_path", "labels.column",
              "labels.columns", "labels.names", "query.seed_size", "query.seed_policy", "query.stop",
@@ -96,7 +97,7 @@ def apply_overrides(text: str, origins: dict[str, Pos], overrides: Sequence[Over
     appended: list[Override] = []
     for o in overrides:
         pos = origins.get(o.key)
-        keyword = FIELDS[o.key].syntax.split()[0]
+        keyword = FIELDS[o.key].word
         if pos is not None and pos.end_line is not None and pos.end_column is not None:
             start = _offset(text, pos.line, pos.column)
             edits.append((start, _offset(text, pos.end_line, pos.end_column), o.value, o))
@@ -133,7 +134,7 @@ def apply_overrides(text: str, origins: dict[str, Pos], overrides: Sequence[Over
     for block, group in blocks.items():
         line = "" if group[0].key in TOP else f"{block} {{"
         for o in group:
-            keyword = FIELDS[o.key].syntax.split()[0]
+            keyword = FIELDS[o.key].word
             line += f"{' ' if line else ''}{keyword} "
             start = len(new) + len(line)
             placed.append(_Edit(o, start, start + len(o.value)))

@@ -1,8 +1,10 @@
 """Parse tree → :class:`alframe.spec.Spec`, keeping the position of every value.
 
-Each grammar rule has a handler (a test walks the grammar to make sure). Statements become
-``_Item(key, value, pos)``; a block collects its items into its dataclass and reports a statement
-given twice (E401). Literals are bounded here, before conversion: a 10^5-digit number is refused
+Each grammar rule has a handler (a test walks the grammar to make sure). A simple statement
+``word value`` (the settings :mod:`alframe.plan` declares with a grammar rule) gets a generated
+handler; composite statements have their own. Statements become ``_Item(key, value, pos)``; a
+block collects its items into a :class:`~alframe.spec.Block` and reports a statement given twice
+(E401). Literals are bounded here, before conversion: a 10^5-digit number is refused
 with E603 without ever reaching ``int()``.
 
 Errors are collected, not raised, so that one pass reports all of them; a value that failed its
@@ -22,20 +24,17 @@ from lark.tree import Meta
 
 from alframe.errors import Pos, SpecError
 from alframe.lang import limits
+from alframe.plan import SECTIONS, declared
 from alframe.spec import (
+    REPEATABLE,
     Arg,
+    Block,
     CallValue,
     CodeRef,
-    CostSpec,
-    DataSpec,
-    EvaluateSpec,
-    LabelsSpec,
     ListValue,
-    ModelSpec,
     Name,
     NamesFile,
     Number,
-    QuerySpec,
     Range,
     SeedSetSpec,
     Spec,
@@ -43,10 +42,7 @@ from alframe.spec import (
     TargetSpec,
     Text,
     ThresholdSpec,
-    TrainerSpec,
-    TrainSpec,
     VarySpec,
-    WeightingSpec,
 )
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
@@ -248,22 +244,6 @@ class SpecTransformer(Transformer[Token, Spec]):
         pos = _meta_pos(meta, len(word)) or Pos(1, 1)
         return _Item(key, word, value, pos)
 
-    def run(self, meta: Meta, c: builtins.list[Token]) -> _Item:
-        value = self._text(c[0]) if c[0].type == "STRING" else self._name(c[0])
-        return self._item("run", "run", value, meta)
-
-    def seed(self, meta: Meta, c: builtins.list[Any]) -> _Item:
-        return self._item("seed", "seed", c[0], meta)
-
-    def oracle(self, meta: Meta, c: builtins.list[Any]) -> _Item:
-        return self._item("oracle", "oracle", c[0], meta)
-
-    def ceiling(self, meta: Meta, c: builtins.list[Token]) -> _Item:
-        return self._item("ceiling", "ceiling", self._name(c[0]), meta)
-
-    def repeat(self, meta: Meta, c: builtins.list[Any]) -> _Item:
-        return self._item("repeat", "repeat", c[0], meta)
-
     def vary(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         spec = VarySpec(self._name(c[0]), c[1], pos=_meta_pos(meta, 4))
         return self._item("vary", "vary", spec, meta)
@@ -285,16 +265,10 @@ class SpecTransformer(Transformer[Token, Spec]):
     def test_file(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         return self._item("test", "test", SplitSpec(file=self._text(c[0]), pos=_meta_pos(meta)), meta)
 
-    def limit(self, meta: Meta, c: builtins.list[Any]) -> _Item:
-        return self._item("limit", "limit", c[0], meta)
-
-    def format(self, meta: Meta, c: builtins.list[Token]) -> _Item:
-        return self._item("format", "format", self._name(c[0]), meta)
-
     def data(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         path_tok, *items = c
         fields = self._collect(items, "data")
-        spec = DataSpec(self._text(path_tok), pos=_meta_pos(meta, 4), **fields)
+        spec = Block("data", _sorted({"path": self._text(path_tok), **fields}), pos=_meta_pos(meta, 4))
         return self._item("data", "data", spec, meta)
 
     # labels
@@ -307,77 +281,12 @@ class SpecTransformer(Transformer[Token, Spec]):
     def labels(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         source, *items = c
         fields = self._collect(items, "labels")
-        spec = LabelsSpec(pos=_meta_pos(meta, 6), **source, **fields)
+        spec = Block("labels", _sorted({**source, **fields}), pos=_meta_pos(meta, 6))
         return self._item("labels", "labels", spec, meta)
-
-    def _simple(word: str, key: str | None = None, convert: str | None = None) -> Any:  # type: ignore[misc]  # noqa: N805  (a class-body helper, not a method)
-        """A handler for ``word value``: the value as the transformer already built it."""
-
-        def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
-            value = c[0]
-            if convert == "name" and isinstance(value, Token):
-                value = self._name(value)
-            elif convert == "text" and isinstance(value, Token):
-                value = self._text(value)
-            elif convert == "any" and isinstance(value, Token):
-                value = self._text(value) if value.type == "STRING" else self._name(value)
-            return self._item(key or word, word, value, meta)
-
-        handler.__name__ = word
-        return handler
-
-    separator = _simple("separator", convert="text")
-    min_positives = _simple("min_positives")
-    max_labels = _simple("max_labels")
-    include = _simple("include")
-    exclude = _simple("exclude")
-    names = _simple("names")
 
     def names_file(self, meta: Meta, c: builtins.list[Token]) -> _Item:
         # the same statement as ``names [...]``: giving both is "names given twice" (E401)
         return self._item("names", "names", NamesFile(path=self._text(c[0]), pos=_meta_pos(meta)), meta)
-
-    # model
-    encoder = _simple("encoder")
-    trunk = _simple("trunk")
-    heads = _simple("heads")
-    ensemble = _simple("ensemble")
-    diversity = _simple("diversity", convert="name")
-    dropout = _simple("dropout")
-    # train (``batch`` is shared with query: the block decides its meaning)
-    epochs = _simple("epochs")
-    min_steps = _simple("min_steps")
-    batch = _simple("batch")
-    lr = _simple("lr")
-    optimizer = _simple("optimizer", convert="name")
-    weight_decay = _simple("weight_decay")
-    warm_start = _simple("warm_start", convert="name")
-    schedule = _simple("schedule", convert="name")
-    early_stop = _simple("early_stop", convert="name")
-    # weighting
-    importance = _simple("importance", convert="name")
-    clip = _simple("clip", convert="name")
-    normalize = _simple("normalize", convert="name")
-    imbalance = _simple("imbalance")
-    # query
-    unit = _simple("unit", convert="name")
-    policy = _simple("policy")
-    budget = _simple("budget")
-    rounds = _simple("rounds")
-    stop = _simple("stop")
-    # evaluate, trainer
-    metrics = _simple("metrics", convert="name")
-    every = _simple("every")
-    accelerator = _simple("accelerator", convert="name")
-    devices = _simple("devices", convert="any")
-    strategy = _simple("strategy", convert="any")
-    precision = _simple("precision", convert="any")
-    loggers = _simple("loggers", convert="name")
-    deterministic = _simple("deterministic", convert="name")
-    checkpoint_every = _simple("checkpoint_every")
-    # cost
-    cost_item = _simple("item")
-    cost_cell = _simple("cell")
 
     def thresholds(self, meta: Meta, c: builtins.list[Any]) -> _Item:
         value = c[1] if len(c) > 1 else None
@@ -396,30 +305,14 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     # ---- blocks ----------------------------------------------------------------------
 
-    def _block(cls_: type, word: str) -> Any:  # type: ignore[misc]  # noqa: N805  (a class-body helper, not a method)
-        def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
-            fields = self._collect(c, word)
-            return self._item(word, word, cls_(pos=_meta_pos(meta, len(word)), **fields), meta)
-
-        handler.__name__ = word
-        return handler
-
-    model = _block(ModelSpec, "model")
-    train = _block(TrainSpec, "train")
-    weighting = _block(WeightingSpec, "weighting")
-    query = _block(QuerySpec, "query")
-    evaluate = _block(EvaluateSpec, "evaluate")
-    trainer = _block(TrainerSpec, "trainer")
-    cost = _block(CostSpec, "cost")
-
     def start(self, meta: Meta, c: builtins.list[Any]) -> Spec:
-        return Spec(pos=Pos(1, 1, 1, 2), **self._collect(c, "top"))
+        return Spec("top", _sorted(self._collect(c, "top")), pos=Pos(1, 1, 1, 2))
 
     def _collect(self, items: builtins.list[Any], block: str) -> dict[str, Any]:
         """Items → dataclass fields; a statement given twice is reported (E401)."""
         fields: dict[str, Any] = {}
         first: dict[Any, _Item] = {}
-        repeatable = {"vary": "key", "targets": "metric"}
+        repeatable = REPEATABLE
         for item in items:
             if not isinstance(item, _Item):
                 continue
@@ -448,6 +341,55 @@ class SpecTransformer(Transformer[Token, Spec]):
 
     def __default__(self, data: str, children: builtins.list[Any], meta: Meta) -> Any:
         raise NotImplementedError(f"no handler for grammar rule {data!r}")
+
+
+def _simple(word: str) -> Any:
+    """The handler of a simple statement ``word value``: the value as the transformer already
+    built it (a number, call, list or strings), a bare token as a name or a quoted string."""
+
+    def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
+        value = c[0]
+        if isinstance(value, Token):
+            value = self._text(value) if value.type == "STRING" else self._name(value)
+        return self._item(word, word, value, meta)
+
+    handler.__name__ = word
+    return handler
+
+
+def _block(word: str) -> Any:
+    """The handler of a block ``word { ... }``: its statements, each given once."""
+
+    def handler(self: SpecTransformer, meta: Meta, c: builtins.list[Any]) -> _Item:
+        block = Block(word, _sorted(self._collect(c, word)), pos=_meta_pos(meta, len(word)))
+        return self._item(word, word, block, meta)
+
+    handler.__name__ = word
+    return handler
+
+
+def _sorted(fields: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(fields.items()))
+
+
+def _add_handlers() -> None:
+    """A handler for each declared simple statement's grammar rule (the rule's name, e.g.
+    ``epochs`` or ``cost_item``; ``batch`` serves train and query) and for each block but the
+    two with a head (``data "FILE"``, ``labels from "F"``)."""
+    words: dict[str, str] = {}
+    for path, _, _, s in declared():
+        if s.rule is None:
+            continue
+        if words.setdefault(s.rule, s.word) != s.word:
+            raise TypeError(f"grammar rule {s.rule!r} of {path} is declared with two words")
+        if s.rule not in SpecTransformer.__dict__:
+            setattr(SpecTransformer, s.rule, v_args(meta=True)(_simple(s.word)))
+    for word in SECTIONS:
+        if word not in SpecTransformer.__dict__:
+            setattr(SpecTransformer, word, v_args(meta=True)(_block(word)))
+
+
+_add_handlers()
 
 
 def _unknown_escape(raw: str) -> int | None:

@@ -30,6 +30,7 @@ from torch import nn
 
 from alframe.data.dataset import Dataset
 from alframe.errors import DataError
+from alframe.models.args import HashedBagArgs, NumericArgs
 from alframe.models.ensemble import StackedLinear
 from alframe.models.features import Features, standardise
 from alframe.models.hashing import hash_bags
@@ -55,7 +56,7 @@ def _numeric(dataset: Dataset) -> torch.Tensor | None:
 
 
 @dataclass(frozen=True)
-class HashedBagEncoder:
+class HashedBagEncoder(HashedBagArgs):
     """Hashed word and character n-grams, weighted, through a sparse ``EmbeddingBag``.
 
     ``weights="tfidf"``: each item's distinct n-grams weighted by sublinear TF-IDF (document
@@ -67,17 +68,6 @@ class HashedBagEncoder:
     path's inverse L2 penalty when it is solved to its optimum each round (0: trained by
     gradient steps with the deep path instead).
     """
-
-    dim: int = 64
-    buckets: int = 262144
-    ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 5)
-    numeric: bool = True
-    table: str = "shared"
-    lr_scale: float = 30.0
-    weights: str = "tfidf"
-    wide: int = 65536
-    wide_c: float = 10.0
 
     def featurize(self, dataset: Dataset) -> Features:
         words = _pair(self.ngrams, "ngrams")
@@ -246,10 +236,8 @@ class WideModule(nn.Module):
 
 
 @dataclass(frozen=True)
-class NumericEncoder:
+class NumericEncoder(NumericArgs):
     """Standardised numeric/vector fields through a per-member linear projection and ReLU."""
-
-    hidden: int = 64
 
     def featurize(self, dataset: Dataset) -> Features:
         numeric = _numeric(dataset)

@@ -28,6 +28,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from alframe.models.args import GroupedHeadsArgs, IndependentHeadsArgs
 from alframe.models.ensemble import StackedLinear
 
 
@@ -40,10 +41,8 @@ class JointHeads:
 
 
 @dataclass(frozen=True)
-class IndependentHeads:
+class IndependentHeads(IndependentHeadsArgs):
     reads: ClassVar[str] = "encoder"
-    hidden: int = 32
-    dropout: float = 0.0
 
     def build(self, d_in: int, label_names: list[str], n_members: int) -> nn.Module:
         n = len(label_names)
@@ -52,11 +51,8 @@ class IndependentHeads:
 
 
 @dataclass(frozen=True)
-class GroupedHeads:
+class GroupedHeads(GroupedHeadsArgs):
     reads: ClassVar[str] = "encoder"
-    separator: str = "::"
-    hidden: int = 64
-    dropout: float = 0.1
 
     def build(self, d_in: int, label_names: list[str], n_members: int) -> nn.Module:
         groups = label_groups(label_names, self.separator)

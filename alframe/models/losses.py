@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from alframe.models.args import FocalArgs, LogitAdjustArgs, PosWeightArgs
+
 
 @dataclass
 class LabelCounts:
@@ -94,11 +96,9 @@ def pos_weights(counts: LabelCounts, mode: str, cap: float) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class PosWeight:
+class PosWeight(PosWeightArgs):
     """ℓ = -[p · y log σ(z) + (1 - y) log(1 - σ(z))], p = (neg/pos)^(1 or ½) clipped."""
 
-    mode: str = "sqrt"
-    max: float = 50.0
 
     def cell_loss(self, logits: torch.Tensor, targets: torch.Tensor, counts: LabelCounts) -> torch.Tensor:
         y = binary_targets(targets, logits).expand_as(logits)
@@ -107,13 +107,11 @@ class PosWeight:
 
 
 @dataclass(frozen=True)
-class Focal:
+class Focal(FocalArgs):
     """ℓ = -α_t (1 - p_t)^γ log p_t with p_t = σ(z) for positives, 1 - σ(z) for negatives,
     α_t = α for positives and 1 - α for negatives (Lin et al., 2017). γ = 0, α = ½ is half the
     BCE."""
 
-    gamma: float = 2.0
-    alpha: float = 0.25
 
     def cell_loss(self, logits: torch.Tensor, targets: torch.Tensor, counts: LabelCounts) -> torch.Tensor:
         y = binary_targets(targets, logits).expand_as(logits)
@@ -130,12 +128,11 @@ def log_prior_odds(counts: LabelCounts) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class LogitAdjust:
+class LogitAdjust(LogitAdjustArgs):
     """ℓ = BCE(z + τ · log(π/(1-π)), y): the logit-adjusted loss of Menon et al. (2021) for a
     binary label. Training adds the prior's log-odds; prediction uses z alone, which moves the
     decision boundary toward the rare class by τ times its log-odds."""
 
-    tau: float = 1.0
 
     def cell_loss(self, logits: torch.Tensor, targets: torch.Tensor, counts: LabelCounts) -> torch.Tensor:
         y = binary_targets(targets, logits).expand_as(logits)

@@ -13,16 +13,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from alframe.models.args import MLPArgs
 from alframe.models.ensemble import StackedLinear
 
 
 @dataclass(frozen=True)
-class MLPTrunk:
+class MLPTrunk(MLPArgs):
     """``layers`` × (linear → ReLU → dropout), ``hidden`` wide, one stack per member."""
-
-    hidden: int = 256
-    layers: int = 1
-    dropout: float = 0.1
 
     def build(self, d_in: int, n_members: int) -> nn.Module:
         if self.layers == 0:
