@@ -75,7 +75,7 @@ def test_a_plugin_may_register_a_dataclass_as_its_parameters() -> None:
         beta: float = field(default=0.5, metadata=arg(0.0, 1.0, help="weight"))
 
     registry = Registry()
-    registry.register("policy", "mine", lambda **kw: kw, params=Args)
-    comp = registry.get("policy", "mine")
+    registry.register("encoder", "mine", lambda **kw: kw, params=Args)
+    comp = registry.get("encoder", "mine")
     assert comp is not None and comp.params == (Param("beta", "float", 0.5, 0.0, 1.0, help="weight"),)
-    assert registry.build("policy", "mine", {}) == {"beta": 0.5}
+    assert registry.build("encoder", "mine", {}) == {"beta": 0.5}
