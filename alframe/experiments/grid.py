@@ -30,6 +30,7 @@ import numpy as np
 
 from alframe.errors import RunError
 from alframe.plan import Call, Plan
+from alframe.record.experiment import variant_name
 from alframe.registry import Registry
 
 #: The registry kind of a Call found at a plan path's last field.
@@ -180,7 +181,7 @@ def _repeats(
     for r in range(1, n_repeat + 1):
         for (name, pairs, derived), base_seed in zip(settings, base_seeds):
             seed = repeat_seed(base_seed, r)
-            vname = f"{name}/repeat-{r}"
+            vname = variant_name(name, r)
             p = replace(derived, name=f"{derived.name}/{vname}", seed=seed, vary=(), repeat=1, ceiling=False)
             out.append(Variant(name=vname, setting=name, repeat=r, seed=seed, values=pairs, plan=p))
     return out

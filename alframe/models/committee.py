@@ -407,7 +407,7 @@ class CommitteeBundle(ModelBundle):
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         state = {n: v.detach().cpu() for n, v in self.net.state_dict().items()}
-        ckpt.write_atomic(
+        ckpt.write_checkpoint(
             {
                 "format": ckpt.FORMAT,
                 "version": ckpt.VERSION,
