@@ -41,7 +41,8 @@ from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 from alframe.record import Answer, RunFolder
-from alframe.state import RoundRecord, RunState, derive_seed, exhausted
+from alframe.seeds import derive_seed
+from alframe.state import RoundRecord, RunState, exhausted
 
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
 #: a simulated oracle is asked a round's questions in chunks of this size.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alframe.record.rounds import Round
+from alframe.seeds import derive_seed
 
 if TYPE_CHECKING:
     from alframe.data.dataset import Dataset
@@ -22,19 +23,9 @@ if TYPE_CHECKING:
     from alframe.plugins import Plugins
     from alframe.record.store import RunStore
 
-#: Independent random streams of a round, each derived from (run seed, round, purpose), so a
-#: stage's randomness never depends on how much another stage consumed.
-PURPOSES = {"query": 1, "train": 2, "oracle": 3, "seed": 4, "weight": 5, "reserve": 6}
-
 #: the share of the pool a cell run keeps unasked for its decision cut, and the most items kept
 RESERVE_SHARE = 0.05
 RESERVE_MAX = 1000
-
-
-def derive_seed(run_seed: int, rnd: int, purpose: str = "train") -> int:
-    """A 63-bit seed for one purpose of one round."""
-    ss = np.random.SeedSequence([run_seed, rnd, PURPOSES[purpose]])
-    return int(ss.generate_state(1, dtype=np.uint64)[0] & 0x7FFF_FFFF_FFFF_FFFF)
 
 
 def open_items(answers: np.ndarray, items: np.ndarray, rows: int = 1 << 16) -> np.ndarray:

@@ -27,7 +27,7 @@ from alframe.models.thresholds import add_counts, fresh_counts
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.record.experiment import ceiling_work_dir, read_ceiling, write_ceiling
-from alframe.state import derive_seed
+from alframe.seeds import derive_seed
 
 _PARTS = ("data", "labels", "model", "train", "weighting", "trainer", "evaluate")
 

@@ -25,10 +25,10 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
+from alframe import seeds
 from alframe.data.dataset import Dataset
 from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
-from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
 from alframe.models.encoders import WideModule, empty_bag_fraction
