@@ -69,7 +69,8 @@ def run_status(folder: Path) -> dict[str, Any]:
         plan = json.loads(store.get_meta("plan") or "{}")
         spec_path = store.get_meta("spec_path") or plan.get("spec_path") or "SPEC"
         rounds = store.rounds()
-        events = store.events()
+        finished = store.last_event(FINISHED_EVENT)
+        stopped = store.last_event("stopped")
         current = store.current_answers()
         open_row = rounds[-1] if rounds and not rounds[-1].complete else None
         asked = store.queries(open_row.round) if open_row is not None else []
@@ -90,8 +91,6 @@ def run_status(folder: Path) -> dict[str, Any]:
     estimate = last.metrics.get("estimate") if last is not None else None
     signals = {k: last.metrics[k] for k in SIGNAL_KEYS if k in last.metrics} if last is not None else {}
 
-    finished = _last_event(events, FINISHED_EVENT)
-    stopped = _last_event(events, "stopped")
     waiting_round = None
     if stopped is not None and str(stopped.get("reason", "")).startswith("waiting for"):
         waiting_round = stopped.get("round")
@@ -144,17 +143,6 @@ def run_status(folder: Path) -> dict[str, Any]:
         "continue": None if state in ("finished", "running") else command,
     }
     return info
-
-
-def _last_event(events: list[tuple[float, str, str]], kind: str) -> dict[str, Any] | None:
-    for _, k, detail in reversed(events):
-        if k == kind:
-            try:
-                value = json.loads(detail)
-            except ValueError:
-                return {}
-            return value if isinstance(value, dict) else {}
-    return None
 
 
 def _holder(folder: Path) -> int | None:

@@ -332,6 +332,20 @@ class RunStore:
     def events(self) -> list[tuple[float, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]
 
+    def last_event(self, kind: str) -> dict[str, Any] | None:
+        """The detail of the last ``kind`` event as a dict ({} when it is not a JSON object),
+        or None when the run logged none (e.g. :data:`FINISHED_EVENT`: how the run finished)."""
+        row = self.conn.execute(
+            "SELECT detail FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
     # -- answers -------------------------------------------------------------------------------
 
     def add_answers(self, answers: list[Answer]) -> int:

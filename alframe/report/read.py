@@ -205,17 +205,11 @@ def read_run(folder: Path, *, setting: str | None, repeat: int) -> RunData:
     try:
         plan = json.loads(store.get_meta("plan") or "{}")
         points = store.complete_rounds()
-        finished, reason, wall = False, None, None
-        for _, kind, detail in store.events():
-            if kind == FINISHED_EVENT:
-                finished = True
-                try:
-                    info = json.loads(detail)
-                    reason = info.get("stop_reason")
-                    seconds = info.get("seconds")  # absent for a run finished over several sessions
-                    wall = float(seconds) if isinstance(seconds, (int, float)) else None
-                except (ValueError, AttributeError):
-                    reason = None
+        info = store.last_event(FINISHED_EVENT)
+        finished = info is not None
+        reason = (info or {}).get("stop_reason")
+        seconds = (info or {}).get("seconds")  # absent for a run finished over several sessions
+        wall = float(seconds) if isinstance(seconds, (int, float)) else None
         positives = store.positives_per_label()
         annotation = _annotation(store)
     finally:
