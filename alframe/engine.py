@@ -40,7 +40,7 @@ from alframe.oracles.base import closing_questions
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
-from alframe.record import Answer, RunFolder
+from alframe.record import STOPPED_EVENT, Answer, RunFolder
 from alframe.seeds import derive_seed
 from alframe.state import RoundRecord, RunState, exhausted
 
@@ -268,7 +268,8 @@ class Engine:
         rnd = state.round
         store = state.store
         self._timings = {}
-        store.start_round(rnd, derive_seed(self.plan.seed, rnd, "train"))
+        seed = derive_seed(self.plan.seed, rnd, "train")
+        store.start_round(rnd, seed)
         self._take_revisions(state)
         asked = store.queries(rnd)
         if not asked and store.round_status(rnd) != "queried":
@@ -319,6 +320,7 @@ class Engine:
             stop_reason=reason,
             cost=state.cost,
             policy=store.policy_info().get(rnd, {}),  # saved with the questions (a resumed round too)
+            seed=seed,
             checkpoint=ckpt,
         )
         self.run_dir.commit_round(record)
@@ -463,7 +465,7 @@ class Engine:
             stop_reason=reason,
             cost=state.cost,
         )
-        state.store.log_event("stopped", {"round": state.round, "reason": reason})
+        state.store.log_event(STOPPED_EVENT, {"round": state.round, "reason": reason})
         return record
 
     # -- checks of what plugins return -------------------------------------------------------------

@@ -248,3 +248,19 @@ def test_paths_of_the_run_folder_and_the_experiment_records(tmp_path: Path) -> N
     assert ceiling_metrics(tmp_path / "exp") is None
     write_ceiling(tmp_path / "exp", {"key": "k", "metrics": {"micro_f1": 0.9}})
     assert ceiling_metrics(tmp_path / "exp") == {"micro_f1": 0.9}
+
+
+def test_the_rounds_a_run_commits_are_the_rounds_it_resumes_with(tmp_path: Path) -> None:
+    """The engine's Round of each round (what observers and ``alframe_round_end`` get) is the
+    Round the run folder gives back to a resumed run."""
+    import dataclasses
+
+    from engine_specs import run_spec, write_spec
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
+    summary, plan, plugins = run_spec(spec, tmp_path / "run")
+    with RunFolder.open(plan, plugins, tmp_path / "run") as folder:
+        resumed = folder.history()
+    assert len(resumed) == len(summary.history) == 2 and all(r.resumed for r in resumed)
+    live = [dataclasses.replace(r, stop_reason=None, resumed=True) for r in summary.history]
+    assert resumed == live

@@ -60,7 +60,13 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
 def run_status(folder: Path) -> dict[str, Any]:
     """The status of the run in ``folder`` as a JSON-ready dict (see docs/running.md)."""
-    from alframe.record import FINISHED_EVENT, open_store_readonly, questions_file, require_run_folder
+    from alframe.record import (
+        FINISHED_EVENT,
+        STOPPED_EVENT,
+        open_store_readonly,
+        questions_file,
+        require_run_folder,
+    )
 
     require_run_folder(folder)
     pid = _holder(folder)
@@ -70,7 +76,7 @@ def run_status(folder: Path) -> dict[str, Any]:
         spec_path = store.get_meta("spec_path") or plan.get("spec_path") or "SPEC"
         rounds = store.rounds()
         finished = store.last_event(FINISHED_EVENT)
-        stopped = store.last_event("stopped")
+        stopped = store.last_event(STOPPED_EVENT)
         current = store.current_answers()
         open_row = rounds[-1] if rounds and not rounds[-1].complete else None
         asked = store.queries(open_row.round) if open_row is not None else []

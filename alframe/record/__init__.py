@@ -31,10 +31,11 @@ from alframe.record.folder import (
     run_progress,
 )
 from alframe.record.rounds import Round
-from alframe.record.store import FINISHED_EVENT, Answer, Recorded, Revision, RunStore, StoredAnswer
+from alframe.record.store import FINISHED_EVENT, STOPPED_EVENT, Answer, Recorded, Revision, RunStore, StoredAnswer
 
 __all__ = [
     "FINISHED_EVENT",
+    "STOPPED_EVENT",
     "Answer",
     "Recorded",
     "Revision",

@@ -42,6 +42,9 @@ from alframe.record.rounds import COMPLETE, Round
 SCHEMA_VERSION = 1
 #: the event a run logs when it meets a stop rule (not when it is interrupted)
 FINISHED_EVENT = "finished"
+#: the event a round logs when it ends the run without being committed (nothing left to ask,
+#: or waiting for a person's answers: its reason says which)
+STOPPED_EVENT = "stopped"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
