@@ -54,8 +54,8 @@ def run(
     from alframe.engine import Engine
     from alframe.errors import UsageError
     from alframe.plugins import load
+    from alframe.record import RunFolder
     from alframe.results import open_run
-    from alframe.rundir import RunDir
 
     plugins = plugins if plugins is not None else load()
     plan = compile_file(spec_path, plugins.registry, root=data_root)
@@ -65,7 +65,7 @@ def run(
             code="X303",
             hint=f"run the grid with the command: alframe run {spec_path}",
         )
-    with RunDir.open(plan, plugins, out, fresh=fresh, force=force) as rd:
+    with RunFolder.open(plan, plugins, out, fresh=fresh, force=force) as rd:
         summary = Engine(plan, plugins, rd).run()
     result = open_run(summary.run_dir)
     result.summary = summary

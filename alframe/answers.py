@@ -27,7 +27,7 @@ from pathlib import Path
 from alframe.errors import nearest
 from alframe.oracles.answer_formats import FileRow, Space
 from alframe.oracles.answers_file import read_rows
-from alframe.store import Answer, Recorded, RunStore
+from alframe.record.store import Answer, Recorded, RunStore
 
 
 def sort_answers(

@@ -41,10 +41,10 @@ from alframe.oracles.base import closing_questions
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
-from alframe.rundir import RunDir
+from alframe.record import STOPPED_EVENT, Answer, RunFolder
+from alframe.seeds import derive_seed
 from alframe.stages import Stages
-from alframe.state import RoundRecord, RunState, derive_seed, exhausted
-from alframe.store import FINISHED_EVENT, Answer
+from alframe.state import RoundRecord, RunState, exhausted
 
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
 #: a simulated oracle is asked a round's questions in chunks of this size.
@@ -131,7 +131,7 @@ class Engine:
         self,
         plan: Plan,
         plugins: Plugins,
-        run_dir: RunDir,
+        run_dir: RunFolder,
         observer: Observer | None = None,
         ceiling: dict[str, Any] | None = None,
     ) -> None:
@@ -258,7 +258,7 @@ class Engine:
             interrupted = True
             stop_reason = INTERRUPTED
         self._finished = True
-        if not interrupted and not self._waiting and not (already and state.store.has_event(FINISHED_EVENT)):
+        if not interrupted and not self._waiting and not (already and self.run_dir.finished()):
             # a run killed after its last round's commit, before this line, met its stop rule
             # but never said so: the rerun that finds it finished says it now
             self._record_finished(state, stop_reason, time.perf_counter() - self._started, resumed)
@@ -275,20 +275,16 @@ class Engine:
             waiting=self._waiting,
         )
 
-    @staticmethod
-    def _record_finished(state: RunState, stop_reason: str, seconds: float, resumed: bool) -> None:
-        """The run met a stop rule: say so in run.db, where ``alframe report`` and a grid's
-        status read it (a single run and a grid's run alike). The seconds describe the whole
-        run only when it ran start to end in this session."""
-        key = "seconds_this_session" if resumed else "seconds"
-        state.store.log_event(FINISHED_EVENT, {
+    def _record_finished(self, state: RunState, stop_reason: str, seconds: float, resumed: bool) -> None:
+        """The run met a stop rule: say so in the run record, where ``alframe report`` and a
+        grid's status read it (a single run and a grid's run alike)."""
+        self.run_dir.record_finished({
             "stop_reason": stop_reason,
             "rounds": len(state.history),
             "labels": state.labels_used,
             "items": state.items_touched,
             "cost": state.cost,
-            key: round(seconds, 3),
-        })
+        }, seconds, resumed=resumed)
 
     def _already_finished(self, state: RunState) -> str | None:
         """A resumed run whose last complete round already met a stop rule stays finished:
@@ -305,10 +301,11 @@ class Engine:
         rnd = state.round
         store = state.store
         self._timings = {}
-        store.start_round(rnd, derive_seed(self.plan.seed, rnd, "train"))
+        seed = derive_seed(self.plan.seed, rnd, "train")
+        store.start_round(rnd, seed)
         self._take_revisions(state)
         asked = store.queries(rnd)
-        if not asked and store_round_status(store, rnd) != "queried":
+        if not asked and store.round_status(rnd) != "queried":
             if state.candidates().size == 0:
                 if not len(state.dataset.pool_idx):
                     return self._finish_empty(state, "the pool is empty: nothing to ask (every item is in the test split?)")
@@ -355,19 +352,12 @@ class Engine:
             stop_reason=reason,
             cost=state.cost,
             policy=store.policy_info().get(rnd, {}),  # saved with the questions (a resumed round too)
-        )
-        store.finish_round(
-            rnd,
-            labels=record.labels_used,
-            items=record.items_touched,
-            timings=record.timings,
-            train=record.train,
-            metrics=metrics,
+            seed=seed,
             checkpoint=ckpt,
         )
+        self.run_dir.commit_round(record)
         self._whole = rnd  # committed, and the bundle holds its model until the next fit
         state.history.append(record)
-        self.run_dir.append_metrics_csv(record)
         self.stages.round_end(state, record)
         return record
 
@@ -502,7 +492,7 @@ class Engine:
             stop_reason=reason,
             cost=state.cost,
         )
-        state.store.log_event("stopped", {"round": state.round, "reason": reason})
+        state.store.log_event(STOPPED_EVENT, {"round": state.round, "reason": reason})
         return record
 
     # -- checks of what plugins return -------------------------------------------------------------
@@ -565,17 +555,12 @@ class Engine:
             i, j = ds.index_of(a.item), ds.label_index(a.label)
             state.answers[i, j] = a.value
             state.query_prob[i, j] = a.prob
-        complete = [r for r in state.store.rounds() if r.status == "complete"]
+        complete = self.run_dir.history()
         if not complete:
             self.stages.run_started(state, None)
             return
         last = complete[-1].round
-        policy = state.store.policy_info()
-        for r in complete:  # before the model: retraining a round reads the rounds before it
-            state.history.append(
-                RoundRecord(r.round, r.labels, r.items, r.asked, r.asked, r.timings, r.train, r.metrics, resumed=True,
-                            cost=self.plan.cost.of(r.labels, r.items), policy=policy.get(r.round, {}))
-            )
+        state.history.extend(complete)  # before the model: retraining a round reads the rounds before it
         self._rebuild_model(state, last)
         state.last_metrics = next((r.metrics for r in reversed(complete) if r.metrics), {})
         state.round = last + 1
@@ -691,13 +676,6 @@ class _StopTraining(pl.Callback):
     def on_train_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
         if self.engine.stop_requested:
             trainer.should_stop = True
-
-
-def store_round_status(store: Any, rnd: int) -> str | None:
-    for r in store.rounds():
-        if r.round == rnd:
-            return r.status
-    return None
 
 
 __all__ = ["Engine", "Observer", "Summary"]

@@ -1,7 +1,7 @@
-"""Files written the way a kill cannot corrupt, and folders one process at a time.
+"""Folders one process at a time, safe folder names, and the errors of a refused write.
 
-- :func:`write_atomic`: write beside the target, fsync, rename over it, fsync the folder: a
-  kill leaves the old file or the new one, never half of either.
+(Files are written atomically by :func:`alframe.record.atomic.write_atomic`.)
+
 - :class:`FolderLock`: an exclusive ``flock`` on the folder itself, held on an open descriptor;
   a second holder is refused with the first one's pid. The lock dies with the process (kill -9
   included), and no lock file's presence or absence changes who may run.
@@ -132,34 +132,6 @@ def child_folder(root: Path, name: str, *, what: str = "run name", code: str = "
             hint='name the run with letters, digits, "-", "_" or "." (run "NAME" in the spec)',
         )
     return path
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically; a full disk or a read-only place is a
-    :class:`RunError` naming the file (see :func:`storage_error`), with no temporary left."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            tmp.unlink(missing_ok=True)  # a full disk or a Ctrl-C leaves no half-written file
-        except OSError:
-            pass
-        named = storage_error(exc, path)
-        if named is not None:
-            raise named from exc
-        raise
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FolderLock:

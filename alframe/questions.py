@@ -22,15 +22,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from alframe.fsutil import write_atomic
-
-CONFIG_NAME = "label-studio-config.xml"
 #: the names the labelling config gives its controls (an export's results refer to them)
 ITEM_CONTROL, CELL_CONTROL, TEXT_OBJECT = "labels", "answer", "text"
 
@@ -128,10 +124,11 @@ def _prediction(control: str, choices: list[str], score: float, version: str) ->
     }
 
 
-def write_round(folder: Path, rnd: int, cells: list[tuple[str, str]], dataset: Any, unit: str, state: Any) -> Path:
-    """Write the round's questions in every form (see the module doc); returns the CSV's path."""
+def round_files(rnd: int, cells: list[tuple[str, str]], dataset: Any, unit: str, state: Any) -> dict[str, str]:
+    """The round's questions in every form (see the module doc), by format: ``csv``,
+    ``jsonl``, ``label-studio`` (the tasks) and ``config`` (the labelling config); the run
+    folder (:meth:`alframe.record.RunFolder.write_questions`) writes them."""
     guesses = model_guesses(state, [dataset.index_of(item) for item, _ in cells])
-    stem = f"questions-round-{rnd:04d}"
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["id", "label", "value", "guess", "text"])
@@ -142,9 +139,6 @@ def write_round(folder: Path, rnd: int, cells: list[tuple[str, str]], dataset: A
         w.writerow([item, label, "", "" if guess is None else guess, dataset.texts[i]])
         lines.append(json.dumps({"id": item, "label": label, "value": None, "guess": guess, "text": dataset.texts[i]},
                                 ensure_ascii=False))
-    csv_path = folder / f"{stem}.csv"
-    write_atomic(csv_path, buf.getvalue())
-    write_atomic(folder / f"{stem}.jsonl", "".join(line + "\n" for line in lines))
     answered: dict[tuple[str, str], int] = {}
     if state is not None and guesses is not None:
         for item in {item for item, _ in cells}:
@@ -156,6 +150,9 @@ def write_round(folder: Path, rnd: int, cells: list[tuple[str, str]], dataset: A
     tasks = label_studio_tasks(
         cells, dataset, unit, guesses, version=f"alframe round {last}", extra={"round": rnd}, answered=answered
     )
-    write_atomic(folder / f"{stem}.label-studio.json", json.dumps(tasks, ensure_ascii=False, indent=1))
-    write_atomic(folder / CONFIG_NAME, label_studio_config(list(dataset.label_names), unit))
-    return csv_path
+    return {
+        "csv": buf.getvalue(),
+        "jsonl": "".join(line + "\n" for line in lines),
+        "label-studio": json.dumps(tasks, ensure_ascii=False, indent=1),
+        "config": label_studio_config(list(dataset.label_names), unit),
+    }

@@ -1,8 +1,9 @@
 """What a run holds, read from its folder: answers, rounds, metrics, and the model's predictions.
 
 ``alframe export`` and the Python API (:func:`alframe.open_run`) both read a run through
-:class:`Run`. The answers, rounds and metrics come from ``run.db`` alone (no lock: a run may go
-on while they are read; SQLite's WAL gives a consistent snapshot). Predictions need the model:
+:class:`Run`. The answers, rounds and metrics come from the run store alone, opened read-only
+through :mod:`alframe.record` (no lock: a run may go on while they are read; SQLite's WAL gives
+a consistent snapshot). Predictions need the model:
 the run's spec (the copy in ``run.db``) is compiled again, its data loaded, the model built
 and the last complete round's checkpoint loaded (``torch.load(weights_only=True)``). A
 checkpoint is a cache; when the last round's is gone, ``alframe run`` on the same spec
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from alframe.errors import DataError, RunError
-from alframe.store import connect_readonly
+from alframe.record import checkpoint_path, open_store_readonly, require_run_folder
 
 MODEL_FORMAT = "alframe.exported-model"
 MODEL_VERSION = 1
@@ -87,18 +88,11 @@ class Run:
     dicts of numpy arrays otherwise (``pandas=False``)."""
 
     def __init__(self, path: str | Path, *, pandas: bool | None = None) -> None:
-        self.path = Path(path)
-        db = self.path / "run.db"
-        if not db.is_file():
-            raise RunError(
-                f"{self.path} is not a run folder (it has no run.db)",
-                code="R209",
-                hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
-            )
+        self.path = require_run_folder(path)
         # read only: a reader never changes a run, and may read one a run is writing
-        self._conn = connect_readonly(db)
+        self._store = open_store_readonly(self.path, code="R101")
         self._pd = _pandas(pandas)
-        meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        meta = self._store.all_meta()
         self.meta: dict[str, str] = meta
         self.plan: dict[str, Any] = json.loads(meta.get("plan") or "{}")
         self.name: str = str(self.plan.get("name") or self.path.name)
@@ -108,7 +102,7 @@ class Run:
         self.summary: Any = None
 
     def close(self) -> None:
-        self._conn.close()
+        self._store.close()
 
     def __enter__(self) -> Run:
         return self
@@ -119,38 +113,35 @@ class Run:
     def __repr__(self) -> str:
         return f"<alframe run {self.name!r} at {self.path}>"
 
-    # -- from run.db -----------------------------------------------------------------------
+    # -- from the run store -------------------------------------------------------------------
 
     @property
     def label_names(self) -> list[str]:
-        """The run's labels (as far as run.db knows them without the data)."""
+        """The run's labels (as far as the run store knows them without the data)."""
         text = self.meta.get("label_names")
         if text:
             return list(json.loads(text))
         names = (self.plan.get("labels") or {}).get("names")
         if names:
             return list(names)
-        rows = self._conn.execute("SELECT label FROM queries UNION SELECT label FROM answers").fetchall()
-        return sorted(r[0] for r in rows)
+        return self._store.labels_seen()
 
     def answer_rows(self, history: bool = True) -> list[dict[str, Any]]:
         """Every stored answer (every revision with ``history``; else each cell's latest),
         oldest first: item, label, value, round, prob, weight, source, time, revision,
         current."""
-        rows = self._conn.execute(
-            "SELECT item, label, value, round, prob, weight, source, time, revision FROM answers ORDER BY id"
-        ).fetchall()
+        rows = self._store.answer_history()
         latest: dict[tuple[str, str], int] = {}
         for k, r in enumerate(rows):
-            latest[(r[0], r[1])] = k
+            latest[(r.item, r.label)] = k
         current = set(latest.values())
         out = []
         for k, r in enumerate(rows):
             if not history and k not in current:
                 continue
             out.append({
-                "item": r[0], "label": r[1], "value": int(r[2]), "round": int(r[3]), "prob": float(r[4]),
-                "weight": float(r[5]), "source": r[6], "time": float(r[7]), "revision": int(r[8]),
+                "item": r.item, "label": r.label, "value": r.value, "round": r.round, "prob": r.prob,
+                "weight": r.weight, "source": r.source, "time": r.time, "revision": r.revision,
                 "current": k in current,
             })
         return out
@@ -185,43 +176,38 @@ class Run:
         from alframe.plan import CostPlan
 
         model = CostPlan.from_plan_dict(self.plan)
-        rows = self._conn.execute(
-            "SELECT round, status, labels, items, asked, timings FROM rounds ORDER BY round"
-        ).fetchall()
+        rows = self._store.rounds()
         return make_table({
-            "round": np.asarray([r[0] for r in rows], dtype=np.int64),
-            "status": np.asarray([r[1] for r in rows], dtype=object),
-            "labels": np.asarray([r[2] for r in rows], dtype=np.int64),
-            "items": np.asarray([r[3] for r in rows], dtype=np.int64),
-            "asked": np.asarray([r[4] for r in rows], dtype=np.int64),
-            "cost": np.asarray([model.of(r[2] or 0, r[3] or 0) for r in rows], dtype=np.float64),
-            "seconds": np.asarray([sum(json.loads(r[5]).values()) for r in rows], dtype=np.float64),
+            "round": np.asarray([r.round for r in rows], dtype=np.int64),
+            "status": np.asarray([r.status for r in rows], dtype=object),
+            "labels": np.asarray([r.labels for r in rows], dtype=np.int64),
+            "items": np.asarray([r.items for r in rows], dtype=np.int64),
+            "asked": np.asarray([r.asked for r in rows], dtype=np.int64),
+            "cost": np.asarray([model.of(r.labels or 0, r.items or 0) for r in rows], dtype=np.float64),
+            "seconds": np.asarray([sum(r.timings.values()) for r in rows], dtype=np.float64),
         }, self._pd)
 
     @property
     def metrics(self) -> Any:
         """One row per complete round: round, labels, and each scalar metric (NaN where a
         round did not evaluate it)."""
-        rows = self._conn.execute(
-            "SELECT round, labels, metrics FROM rounds WHERE status = 'complete' ORDER BY round"
-        ).fetchall()
-        parsed = [json.loads(r[2]) for r in rows]
+        rows = self._store.complete_rounds()
+        parsed = [r.metrics for r in rows]
         names: list[str] = []
         for m in parsed:
             for k, v in m.items():
                 if (isinstance(v, (int, float)) and not isinstance(v, bool)) and k not in names:
                     names.append(k)
         cols: dict[str, Any] = {
-            "round": np.asarray([r[0] for r in rows], dtype=np.int64),
-            "labels": np.asarray([r[1] for r in rows], dtype=np.int64),
+            "round": np.asarray([r.round for r in rows], dtype=np.int64),
+            "labels": np.asarray([r.labels for r in rows], dtype=np.int64),
         }
         for k in names:
             cols[k] = np.asarray([float(m[k]) if isinstance(m.get(k), (int, float)) else np.nan for m in parsed])
         return make_table(cols, self._pd)
 
     def last_complete_round(self) -> int | None:
-        row = self._conn.execute("SELECT MAX(round) FROM rounds WHERE status = 'complete'").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return self._store.last_complete_round()
 
     # -- the model -------------------------------------------------------------------------------
 
@@ -242,20 +228,20 @@ class Run:
         return self._model
 
     def data(self, plugins: Any = None) -> tuple[Any, Any, Any]:
-        """``(plan, plugins, dataset)``: the run's spec (its copy in run.db) compiled again and
+        """``(plan, plugins, dataset)``: the run's spec (its copy in the store) compiled again and
         its data loaded, checked to be the data the run used."""
         if self._data is not None:
             return self._data
         from alframe.compile import compile_text
-        from alframe.hookcall import call_first
         from alframe.plugins import load
+        from alframe.stages import Stages
 
         plugins = plugins if plugins is not None else load()
         spec_text, spec_path = self.meta.get("spec_text"), self.meta.get("spec_path")
         if not spec_text or not spec_path:
             raise RunError(f"{self.path}: run.db holds no spec to rebuild the data and model from", code="R321")
         plan = compile_text(spec_text, spec_path, plugins.registry, root=Path(spec_path).anchor or "/")
-        dataset, _ = call_first(plugins, "alframe_load_data", plan=plan)
+        dataset = Stages(plugins).load_data(plan)
         stored = self.meta.get("data_fingerprint")
         if stored is not None and stored != dataset.fingerprint:
             raise RunError(
@@ -266,13 +252,12 @@ class Run:
         return self._data
 
     def _bundle(self, plugins: Any, plan: Any, dataset: Any) -> Any:
-        from alframe.hookcall import call_first
+        from alframe.stages import Stages
 
-        bundle, _ = call_first(plugins, "alframe_build_model", plan=plan, dataset=dataset, registry=plugins.registry)
-        return bundle
+        return Stages(plugins).build_model(plan, dataset)[0]
 
     def _load_checkpoint(self, bundle: Any, rnd: int) -> None:
-        path = self.path / "checkpoints" / f"round-{rnd:04d}.ckpt"
+        path = checkpoint_path(self.path, rnd)
         try:
             bundle.load_checkpoint(path)
         except RunError as exc:
@@ -319,7 +304,7 @@ class Run:
         (see the module doc); :func:`load_model` reads it back as a predictor."""
         import torch
 
-        from alframe.models.checkpoint import write_atomic
+        from alframe.models.checkpoint import write_checkpoint
 
         plan, _, dataset, bundle, rnd = self._load_model(plugins)
         net = getattr(bundle, "net", None)
@@ -348,7 +333,7 @@ class Run:
             },
         }
         out = Path(path)
-        write_atomic(payload, out)
+        write_checkpoint(payload, out)
         return out
 
 
@@ -466,15 +451,14 @@ class Model:
         ``" | "``) and, when the run used numeric fields, a float array ``[n, d]``."""
         import torch
 
-        from alframe.hookcall import call_first
+        from alframe.stages import Stages
 
         ids = list(ids) if ids is not None else [str(k) for k in range(len(texts))]
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
         data = extend_dataset(self._reference, ids, list(texts),
                               None if numeric is None else np.asarray(numeric, dtype=np.float32))
-        bundle, _ = call_first(self._plugins, "alframe_build_model", plan=self.plan, dataset=data,
-                               registry=self._plugins.registry)
+        bundle: Any = Stages(self._plugins).build_model(self.plan, data)[0]
         state = self.payload["state"]
         mine = bundle.net.state_dict()
         if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):

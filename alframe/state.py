@@ -1,4 +1,5 @@
-"""What a stage hook sees of a run: :class:`RunState`, and what a round leaves: :class:`RoundRecord`.
+"""What a stage hook sees of a run: :class:`RunState`, and what a round leaves: :class:`RoundRecord`
+(the run record's :class:`~alframe.record.Round`).
 
 The state is rebuilt from the run store on resume; nothing in it is the truth on its own. The
 label matrix ``answers`` is the current answers (``-1`` unknown), kept in step with the store's
@@ -13,26 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alframe.record.rounds import Round
+from alframe.seeds import derive_seed
+
 if TYPE_CHECKING:
     from alframe.data.dataset import Dataset
     from alframe.plan import Plan
     from alframe.plugins import Plugins
     from alframe.protocols import ModelBundle, Oracle, Policy
-    from alframe.store import RunStore
-
-#: Independent random streams of a round, each derived from (run seed, round, purpose), so a
-#: stage's randomness never depends on how much another stage consumed.
-PURPOSES = {"query": 1, "train": 2, "oracle": 3, "seed": 4, "weight": 5, "reserve": 6}
+    from alframe.record.store import RunStore
 
 #: the share of the pool a cell run keeps unasked for its decision cut, and the most items kept
 RESERVE_SHARE = 0.05
 RESERVE_MAX = 1000
-
-
-def derive_seed(run_seed: int, rnd: int, purpose: str = "train") -> int:
-    """A 63-bit seed for one purpose of one round."""
-    ss = np.random.SeedSequence([run_seed, rnd, PURPOSES[purpose]])
-    return int(ss.generate_state(1, dtype=np.uint64)[0] & 0x7FFF_FFFF_FFFF_FFFF)
 
 
 def open_items(answers: np.ndarray, items: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
@@ -156,21 +150,6 @@ def exhausted(state: RunState) -> str:
     return "the pool is exhausted: every pool cell is answered"
 
 
-@dataclass
-class RoundRecord:
-    """What one round did, as stored in the ``rounds`` table and shown by observers."""
-
-    round: int
-    labels_used: int
-    items_touched: int
-    asked: int
-    answered: int
-    timings: dict[str, float]
-    train: dict[str, Any]
-    metrics: dict[str, Any]
-    stop_reason: str | None = None
-    resumed: bool = False
-    #: what the query policy recorded when it chose this round's questions (its ``info``, e.g.
-    #: ``adaptive``'s arm and reward), stored with the questions in ``run.db``; {} for most
-    policy: dict[str, Any] = field(default_factory=dict)
-    cost: float = 0.0  # cumulative, under the plan's cost model (RunState.cost)
+#: what one round did (:class:`alframe.record.Round`): the type ``alframe_round_end`` and
+#: observers receive, under the name plugins know it by
+RoundRecord = Round

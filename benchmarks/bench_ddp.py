@@ -43,7 +43,7 @@ def run(folder: Path, args: argparse.Namespace, devices: int) -> list[Any]:
     from alframe import plugins as loader
     from alframe.compile import compile_file
     from alframe.engine import Engine
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     folder.mkdir(parents=True)
     shutil.copyfile(DATA, folder / DATA.name)
@@ -53,7 +53,7 @@ def run(folder: Path, args: argparse.Namespace, devices: int) -> list[Any]:
                                 strategy="ddp" if devices > 1 else "auto"), encoding="utf-8")
     plugins = loader.load(autoload=False)
     plan = compile_file(spec, plugins.registry)
-    with RunDir.open(plan, plugins, folder / "out", fresh=True) as rd:
+    with RunFolder.open(plan, plugins, folder / "out", fresh=True) as rd:
         summary = Engine(plan, plugins, rd).run()
     return list(summary.history)
 

@@ -64,10 +64,10 @@ def plan_for(model: str, labelled: int, rounds: int, folder: Path) -> Any:
 
 def template(model: str, labelled: int, folder: Path) -> Path:
     from alframe.engine import Engine
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     plan = plan_for(model, labelled, 1, folder)
-    with RunDir.open(plan, overhead.plugins(), folder / "template", fresh=True) as rd:
+    with RunFolder.open(plan, overhead.plugins(), folder / "template", fresh=True) as rd:
         Engine(plan, overhead.plugins(), rd).run()
     return folder / "template"
 

@@ -79,11 +79,11 @@ def plugins() -> Any:
 def template(labelled: int, folder: Path) -> tuple[Path, Any]:
     """A run folder whose round 0 answered ``labelled`` random packages and trained on them."""
     from alframe.engine import Engine
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     plan = plan_for(labelled, 1, folder)
     out = folder / "template"
-    with RunDir.open(plan, plugins(), out, fresh=True) as rd:
+    with RunFolder.open(plan, plugins(), out, fresh=True) as rd:
         Engine(plan, plugins(), rd).run()
     return out, plan
 
@@ -94,7 +94,7 @@ def template(labelled: int, folder: Path) -> tuple[Path, Any]:
 def alframe_round(tmpl: Path, plan: Any, work: Path) -> tuple[float, dict[str, float]]:
     """Seconds of round 1 of a copy of the template run, and the round's stage timings."""
     from alframe.engine import Engine, Observer
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(tmpl, work)
@@ -109,7 +109,7 @@ def alframe_round(tmpl: Path, plan: Any, work: Path) -> tuple[float, dict[str, f
                 marks["end"] = time.perf_counter()
                 marks["timings"] = {**record.timings, **{m: float(record.metrics[m]) for m in ("micro_f1", "macro_ap")}}
 
-    with RunDir.open(plan, plugins(), work, force=True) as rd:
+    with RunFolder.open(plan, plugins(), work, force=True) as rd:
         Engine(plan, plugins(), rd, observer=Clock()).run()
     return marks["end"] - marks["start"], marks["timings"]
 
@@ -152,8 +152,8 @@ class HandLoop:
         return out
 
     def round(self, work: Path, seed: int) -> tuple[float, dict[str, float]]:
+        from alframe import seeds
         from alframe.data.metrics import _per_label_ap
-        from alframe.models import seeds
         from alframe.models.committee import _frozen, deep_batches, round_epochs
         from alframe.models.losses import LabelCounts
         from alframe.models.module import lr_factor

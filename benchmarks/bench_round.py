@@ -34,7 +34,7 @@ import torch
 from torchmetrics.functional.classification import multilabel_average_precision
 
 from alframe.data.metrics import _per_label_ap
-from alframe.store import Answer, Recorded, Revision, RunStore
+from alframe.record.store import Answer, Recorded, Revision, RunStore
 
 
 def record_row_at_a_time(store: RunStore, answers: list[Answer]) -> Recorded:

@@ -157,7 +157,7 @@ def run_one(model: str, unit: str, seed: int, args: argparse.Namespace, base: Ba
     from alframe import plugins as plugin_loader
     from alframe.compile import compile_text
     from alframe.engine import Engine, Observer
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     plugins = plugin_loader.load(autoload=False)
     spec = Path(args.out) / f"{run_name(model, unit, seed, args.policy)}.al"
@@ -187,7 +187,7 @@ def run_one(model: str, unit: str, seed: int, args: argparse.Namespace, base: Ba
             rows.append(row)
             print(json.dumps(row), flush=True)
 
-    with RunDir.open(plan, plugins, Path(args.out) / spec.stem, fresh=True) as rd:
+    with RunFolder.open(plan, plugins, Path(args.out) / spec.stem, fresh=True) as rd:
         Engine(plan, plugins, rd, observer=Checkpoints()).run()
     return rows
 

@@ -112,7 +112,7 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
     from alframe import plugins as plugin_loader
     from alframe.compile import compile_text
     from alframe.engine import Engine, Observer
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     torch.set_num_threads(1)
     n_labels = ds.n_labels
@@ -145,7 +145,7 @@ def run_alframe(args: argparse.Namespace, data: str, policy: str, unit: str, see
             out.write(json.dumps(row) + "\n")
             out.flush()
 
-    with RunDir.open(plan, plugins, Path(args.out) / "runs" / name, fresh=True) as rd:
+    with RunFolder.open(plan, plugins, Path(args.out) / "runs" / name, fresh=True) as rd:
         Engine(plan, plugins, rd, observer=Rows()).run()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alframe.errors import RunError
-from alframe.store import Answer, Recorded, Revision, RunStore
+from alframe.record.store import Answer, Recorded, Revision, RunStore
 
 
 def _a(item: str, label: str, value: int, rnd: int = 0, prob: float = 1.0) -> Answer:
@@ -116,7 +116,7 @@ def test_a_large_mixed_batch_stores_exactly_what_row_at_a_time_stored(
     with fast, slow:
         seen = Recorded()
         for k, batch in enumerate(batches):
-            monkeypatch.setattr("alframe.store.time.time", lambda k=k: 1000.0 + k)
+            monkeypatch.setattr("alframe.record.store.time.time", lambda k=k: 1000.0 + k)
             got = fast.record_answers(batch)
             assert got == _record_row_at_a_time(slow, batch, 1000.0 + k)
             seen.new, seen.unchanged = seen.new + got.new, seen.unchanged + got.unchanged
@@ -178,7 +178,7 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from alframe.store import Answer, Recorded, Revision, RunStore
+from alframe.record.store import Answer, Recorded, Revision, RunStore
 path, start = sys.argv[1], int(sys.argv[2])
 with RunStore.open(path) as s:
     for k in range(start, start + 50):

@@ -48,7 +48,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     from pathlib import Path
 
     from alframe.answers import import_file
-    from alframe.rundir import existing_store
+    from alframe.record import existing_store
 
     notes: list[str] = []
     with existing_store(args.run) as store:

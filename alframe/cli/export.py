@@ -95,7 +95,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
                 said.print(f"model of round {run.last_complete_round()} → {path}", highlight=False, soft_wrap=True)
     if table:
         if args.out:
-            from alframe.fsutil import write_atomic
+            from alframe.record import write_atomic
 
             write_atomic(Path(args.out), text)
             done.update(out=str(args.out), format=fmt)

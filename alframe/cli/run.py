@@ -58,7 +58,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
     plan = compile_spec(args.spec, plugins, args)  # before torch and Lightning: a bad spec is said at once
     from alframe.cli.progress import LiveProgress, PlainProgress
     from alframe.engine import Engine
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     if plan.vary or plan.repeat > 1 or plan.ceiling:
         from alframe.experiments import run_experiment
@@ -66,7 +66,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
         return run_experiment(plan, plugins, args, terminal)
     late = _AfterStop()
     with late:
-        with RunDir.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
+        with RunFolder.open(plan, plugins, args.out, fresh=args.fresh, force=args.force) as rd:
             oracle = plugins.registry.build("oracle", plan.oracle.name, plan.oracle.kwargs)
             # a person answering in this terminal needs it: no live view over the questions
             live = terminal.interactive and not args.plain and not getattr(oracle, "interactive", False)

@@ -60,31 +60,32 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
 def run_status(folder: Path) -> dict[str, Any]:
     """The status of the run in ``folder`` as a JSON-ready dict (see docs/running.md)."""
-    from alframe.errors import RunError
-    from alframe.store import FINISHED_EVENT
+    from alframe.record import (
+        FINISHED_EVENT,
+        STOPPED_EVENT,
+        open_store_readonly,
+        questions_file,
+        require_run_folder,
+    )
 
-    if not (folder / "run.db").is_file():
-        raise RunError(
-            f"{folder} is not a run folder (it has no run.db)",
-            code="R209",
-            hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
-        )
+    require_run_folder(folder)
     pid = _holder(folder)
-    store = _open_untouched(folder / "run.db")
+    store = open_store_readonly(folder, code="R101")
     try:
         plan = json.loads(store.get_meta("plan") or "{}")
         spec_path = store.get_meta("spec_path") or plan.get("spec_path") or "SPEC"
         rounds = store.rounds()
-        events = store.events()
+        finished = store.last_event(FINISHED_EVENT)
+        stopped = store.last_event(STOPPED_EVENT)
         current = store.current_answers()
-        open_row = rounds[-1] if rounds and rounds[-1].status != "complete" else None
+        open_row = rounds[-1] if rounds and not rounds[-1].complete else None
         asked = store.queries(open_row.round) if open_row is not None else []
     finally:
         store.close()
 
     from alframe.plan import CostPlan
 
-    complete = [r for r in rounds if r.status == "complete"]
+    complete = [r for r in rounds if r.complete]
     answered_cells = {(a.item, a.label) for a in current}
     touched = len({item for item, _ in answered_cells})
     cost_model = CostPlan.from_plan_dict(plan)
@@ -96,8 +97,6 @@ def run_status(folder: Path) -> dict[str, Any]:
     estimate = last.metrics.get("estimate") if last is not None else None
     signals = {k: last.metrics[k] for k in SIGNAL_KEYS if k in last.metrics} if last is not None else {}
 
-    finished = _last_event(events, FINISHED_EVENT)
-    stopped = _last_event(events, "stopped")
     waiting_round = None
     if stopped is not None and str(stopped.get("reason", "")).startswith("waiting for"):
         waiting_round = stopped.get("round")
@@ -118,7 +117,7 @@ def run_status(folder: Path) -> dict[str, Any]:
     answers_file = dict(oracle.get("args") or []).get("path") if oracle.get("name") == "file" else None
     questions = None
     if open_row is not None:
-        found = folder / f"questions-round-{open_row.round:04d}.csv"
+        found = questions_file(folder, open_row.round)
         questions = str(found) if found.exists() else None
     info: dict[str, Any] = {
         "run": plan.get("name") or folder.name,
@@ -150,31 +149,6 @@ def run_status(folder: Path) -> dict[str, Any]:
         "continue": None if state in ("finished", "running") else command,
     }
     return info
-
-
-def _open_untouched(db: Path) -> Any:
-    """``run.db`` opened read-only without leaving a trace (:func:`alframe.store.connect_readonly`)."""
-    import sqlite3
-
-    from alframe.errors import RunError
-    from alframe.store import RunStore
-
-    try:
-        return RunStore.open_readonly(db)
-    except sqlite3.DatabaseError as exc:
-        raise RunError(f"cannot read the run database {db}: {exc}", code="R101",
-                       hint="the file is not an alframe run database") from None
-
-
-def _last_event(events: list[tuple[float, str, str]], kind: str) -> dict[str, Any] | None:
-    for _, k, detail in reversed(events):
-        if k == kind:
-            try:
-                value = json.loads(detail)
-            except ValueError:
-                return {}
-            return value if isinstance(value, dict) else {}
-    return None
 
 
 def _holder(folder: Path) -> int | None:

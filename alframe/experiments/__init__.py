@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from alframe.experiments.ceiling import ceiling, ceiling_key, needs_ceiling
 from alframe.experiments.command import compare_experiment, execute_experiment, run_experiment
-from alframe.experiments.grid import Variant, expand, expand_plans, repeat_seed, settings_of
+from alframe.experiments.grid import Variant, expand, expand_plans, settings_of
 from alframe.experiments.layout import Experiment
 from alframe.experiments.runner import GridResult, Outcome, run_grid
+from alframe.seeds import repeat_seed
 
 __all__ = [
     "Experiment",

@@ -28,9 +28,9 @@ from alframe.models.thresholds import add_counts, fresh_counts
 from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.protocols import ModelBundle
-from alframe.report.files import CEILING_FILE, read_json, write_json
+from alframe.record.experiment import ceiling_work_dir, read_ceiling, write_ceiling
+from alframe.seeds import derive_seed
 from alframe.stages import Stages
-from alframe.state import derive_seed
 
 _PARTS = ("data", "labels", "model", "train", "weighting", "trainer", "evaluate")
 
@@ -49,7 +49,7 @@ def needs_ceiling(plan: Plan) -> bool:
 
 def load_ceiling(folder: Path, plan: Plan) -> dict[str, Any] | None:
     """The stored ceiling if it was trained for this plan (data not checked: see ``ceiling``)."""
-    data = read_json(folder / CEILING_FILE)
+    data = read_ceiling(folder)
     if data is None or data.get("key") != ceiling_key(plan):
         return None
     return data
@@ -98,7 +98,7 @@ def ceiling(plan: Plan, plugins: Plugins, folder: Path, progress: Any = None) ->
         "seconds": time.perf_counter() - t0,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    write_json(folder / CEILING_FILE, record)
+    write_ceiling(folder, record)
     return metrics
 
 
@@ -148,6 +148,6 @@ def _request(plan: Plan, dataset: Any, items: np.ndarray, folder: Path, fresh: A
         round=0,
         callbacks=[],
         logger=False,
-        root_dir=str(folder / "ceiling"),
+        root_dir=str(ceiling_work_dir(folder)),
         fresh=fresh,
     )

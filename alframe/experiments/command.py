@@ -48,13 +48,13 @@ def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> 
     """``ceiling yes`` without a query block: the spec's model on the whole labelled pool, its
     metrics printed and kept in ``ceiling.json`` (reused while data and model are unchanged)."""
     from alframe.experiments.ceiling import ceiling
-    from alframe.report.files import CEILING_FILE, read_json
+    from alframe.record.experiment import ceiling_path, read_ceiling
 
     folder.mkdir(parents=True, exist_ok=True)
     console = terminal.console
     console.print(f"alframe run {plan.name}: the ceiling alone → {folder}", highlight=False)
     metrics = ceiling(plan, plugins, folder, _Say(console))
-    record = read_json(folder / CEILING_FILE) or {}
+    record = read_ceiling(folder) or {}
     from alframe.cli.fit import print_fitted
 
     names = list(plan.evaluate.metrics)
@@ -65,7 +65,7 @@ def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> 
     console.print(
         f"trained on {record.get('items', 0):,} of {record.get('pool_items', 0):,} pool items "
         f"({record.get('labels', 0):,} known cells)" + (f", {held:,} held out for thresholds or early stopping" if held else "")
-        + f" in {record.get('train_seconds', 0.0):.1f} s; {folder / CEILING_FILE}",
+        + f" in {record.get('train_seconds', 0.0):.1f} s; {ceiling_path(folder)}",
         highlight=False,
     )
     return 0

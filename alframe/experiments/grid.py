@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
 from alframe.errors import RunError
 from alframe.plan import Call, Plan
+from alframe.record.experiment import variant_name
 from alframe.registry import Registry
+from alframe.seeds import repeat_seed
 
 #: The registry kind of a Call found at a plan path's last field.
 KIND_OF_FIELD = {
@@ -57,19 +57,6 @@ class Variant:
     seed: int  # the run seed of this repeat (the same in every setting)
     values: tuple[tuple[str, str], ...]  # (axis word, value as named) for each axis
     plan: Plan  # the derived plan: no vary, no repeat, name and seed set
-
-
-def repeat_seed(base_seed: int, repeat: int) -> int:
-    """The run seed of repeat ``repeat`` (1-based): independent streams from one spec seed.
-
-    Derived with :class:`numpy.random.SeedSequence` from ``(base_seed, repeat)``, so repeats are
-    unrelated to each other yet reproducible, and the same in every setting. 31 bits, so any
-    consumer (Lightning, torch, numpy) accepts it.
-    """
-    if repeat < 1:
-        raise RunError(f"repeat numbers start at 1, got {repeat}", code="X101")
-    ss = np.random.SeedSequence([int(base_seed) & 0xFFFF_FFFF_FFFF_FFFF, int(repeat)])
-    return int(ss.generate_state(1, dtype=np.uint32)[0] & 0x7FFF_FFFF)
 
 
 def safe_name(text: str) -> str:
@@ -180,7 +167,7 @@ def _repeats(
     for r in range(1, n_repeat + 1):
         for (name, pairs, derived), base_seed in zip(settings, base_seeds):
             seed = repeat_seed(base_seed, r)
-            vname = f"{name}/repeat-{r}"
+            vname = variant_name(name, r)
             p = replace(derived, name=f"{derived.name}/{vname}", seed=seed, vary=(), repeat=1, ceiling=False)
             out.append(Variant(name=vname, setting=name, repeat=r, seed=seed, values=pairs, plan=p))
     return out

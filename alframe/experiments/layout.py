@@ -1,22 +1,14 @@
-"""The experiment folder: ``experiment.json`` (the grid), a lock, and one run folder per variant.
+"""The experiment: its variants' run folders and what ``experiment.json`` says of the grid.
 
-::
-
-    runs/<name>/
-      experiment.json      what the grid is: axes, repeats, every variant with its seed and status
-      ceiling.json         the ceiling's metrics (when asked for)
-      experiment.lock      one runner at a time
-      <setting>/repeat-<r>/   an ordinary run folder (run.db, checkpoints, metrics.csv …)
-      report/              index.html, *.png, *.csv, summary.json
-
-Each run's own ``run.db`` is the truth about it: a run is complete when its store holds the
-``finished`` event the runner writes after the engine stops on its own (budget, target, pool
-exhausted). ``experiment.json`` only mirrors the statuses for people and tools.
+The folder's files are the run record's (:mod:`alframe.record.experiment`: the grid record,
+the ceiling, the lock; :mod:`alframe.record.folder`: one run folder per variant,
+``<setting>/repeat-<r>``). Each run's own store is the truth about it: a run is complete when
+its store holds the ``finished`` event the engine writes when it stops on its own (budget,
+target, pool exhausted). ``experiment.json`` only mirrors the statuses for people and tools.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,13 +17,11 @@ from typing import Any
 
 from alframe.errors import RunError
 from alframe.experiments.grid import Variant
-from alframe.fsutil import FolderLock, child_folder
+from alframe.fsutil import child_folder
 from alframe.plan import Plan
-from alframe.report.files import open_store_readonly, write_json
-from alframe.store import FINISHED_EVENT
+from alframe.record.experiment import write_experiment as record_experiment
+from alframe.record.folder import is_run_folder
 
-EXPERIMENT_FILE = "experiment.json"
-LOCK_FILE = "experiment.lock"
 FORMAT = 1
 
 
@@ -59,7 +49,7 @@ class Experiment:
 
 
 def describe(exp: Experiment, status: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The JSON of ``experiment.json``."""
+    """The grid record (``experiment.json``)."""
     status = status or {}
     return {
         "format": FORMAT,
@@ -88,46 +78,12 @@ def describe(exp: Experiment, status: dict[str, dict[str, Any]] | None = None) -
 
 
 def write_experiment(exp: Experiment, status: dict[str, dict[str, Any]] | None = None) -> Path:
-    path = exp.folder / EXPERIMENT_FILE
-    write_json(path, describe(exp, status))
-    return path
-
-
-def read_experiment(folder: Path) -> dict[str, Any] | None:
-    path = folder / EXPERIMENT_FILE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunError(f"cannot read {path}: {exc}", code="X105") from None
-    return data if isinstance(data, dict) else None
-
-
-def run_state(folder: Path) -> tuple[str, dict[str, Any]]:
-    """("complete" | "partial" | "waiting", details) of one variant's run folder, read-only."""
-    db = folder / "run.db"
-    if not db.is_file():
-        return "waiting", {}
-    store = open_store_readonly(db)
-    try:
-        done = [r for r in store.rounds() if r.status == "complete"]
-        info: dict[str, Any] = {"rounds": len(done), "labels": done[-1].labels if done else 0}
-        for _, kind, detail in store.events():
-            if kind == FINISHED_EVENT:
-                try:
-                    info.update(json.loads(detail))
-                except ValueError:
-                    pass
-                return "complete", info
-    finally:
-        store.close()
-    return "partial", info
+    return record_experiment(exp.folder, describe(exp, status))
 
 
 def experiment_folder(base: Path, *, fresh: bool) -> Path:
     """``base``, or with ``fresh`` the first free sibling ``base-2``, ``base-3`` … (never deletes)."""
-    if (base / "run.db").exists():
+    if is_run_folder(base):
         raise RunError(f"{base} is the folder of a single run, not of an experiment", code="X106",
                        hint="use --out to choose another folder for the experiment")
     if not fresh or not base.exists() or not any(base.iterdir()):
@@ -137,15 +93,6 @@ def experiment_folder(base: Path, *, fresh: bool) -> Path:
         if not candidate.exists():
             return candidate
     raise RunError(f"no free folder name beside {base}", code="X107")
-
-
-def experiment_lock(folder: Path) -> FolderLock:
-    """An exclusive lock on the experiment folder: a second runner is refused, named."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunError(f"cannot create the experiment folder {folder}: {exc.strerror}", code="X108") from None
-    return FolderLock(folder, LOCK_FILE, what="experiment folder", code="X109")
 
 
 def axes_of(plan: Plan, variants: Sequence[Variant]) -> list[dict[str, Any]]:

@@ -1,11 +1,11 @@
 """Running a grid: every variant as an ordinary, resumable run in its own folder.
 
-Each variant is opened with :meth:`RunDir.open <alframe.rundir.RunDir.open>` and run by the
+Each variant is opened with :meth:`RunFolder.open <alframe.record.RunFolder.open>` and run by the
 :class:`~alframe.engine.Engine` exactly as ``alframe run`` runs a single spec, so all of a run's
 promises hold per variant (labels committed first, resume, refusal after a spec change). When
-the engine stops on its own (budget, target, exhausted pool) the runner writes a ``finished``
-event into that run's store; the same command run again skips finished variants, resumes a
-half-done one and starts the rest.
+the engine stops on its own (budget, target, exhausted pool) it records the ``finished`` event
+in that run's store, as for a single run; the same command run again skips finished variants,
+resumes a half-done one and starts the rest.
 
 Ctrl-C stops the running variant at its next safe point (the engine's own handling) and ends
 the grid there; an error in a variant is recorded in ``experiment.json`` and stops the grid.
@@ -23,15 +23,11 @@ from alframe.errors import AlframeError
 from alframe.experiments.ceiling import ceiling as train_ceiling
 from alframe.experiments.ceiling import needs_ceiling
 from alframe.experiments.grid import Variant
-from alframe.experiments.layout import (
-    Experiment,
-    experiment_lock,
-    run_state,
-    write_experiment,
-)
+from alframe.experiments.layout import Experiment, write_experiment
 from alframe.experiments.progress import GridObserver
 from alframe.plugins import Plugins
-from alframe.rundir import RunDir
+from alframe.record import RunFolder, run_progress
+from alframe.record.experiment import experiment_lock
 
 
 @dataclass
@@ -66,7 +62,7 @@ def run_grid(exp: Experiment, plugins: Plugins, observer: GridObserver | None = 
         shown: dict[str, str] = {}
         details: dict[str, str] = {}
         for v in exp.variants:
-            state, info = run_state(exp.run_folder(v))
+            state, info = run_progress(exp.run_folder(v))
             status[v.name] = {"status": "done" if state == "complete" else state, **info}
             shown[v.name] = status[v.name]["status"]
             if state != "waiting":
@@ -108,7 +104,7 @@ def _run_variant(
     write_experiment(exp, status)
     t0 = time.perf_counter()
     try:
-        with RunDir.open(v.plan, plugins, exp.run_folder(v), force=force) as rd:
+        with RunFolder.open(v.plan, plugins, exp.run_folder(v), force=force) as rd:
             summary = Engine(v.plan, plugins, rd, observer=observer, ceiling=ceiling).run()
             seconds = time.perf_counter() - t0
             # wall seconds describe the whole run only when it ran start to end in this session

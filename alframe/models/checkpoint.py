@@ -1,8 +1,9 @@
 """Checkpoint files: a plain dict of tensors and primitives, written atomically, read safely.
 
-Writing: a temporary file in the target's folder, ``flush`` + ``fsync``, ``os.replace`` onto the
-target, ``fsync`` of the folder. A kill at any moment leaves either the old file or the new one,
-never half of one (the temporary file is on the same filesystem, so the rename is atomic).
+Writing: through the run record's one atomic writer (:func:`alframe.record.write_atomic`): a
+temporary file in the target's folder, ``flush`` + ``fsync``, ``os.replace`` onto the target,
+``fsync`` of the folder. A kill at any moment leaves either the old file or the new one, never
+half of one (the temporary file is on the same filesystem, so the rename is atomic).
 
 Reading: only a file in torch's zip format is opened at all (a truncated file has lost its zip
 directory; a raw pickle has none), then ``torch.load(weights_only=True)``, which unpickles only
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,44 +23,16 @@ from typing import Any
 import torch
 
 from alframe.errors import RunError
+from alframe.record.atomic import write_atomic
 
 FORMAT = "alframe.model"
 VERSION = 1
 
 
-def write_atomic(payload: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Save ``payload`` to ``path`` so that a crash leaves the previous file intact."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def write_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Save ``payload`` to ``path`` so that a crash leaves the previous file intact
+    (:func:`alframe.record.write_atomic` around ``torch.save``)."""
+    write_atomic(path, lambda fh: torch.save(payload, fh))
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

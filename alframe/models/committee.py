@@ -25,10 +25,10 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
+from alframe import seeds
 from alframe.data.dataset import Dataset
 from alframe.errors import RunError
 from alframe.models import checkpoint as ckpt
-from alframe.models import seeds
 from alframe.models.bundle import FitRequest, ModelBundle, check_request
 from alframe.models.datamodule import LabelledRows, RoundData, split_holdout
 from alframe.models.encoders import WideModule, empty_bag_fraction
@@ -407,7 +407,7 @@ class CommitteeBundle(ModelBundle):
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         state = {n: v.detach().cpu() for n, v in self.net.state_dict().items()}
-        ckpt.write_atomic(
+        ckpt.write_checkpoint(
             {
                 "format": ckpt.FORMAT,
                 "version": ckpt.VERSION,

@@ -173,7 +173,7 @@ class RunContext(MemoryContext):
     def record(self, item: int, label: int, value: int) -> None:
         """Commit a person's answer for a cell of this round now: the cell's first answer, or
         its next revision when it had a different one (kept with who and when)."""
-        from alframe.store import Answer
+        from alframe.record import Answer
 
         ds, st = self.dataset, self.state
         p = self._questions.get((item, label), float(st.query_prob[item, label]) or 1.0)

@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.text import Text
 
 from alframe.cli.fit import print_fitted, short_names
+from alframe.record import write_atomic
+from alframe.record.experiment import write_json
+from alframe.record.folder import REPORT_DIR
 from alframe.report import html as html_page
 from alframe.report import plots
 from alframe.report.analysis import Analysis, Target, analyse, verdict
-from alframe.report.files import write_atomic, write_json
 from alframe.report.read import Collection, load_collection
 from alframe.report.tables import Table, build_tables
-
-REPORT_DIR = "report"
 
 
 @dataclass

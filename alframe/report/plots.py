@@ -191,14 +191,14 @@ def imbalance_scatter(a: Analysis, path: Path) -> Path:
 
 
 def _save(fig: Any, path: Path, layout: bool = True) -> Path:
-    import os
+    from alframe.record import write_atomic
 
     plt = _pyplot()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
     if layout:
         fig.tight_layout()
-    fig.savefig(tmp, format="png", bbox_inches="tight")  # the legend below the axes included
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        # the legend below the axes included
+        write_atomic(path, lambda f: fig.savefig(f, format="png", bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path

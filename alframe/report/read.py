@@ -1,8 +1,9 @@
 """Reading runs for a report: one run folder, an experiment folder, or a folder of runs.
 
-Everything comes from each run's ``run.db`` (opened read-only, so a report can be made while a
-run goes on) and, for an experiment, its ``experiment.json`` (which runs form the grid, their
-settings and repeats) and ``ceiling.json``. Only complete rounds count.
+Everything comes from each run's store (opened read-only, so a report can be made while a
+run goes on) and, for an experiment, its grid record (which runs form the grid, their
+settings and repeats) and ceiling record, all read through :mod:`alframe.record`. Only
+complete rounds count.
 
 A round's metrics are a point of the learning curve only when the round evaluated (its timings
 hold an ``evaluate`` stage): with ``evaluate { every N }`` the rounds between carry the previous
@@ -12,7 +13,6 @@ metrics forward, which would draw a flat, stale line.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,27 +21,19 @@ import numpy as np
 
 from alframe.errors import RunError
 from alframe.plan import CostPlan
-from alframe.report.files import CEILING_FILE, open_store_readonly, read_json
-from alframe.store import FINISHED_EVENT
+from alframe.record import FINISHED_EVENT, Round, find_run_folders, is_run_folder, open_store_readonly
+from alframe.record.experiment import (
+    EXPERIMENT_FILE,
+    ceiling_metrics,
+    experiment_path,
+    is_experiment,
+    read_experiment_json,
+    repeat_of,
+)
+from alframe.record.folder import DB_FILE
 
-EXPERIMENT_FILE = "experiment.json"
-_REPEAT = re.compile(r"^repeat-(\d+)$")
-
-
-@dataclass
-class Point:
-    """One complete round of a run."""
-
-    round: int
-    labels: int
-    items: int
-    timings: dict[str, float]
-    train: dict[str, Any]
-    metrics: dict[str, Any]
-
-    @property
-    def evaluated(self) -> bool:
-        return "evaluate" in self.timings
+#: one complete round of a run, as the report reads it
+Point = Round
 
 
 @dataclass
@@ -108,7 +100,7 @@ class Collection:
     metrics: list[str]
     ceiling: dict[str, Any] | None = None
     experiment: dict[str, Any] | None = None
-    missing: list[str] = field(default_factory=list)  # grid runs with no run.db yet
+    missing: list[str] = field(default_factory=list)  # grid runs with no run store yet
 
     def runs_of(self, setting: str) -> list[RunData]:
         return sorted((r for r in self.runs if r.setting == setting), key=lambda r: r.repeat)
@@ -128,42 +120,41 @@ def load_collection(path: str | Path) -> Collection:
     if not folder.is_dir():
         raise RunError(f"{folder} is not a folder", code="X203",
                        hint="give an experiment folder (runs/<name>) or a run folder (one holding run.db)")
-    if (folder / EXPERIMENT_FILE).is_file():
+    if is_experiment(folder):
         return _load_experiment(folder)
-    if (folder / "run.db").is_file():
-        run = read_run(folder / "run.db", setting=None, repeat=1)
+    if is_run_folder(folder):
+        run = read_run(folder, setting=None, repeat=1)
         return _collection(folder, "run", run.plan.get("name") or folder.name, [run], None, None, [])
-    found = sorted(p for pattern in ("*/run.db", "*/*/run.db", "*/*/*/run.db") for p in folder.glob(pattern))
+    found = find_run_folders(folder)
     if not found:
-        raise RunError(f"{folder} holds no run: no run.db and no {EXPERIMENT_FILE}", code="X204",
+        raise RunError(f"{folder} holds no run: no {DB_FILE} and no {EXPERIMENT_FILE}", code="X204",
                        hint="give the folder of a run (runs/<name>) or of an experiment")
     runs = []
-    for db in found:
-        rel = db.parent.relative_to(folder)
-        m = _REPEAT.match(rel.name)
-        setting = str(rel.parent) if m and str(rel.parent) != "." else str(rel)
-        runs.append(read_run(db, setting=setting, repeat=int(m.group(1)) if m else 1))
-    return _collection(folder, "folder", folder.name, runs, _read_ceiling(folder), None, [])
+    for run_folder in found:
+        rel = run_folder.relative_to(folder)
+        repeat = repeat_of(rel.name)
+        setting = str(rel.parent) if repeat is not None and str(rel.parent) != "." else str(rel)
+        runs.append(read_run(run_folder, setting=setting, repeat=repeat if repeat is not None else 1))
+    return _collection(folder, "folder", folder.name, runs, ceiling_metrics(folder), None, [])
 
 
 def _load_experiment(folder: Path) -> Collection:
+    exp = read_experiment_json(folder, code="X205")
     try:
-        exp = json.loads((folder / EXPERIMENT_FILE).read_text(encoding="utf-8"))
         variants = exp["variants"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"cannot read {folder / EXPERIMENT_FILE}: {exc}", code="X205") from None
+    except (KeyError, TypeError) as exc:
+        raise RunError(f"cannot read {experiment_path(folder)}: {exc}", code="X205") from None
     runs, missing = [], []
     for v in variants:
-        db = folder / v["name"] / "run.db"
-        if not db.is_file():
+        if not is_run_folder(folder / v["name"]):
             missing.append(v["name"])
             continue
-        run = read_run(db, setting=v["setting"], repeat=int(v["repeat"]))
+        run = read_run(folder / v["name"], setting=v["setting"], repeat=int(v["repeat"]))
         if v.get("status") == "done" and isinstance(v.get("seconds"), (int, float)):
             run.wall_seconds = float(v["seconds"])
         runs.append(run)
     order = list(dict.fromkeys(v["setting"] for v in variants))
-    return _collection(folder, "experiment", str(exp.get("name") or folder.name), runs, _read_ceiling(folder), exp,
+    return _collection(folder, "experiment", str(exp.get("name") or folder.name), runs, ceiling_metrics(folder), exp,
                        missing, order)
 
 
@@ -208,38 +199,23 @@ def _collection(
 SIGNALS = ("estimated_micro_f1", "expected_micro_f1", "stability")
 
 
-def read_run(db: Path, *, setting: str | None, repeat: int) -> RunData:
+def read_run(folder: Path, *, setting: str | None, repeat: int) -> RunData:
     """One run's complete rounds, plan, finish state and labelled positives per label."""
-    store = open_store_readonly(db)
+    store = open_store_readonly(folder)
     try:
         plan = json.loads(store.get_meta("plan") or "{}")
-        points = [
-            Point(r.round, r.labels, r.items, dict(r.timings), dict(r.train), dict(r.metrics))
-            for r in store.rounds()
-            if r.status == "complete"
-        ]
-        finished, reason, wall = False, None, None
-        for _, kind, detail in store.events():
-            if kind == FINISHED_EVENT:
-                finished = True
-                try:
-                    info = json.loads(detail)
-                    reason = info.get("stop_reason")
-                    seconds = info.get("seconds")  # absent for a run finished over several sessions
-                    wall = float(seconds) if isinstance(seconds, (int, float)) else None
-                except (ValueError, AttributeError):
-                    reason = None
-        positives: dict[str, int] = {}
-        for label, count in store.conn.execute(
-            "SELECT label, SUM(value) FROM answers a WHERE revision = "
-            "(SELECT MAX(revision) FROM answers b WHERE b.item = a.item AND b.label = a.label) GROUP BY label"
-        ):
-            positives[str(label)] = int(count or 0)
+        points = store.complete_rounds()
+        info = store.last_event(FINISHED_EVENT)
+        finished = info is not None
+        reason = (info or {}).get("stop_reason")
+        seconds = (info or {}).get("seconds")  # absent for a run finished over several sessions
+        wall = float(seconds) if isinstance(seconds, (int, float)) else None
+        positives = store.positives_per_label()
         annotation = _annotation(store)
     finally:
         store.close()
-    name = setting if setting is not None else str(plan.get("name") or db.parent.name)
-    return RunData(db.parent, name, repeat, plan, points, finished, reason, positives, wall, annotation)
+    name = setting if setting is not None else str(plan.get("name") or folder.name)
+    return RunData(folder, name, repeat, plan, points, finished, reason, positives, wall, annotation)
 
 
 #: Sources of answers that no person gave.
@@ -255,10 +231,7 @@ def _annotation(store: Any) -> dict[str, Any] | None:
     are ``annotation_skipped`` events."""
     from alframe.oracles.context import SKIP_EVENT
 
-    marks = ",".join("?" * len(MACHINE_SOURCES))
-    rows = store.conn.execute(
-        f"SELECT source, value, revision, time FROM answers WHERE source NOT IN ({marks}) ORDER BY time, rowid",
-        MACHINE_SOURCES).fetchall()
+    rows = store.answers_by_sources_other_than(MACHINE_SOURCES)
     skips = sum(1 for _, kind, _ in store.events() if kind == SKIP_EVENT)
     if not rows and not skips:
         return None
@@ -273,9 +246,3 @@ def _annotation(store: Any) -> dict[str, Any] | None:
             d["gaps"].append(float(t) - last[source])
         last[source] = float(t)
     return {"sources": sources, "skipped": skips}
-
-
-def _read_ceiling(folder: Path) -> dict[str, Any] | None:
-    data = read_json(folder / CEILING_FILE)
-    metrics = data.get("metrics") if data is not None else None
-    return metrics if isinstance(metrics, dict) else None

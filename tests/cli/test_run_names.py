@@ -21,7 +21,7 @@ from alframe.experiments.grid import Variant
 from alframe.experiments.layout import Experiment
 from alframe.fsutil import child_folder
 from alframe.plugins import load
-from alframe.rundir import RunDir
+from alframe.record import RunFolder
 
 REGISTRY = load(autoload=False).registry
 BODY = 'data "items.jsonl" { id sku  text title }\nlabels from "tags"\nquery { budget 1000 }\n'
@@ -101,7 +101,7 @@ def test_a_plan_built_in_python_cannot_put_its_folder_outside_runs(
     plan = compile_file(write_spec(tmp_path / "spec"), plugins.registry)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RunError) as err:
-        RunDir.open(dataclasses.replace(plan, name=name), plugins)
+        RunFolder.open(dataclasses.replace(plan, name=name), plugins)
     assert err.value.code == "R206"
     assert not any(tmp_path.rglob("run.db")) and not (tmp_path / "plan.json").exists()
 

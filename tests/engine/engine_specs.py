@@ -16,7 +16,7 @@ from alframe.compile import compile_file
 from alframe.engine import Engine, Observer, Summary
 from alframe.plan import Plan
 from alframe.plugins import Plugins, load
-from alframe.rundir import RunDir
+from alframe.record import RunFolder
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = REPO / "specs" / "data" / "debian-packages.jsonl.gz"
@@ -119,7 +119,7 @@ def run_spec(
     for name, obj in extra:
         plugins.pm.register(obj, name=name)
     plan = compile_file(spec, plugins.registry)
-    with RunDir.open(plan, plugins, out, force=force) as rd:
+    with RunFolder.open(plan, plugins, out, force=force) as rd:
         summary = Engine(plan, plugins, rd, observer=observer).run()
     return summary, plan, plugins
 

@@ -144,7 +144,7 @@ def alframe_build_model(plan, dataset, registry):
 if STAGE == "commit":
     # no hook runs between a round's commit and the rewrite of metrics.csv: wrap the store's
     # commit of a round itself
-    from alframe.store import RunStore
+    from alframe.record.store import RunStore
 
     _finish_round = RunStore.finish_round
 

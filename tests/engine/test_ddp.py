@@ -14,7 +14,7 @@ import pytest
 from alframe.compile import compile_file
 from alframe.engine import Engine
 from alframe.plugins import load
-from alframe.rundir import RunDir
+from alframe.record import RunFolder
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "specs" / "data" / "debian-packages.jsonl.gz"
 
@@ -38,7 +38,7 @@ def run(folder: Path, devices: int, strategy: str) -> tuple[list[dict[str, float
     spec.write_text(SPEC.format(devices=devices, strategy=strategy), encoding="utf-8")
     plugins = load(autoload=False)
     plan = compile_file(spec, plugins.registry)
-    with RunDir.open(plan, plugins, folder / "out") as rd:
+    with RunFolder.open(plan, plugins, folder / "out") as rd:
         summary = Engine(plan, plugins, rd).run()
     with sqlite3.connect(folder / "out" / "run.db") as c:
         answers = c.execute("SELECT COUNT(*) FROM answers").fetchone()[0]

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from engine_specs import REPO, run_spec, stored_metrics, write_spec
 
-from alframe.rundir import is_temporary
+from alframe.record import is_temporary
 
 # a real process killed (SIGKILL) right after the last round's commit, before metrics.csv
 KILL_AFTER_LAST_COMMIT = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from alframe.rundir import RunDir
+from alframe.record import RunFolder
 from engine_specs import run_spec
 
 def killed(self, record):
@@ -29,8 +29,8 @@ def killed(self, record):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(self, record)
 
-original = RunDir.append_metrics_csv
-RunDir.append_metrics_csv = killed
+original = RunFolder.append_metrics_csv
+RunFolder.append_metrics_csv = killed
 run_spec(Path({spec!r}), Path({out!r}))
 """
 

@@ -25,10 +25,9 @@ from engine_specs import run_spec, write_spec
 
 from alframe.cli.main import main
 from alframe.errors import RunError
-from alframe.fsutil import write_atomic
 from alframe.hookspecs import hookimpl
-from alframe.rundir import RunDir
-from alframe.store import Answer, RunStore
+from alframe.record import RunFolder, write_atomic
+from alframe.record.store import Answer, RunStore
 
 SMALL = dict(limit=300, extra_query="rounds 2")
 
@@ -223,10 +222,10 @@ def test_a_full_disk_at_a_checkpoint_exits_5_and_the_run_resumes(
 ) -> None:
     spec = write_spec(tmp_path / "spec", **SMALL)
     out = tmp_path / "run"
-    real = RunDir.save_checkpoint
+    real = RunFolder.save_checkpoint
     Full = namedtuple("Full", "save_checkpoint")
 
-    def save(self: RunDir, bundle: Any, rnd: int) -> str:
+    def save(self: RunFolder, bundle: Any, rnd: int) -> str:
         if rnd == 1:
             def torn(path: Path) -> None:
                 raise enospc(path)
@@ -234,13 +233,13 @@ def test_a_full_disk_at_a_checkpoint_exits_5_and_the_run_resumes(
             return real(self, Full(torn), rnd)
         return real(self, bundle, rnd)
 
-    monkeypatch.setattr(RunDir, "save_checkpoint", save)
+    monkeypatch.setattr(RunFolder, "save_checkpoint", save)
     assert run_cli(spec, out) == 5
     err = capsys.readouterr().err
     assert "error[R204]: the disk is full" in err and "round-0001.ckpt" in err
     assert "nothing committed" in err and "internal error" not in err
     before = answers(out)
-    monkeypatch.setattr(RunDir, "save_checkpoint", real)
+    monkeypatch.setattr(RunFolder, "save_checkpoint", real)
     assert run_cli(spec, out) == 0
     after = answers(out)
     assert after[: len(before)] == before and len(set(after)) == len(after)
@@ -263,15 +262,15 @@ def test_a_nearly_full_disk_stops_before_a_checkpoint_is_written(
             return Usage(10 << 30, 10 << 30, 1 << 20)
         return real(path)
 
-    original = RunDir.save_checkpoint
+    original = RunFolder.save_checkpoint
 
-    def save(self: RunDir, bundle: Any, rnd: int) -> str:
+    def save(self: RunFolder, bundle: Any, rnd: int) -> str:
         name = original(self, bundle, rnd)
         wrote.append(self.checkpoint_path(rnd))
         return name
 
-    monkeypatch.setattr("alframe.rundir.shutil.disk_usage", usage)
-    monkeypatch.setattr(RunDir, "save_checkpoint", save)
+    monkeypatch.setattr("alframe.record.folder.shutil.disk_usage", usage)
+    monkeypatch.setattr(RunFolder, "save_checkpoint", save)
     with pytest.raises(RunError) as err:
         run_spec(spec, out)
     assert err.value.code == "R204" and "1 MiB free" in str(err.value) and "round-0001.ckpt" in str(err.value)

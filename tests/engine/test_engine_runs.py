@@ -155,7 +155,7 @@ def test_a_single_run_that_meets_its_stop_rule_is_recorded_finished(tmp_path: Pa
 
     spec = write_spec(tmp_path / "spec", extra_query="rounds 2")
     run_spec(spec, tmp_path / "run")
-    run = read_run(tmp_path / "run" / "run.db", setting=None, repeat=1)
+    run = read_run(tmp_path / "run", setting=None, repeat=1)
     assert run.finished and run.stop_reason is not None and run.stop_reason.startswith("round limit reached")
     assert run.wall_seconds is not None and run.wall_seconds > 0
     run_spec(spec, tmp_path / "run")  # already finished: nothing ran, nothing new is recorded

@@ -148,7 +148,7 @@ def test_a_lost_checkpoint_is_retrained_to_the_same_model(harness: Harness, tmp_
 #: after its COMMIT (before anything is printed)
 ANSWER_KILLER = """
 import os, signal, sys
-from alframe import store as store_module
+from alframe.record import store as store_module
 
 AT = os.environ["ALFRAME_TEST_KILL"]
 

@@ -50,7 +50,7 @@ def _check_the_reserve(out: Path, plan: Plan) -> None:
     ask, the same items for the same run seed, and its expected cut is taken over them."""
     from alframe.data.dataset import Dataset
     from alframe.plugins import load
-    from alframe.store import RunStore
+    from alframe.record.store import RunStore
 
     dataset: Dataset = load(autoload=False).pm.hook.alframe_load_data(plan=plan)
     store = RunStore.open(out / "run.db")

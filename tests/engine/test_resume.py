@@ -262,29 +262,29 @@ def test_changed_spec_is_refused_naming_the_change_unless_forced(tmp_path: Path)
 def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
     from alframe.compile import compile_file
     from alframe.plugins import load
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     spec = write_spec(tmp_path / "spec")
     plugins = load(autoload=False)
     plan = compile_file(spec, plugins.registry)
-    with RunDir.open(plan, plugins, tmp_path / "run"):
+    with RunFolder.open(plan, plugins, tmp_path / "run"):
         with pytest.raises(RunError, match=f"in use by another alframe run \\(pid {os.getpid()}\\)"):
-            RunDir.open(plan, plugins, tmp_path / "run")
+            RunFolder.open(plan, plugins, tmp_path / "run")
 
 
 def test_fresh_starts_beside_the_old_run(tmp_path: Path) -> None:
     from alframe.compile import compile_file
     from alframe.plugins import load
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     spec = write_spec(tmp_path / "spec")
     plugins = load(autoload=False)
     plan = compile_file(spec, plugins.registry)
-    with RunDir.open(plan, plugins, tmp_path / "run") as rd:
+    with RunFolder.open(plan, plugins, tmp_path / "run") as rd:
         rd.store.set_meta({"marker": "old"})
-    with RunDir.open(plan, plugins, tmp_path / "run", fresh=True) as rd:
+    with RunFolder.open(plan, plugins, tmp_path / "run", fresh=True) as rd:
         assert rd.path == tmp_path / "run-2"
-    with RunDir.open(plan, plugins, tmp_path / "run") as rd:
+    with RunFolder.open(plan, plugins, tmp_path / "run") as rd:
         assert rd.store.get_meta("marker") == "old"
 
 
@@ -312,11 +312,11 @@ def test_a_full_disk_is_found_before_labelling(tmp_path: Path) -> None:
 def test_a_spec_changed_before_any_label_is_simply_taken(tmp_path: Path) -> None:
     from alframe.compile import compile_file
     from alframe.plugins import load
-    from alframe.rundir import RunDir
+    from alframe.record import RunFolder
 
     spec = write_spec(tmp_path / "spec")
     plugins = load(autoload=False)
-    with RunDir.open(compile_file(spec, plugins.registry), plugins, tmp_path / "run"):
+    with RunFolder.open(compile_file(spec, plugins.registry), plugins, tmp_path / "run"):
         pass  # e.g. the data had an error: the folder exists, nothing was asked
     write_spec(tmp_path / "spec", batch=40)
     summary, _, _ = run_spec(spec, tmp_path / "run")

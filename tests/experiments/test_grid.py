@@ -7,9 +7,10 @@ import pytest
 from experiment_plans import small_plan
 
 from alframe.errors import RunError
-from alframe.experiments.grid import expand, expand_plans, repeat_seed, safe_name, settings_of, value_label
+from alframe.experiments.grid import expand, expand_plans, safe_name, settings_of, value_label
 from alframe.plan import Call, VaryAxis
 from alframe.plugins import load
+from alframe.seeds import repeat_seed
 
 POLICIES = VaryAxis("policy", "query.policy", (
     Call("random"),

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from alframe.errors import RunError
-from alframe.experiments.layout import experiment_folder, experiment_lock, read_experiment, run_state
+from alframe.experiments.layout import experiment_folder
+from alframe.record import run_progress as run_state
+from alframe.record.experiment import experiment_lock, read_experiment
 
 
 def test_fresh_never_reuses_a_folder_that_holds_something(tmp_path: Path) -> None:
@@ -38,7 +40,7 @@ def test_a_second_runner_is_refused_naming_the_holder(tmp_path: Path) -> None:
 
 
 def test_states_of_run_folders(tmp_path: Path) -> None:
-    from alframe.store import RunStore
+    from alframe.record.store import RunStore
 
     assert run_state(tmp_path / "none") == ("waiting", {})
     (tmp_path / "r").mkdir()

@@ -16,7 +16,7 @@ from alframe.cli.main import main
 from alframe.experiments import Experiment, expand, run_grid
 from alframe.experiments.progress import GridObserver
 from alframe.plugins import load
-from alframe.report.files import open_store_readonly
+from alframe.record import open_store_readonly
 
 SPEC = """\
 run "{name}"
@@ -52,7 +52,7 @@ def _cli(*argv: str) -> tuple[int, str]:
 
 
 def _queries(run: Path, rnd: int) -> list[tuple[str, str]]:
-    store = open_store_readonly(run / "run.db")
+    store = open_store_readonly(run)
     try:
         return [(q[0], q[1]) for q in store.queries(rnd)]
     finally:
@@ -60,7 +60,7 @@ def _queries(run: Path, rnd: int) -> list[tuple[str, str]]:
 
 
 def _rounds(run: Path) -> list[int]:
-    store = open_store_readonly(run / "run.db")
+    store = open_store_readonly(run)
     try:
         return [r.round for r in store.rounds() if r.status == "complete"]
     finally:

@@ -158,7 +158,7 @@ def test_wide_c_zero_trains_the_wide_path_by_steps() -> None:
 def test_warm_start_with_a_solved_wide_path_carries_only_the_wide_path() -> None:
     from model_fixtures import bundle, catalogue, plan, request, weights_of
 
-    from alframe.models import seeds
+    from alframe import seeds
     from alframe.models.ensemble import reset_members
 
     ds = catalogue()

@@ -109,7 +109,7 @@ def test_a_failed_save_leaves_the_previous_checkpoint(tmp_path: Path) -> None:
     b.save_checkpoint(str(path))
     before = path.read_bytes()
     with pytest.raises((pickle.PicklingError, AttributeError)):  # torch says either, by object
-        ckpt.write_atomic({"format": ckpt.FORMAT, "bad": lambda: None}, path)  # cannot be pickled
+        ckpt.write_checkpoint({"format": ckpt.FORMAT, "bad": lambda: None}, path)  # cannot be pickled
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.ckpt"]
     b.load_checkpoint(str(path))

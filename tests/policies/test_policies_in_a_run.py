@@ -10,8 +10,8 @@ import pytest
 from alframe.compile import compile_file
 from alframe.engine import Engine, Summary
 from alframe.plugins import load
-from alframe.rundir import RunDir
-from alframe.store import Answer, RunStore
+from alframe.record import RunFolder
+from alframe.record.store import Answer, RunStore
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "specs" / "data" / "debian-packages.jsonl.gz"
 
@@ -37,7 +37,7 @@ def run(tmp_path: Path, name: str = "policy-in-a-run", **values: object) -> tupl
     plugins = load(autoload=False)
     plan = compile_file(spec, plugins.registry)
     out = tmp_path / "out"
-    with RunDir.open(plan, plugins, out) as rd:
+    with RunFolder.open(plan, plugins, out) as rd:
         summary = Engine(plan, plugins, rd).run()
     with RunStore.open(out / "run.db") as store:
         return summary, store.current_answers()

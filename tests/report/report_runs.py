@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from alframe.experiments.grid import Variant
-from alframe.experiments.layout import FINISHED_EVENT, Experiment, write_experiment
+from alframe.experiments.layout import Experiment, write_experiment
 from alframe.plan import Call, Plan
-from alframe.report.files import write_json
-from alframe.store import Answer, RunStore
+from alframe.record import FINISHED_EVENT
+from alframe.record.experiment import write_json
+from alframe.record.store import Answer, RunStore
 
 LABELS = ("rare", "mid", "common")
 SUPPORT = {"rare": 3, "mid": 40, "common": 400}

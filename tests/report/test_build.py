@@ -124,7 +124,7 @@ def test_runs_without_a_complete_round_are_not_reported(tmp_path: Path) -> None:
 def test_reading_a_run_leaves_nothing_behind(tmp_path: Path) -> None:
     """report, status, export and open_run read run.db without creating -wal/-shm beside it."""
     import alframe
-    from alframe.store import RunStore
+    from alframe.record.store import RunStore
 
     folder = tmp_path / "run"
     folder.mkdir()

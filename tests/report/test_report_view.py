@@ -14,11 +14,11 @@ from rich.console import Console
 
 from alframe.oracles.context import SKIP_EVENT
 from alframe.plan import Call
+from alframe.record.store import Answer, RunStore
 from alframe.report import build_report, print_tables
 from alframe.report.analysis import Target, _per_label, analyse, verdict
 from alframe.report.plots import GREYS, setting_colours
 from alframe.report.read import load_collection
-from alframe.store import Answer, RunStore
 
 RANDOM, UNC, IWAL = Call("random"), Call("uncertainty"), Call("iwal")
 CURVES = {

@@ -1,5 +1,22 @@
 """The run folder: ``run.db``, checkpoints, per-round CSV, a copy of the spec and plugin versions.
 
+::
+
+    runs/<name>/
+      run.db (-wal, -shm)     the run store (:mod:`alframe.record.store`): the truth
+      run.lock                the pid of the run holding the folder (the lock is a flock)
+      metrics.csv             one row per complete round, rewritten from the store
+      spec.al, plan.json, plugins.json   copies of what the run started with
+      checkpoints/round-NNNN.ckpt        the model after a round (a cache, the last two kept)
+      questions-round-NNNN.{csv,jsonl,label-studio.json}, label-studio-config.xml
+                              a waiting round's open questions, for a person
+      report/                 what ``alframe report`` writes
+
+Every name above is known to this module only: other modules ask it for paths
+(:func:`checkpoint_path`, :func:`questions_file`, :func:`find_run_folders`) or open the
+folder through it (:meth:`RunFolder.open` to run, :func:`open_store_readonly` to read,
+:func:`existing_store` to change it between runs).
+
 Opening a run folder is where the run's safety checks live:
 
 - only one ``alframe run`` per folder (an exclusive ``flock`` on the folder, held on an open
@@ -22,28 +39,118 @@ import csv
 import io
 import json
 import os
-import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alframe.errors import RunError
-from alframe.fsutil import DISK_FULL, FolderLock, child_folder, storage_error, write_atomic
-from alframe.plan import Plan
-from alframe.plugins import Plugins
-from alframe.store import RunStore
+from alframe.fsutil import DISK_FULL, FolderLock, child_folder, storage_error
+from alframe.record.atomic import is_temporary, write_atomic
+from alframe.record.rounds import Round
+from alframe.record.store import FINISHED_EVENT, RunStore
+
+if TYPE_CHECKING:
+    from alframe.plan import Plan
+    from alframe.plugins import Plugins
+
+#: the names of the run folder's files (known to this module only)
+DB_FILE = "run.db"
+LOCK_FILE = "run.lock"
+METRICS_FILE = "metrics.csv"
+CHECKPOINTS = "checkpoints"
+SPEC_COPY, PLUGINS_COPY, PLAN_COPY = "spec.al", "plugins.json", "plan.json"
+REPORT_DIR = "report"
+QUESTIONS_CONFIG = "label-studio-config.xml"
+#: a waiting round's questions: ``questions-round-NNNN`` + each of these
+QUESTIONS_FORMATS = {"csv": ".csv", "jsonl": ".jsonl", "label-studio": ".label-studio.json"}
 
 KEEP_CHECKPOINTS = 2
 #: Free space the run folder needs at start, and beyond a checkpoint's size before one is written
 MIN_FREE = 50 * 1024 * 1024
 
 
+def db_path(folder: str | Path) -> Path:
+    return Path(folder) / DB_FILE
+
+
+def is_run_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a run store."""
+    return db_path(folder).is_file()
+
+
+def require_run_folder(folder: str | Path) -> Path:
+    """``folder`` as a Path, or ``R209`` when it holds no run."""
+    path = Path(folder)
+    if not is_run_folder(path):
+        raise RunError(
+            f"{path} is not a run folder (it has no {DB_FILE})",
+            code="R209",
+            hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
+        )
+    return path
+
+
+def find_run_folders(folder: Path, depth: int = 3) -> list[Path]:
+    """The run folders up to ``depth`` levels below ``folder``, sorted by their store's path."""
+    found = sorted(p for k in range(1, depth + 1) for p in folder.glob("/".join(["*"] * k) + "/" + DB_FILE))
+    return [p.parent for p in found]
+
+
+def checkpoint_path(folder: str | Path, rnd: int) -> Path:
+    return Path(folder) / CHECKPOINTS / f"round-{rnd:04d}.ckpt"
+
+
+def questions_file(folder: str | Path, rnd: int, fmt: str = "csv") -> Path:
+    """Where round ``rnd``'s open questions are written in format ``fmt`` (csv, jsonl, label-studio)."""
+    return Path(folder) / f"questions-round-{rnd:04d}{QUESTIONS_FORMATS[fmt]}"
+
+
+def open_store_readonly(folder: str | Path, *, code: str = "X202") -> RunStore:
+    """The run store of ``folder`` opened read-only, leaving no trace in the folder
+    (:func:`alframe.record.store.connect_readonly`; WAL lets it read while a run writes): a
+    reader (report, status, export) never changes a run, nor waits for or blocks the run
+    writing it. No store is ``X201``; a file that is no run database is ``code``."""
+    db = db_path(folder)
+    if not db.is_file():
+        raise RunError(f"no run database at {db}", code="X201")
+    try:
+        return RunStore.open_readonly(db)
+    except sqlite3.DatabaseError as exc:
+        raise RunError(f"cannot read the run database {db}: {exc}", code=code,
+                       hint="the file is not an alframe run database") from None
+
+
+def run_progress(folder: Path) -> tuple[str, dict[str, Any]]:
+    """("complete" | "partial" | "waiting", details) of a run folder, read-only: complete when
+    its store holds the ``finished`` event (details: its figures), partial when it has a store,
+    waiting when it has none."""
+    if not is_run_folder(folder):
+        return "waiting", {}
+    store = open_store_readonly(folder)
+    try:
+        done = store.complete_rounds()
+        info: dict[str, Any] = {"rounds": len(done), "labels": done[-1].labels if done else 0}
+        for _, kind, detail in store.events():
+            if kind == FINISHED_EVENT:
+                try:
+                    info.update(json.loads(detail))
+                except ValueError:
+                    pass
+                return "complete", info
+    finally:
+        store.close()
+    return "partial", info
+
+
 @dataclass
-class RunDir:
+class RunFolder:
+    """A run folder opened to run in: locked, checked against the plan, its store read-write."""
+
     path: Path
     store: RunStore
     plan: Plan
@@ -63,27 +170,27 @@ class RunDir:
         *,
         fresh: bool = False,
         force: bool = False,
-    ) -> RunDir:
+    ) -> RunFolder:
         path = Path(out) if out is not None else child_folder(Path("runs"), plan.name)
-        if fresh and (path / "run.db").exists():
+        if fresh and db_path(path).exists():
             path = _next_free(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunError(f"cannot create the run folder {path}: {exc.strerror}", code="R201") from None
         _check_writable(path)
-        lock = FolderLock(path, "run.lock", what="run folder", code="R205").acquire()
-        created = not (path / "run.db").exists()
+        lock = FolderLock(path, LOCK_FILE, what="run folder", code="R205").acquire()
+        created = not db_path(path).exists()
         try:
-            _check_store_files(path / "run.db")
-            store = RunStore.open(path / "run.db")
+            _check_store_files(db_path(path))
+            store = RunStore.open(db_path(path))
         except BaseException:
             lock.release()
             raise
         rd = cls(path=path, store=store, plan=plan, force=force, created=created, _lock=lock)
         try:
             store.check_writable()
-            _check_writable(path / "checkpoints", create=True)
+            _check_writable(path / CHECKPOINTS, create=True)
             rd._check_plan(plugins)
             rd._clean_temporaries()
             rd.rebuild_derived()
@@ -98,7 +205,7 @@ class RunDir:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> RunDir:
+    def __enter__(self) -> RunFolder:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -120,9 +227,9 @@ class RunDir:
                 }
             )
             store.log_event("created", {"spec": plan.spec_path, "plugins": versions})
-            write_atomic(self.path / "spec.al", plan.spec_text)
-            write_atomic(self.path / "plugins.json", json.dumps(versions, indent=2, sort_keys=True))
-            write_atomic(self.path / "plan.json", json.dumps(plan.to_dict(), indent=2, default=str))
+            write_atomic(self.path / SPEC_COPY, plan.spec_text)
+            write_atomic(self.path / PLUGINS_COPY, json.dumps(versions, indent=2, sort_keys=True))
+            write_atomic(self.path / PLAN_COPY, json.dumps(plan.to_dict(), indent=2, default=str))
             return
         if store.get_meta("fingerprint") != plan.fingerprint():
             changes = plan_changes(json.loads(old), json.loads(json.dumps(plan.to_dict(), default=str)))
@@ -131,8 +238,8 @@ class RunDir:
                 store.log_event("replanned", {"changes": changes})
                 store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str),
                                 "fingerprint": plan.fingerprint(), "spec_text": plan.spec_text})
-                store.conn.execute("DELETE FROM meta WHERE key = 'data_fingerprint'")
-                write_atomic(self.path / "spec.al", plan.spec_text)
+                store.delete_meta("data_fingerprint")
+                write_atomic(self.path / SPEC_COPY, plan.spec_text)
                 return
             if not self.force:
                 raise RunError(
@@ -166,7 +273,7 @@ class RunDir:
     # -- checkpoints and CSV ---------------------------------------------------------------------
 
     def checkpoint_path(self, rnd: int) -> Path:
-        return self.path / "checkpoints" / f"round-{rnd:04d}.ckpt"
+        return checkpoint_path(self.path, rnd)
 
     def save_checkpoint(self, bundle: Any, rnd: int) -> str:
         """Write round ``rnd``'s checkpoint, after checking there is room for one as large as
@@ -180,7 +287,7 @@ class RunDir:
             if named is None:
                 raise
             raise named from exc
-        for old in sorted((self.path / "checkpoints").glob("round-*.ckpt"))[:-KEEP_CHECKPOINTS]:
+        for old in sorted((self.path / CHECKPOINTS).glob("round-*.ckpt"))[:-KEEP_CHECKPOINTS]:
             old.unlink(missing_ok=True)
         return str(path.relative_to(self.path))
 
@@ -224,7 +331,7 @@ class RunDir:
         fixed: list[str] = []
         meta = self.store.get_meta
         wanted = self._metrics_csv_text()
-        current = self.path / "metrics.csv"
+        current = self.path / METRICS_FILE
         try:
             now: bytes | None = current.read_bytes()
         except OSError:
@@ -233,11 +340,11 @@ class RunDir:
             pass  # nothing to write yet
         elif now != wanted.encode("utf-8"):
             write_atomic(current, wanted)
-            fixed.append("metrics.csv")
+            fixed.append(METRICS_FILE)
         copies = {
-            "spec.al": meta("spec_text"),
-            "plugins.json": _pretty_json(meta("plugins")),
-            "plan.json": _pretty_json(meta("plan")),
+            SPEC_COPY: meta("spec_text"),
+            PLUGINS_COPY: _pretty_json(meta("plugins")),
+            PLAN_COPY: _pretty_json(meta("plan")),
         }
         for name, text in copies.items():
             if text is not None and not (self.path / name).exists():
@@ -251,7 +358,7 @@ class RunDir:
     def _clean_temporaries(self) -> None:
         """Remove half-written files a killed run left (``.NAME.tmp-PID``, ``.NAME.XXXX.tmp``,
         ``.write-test-PID``): the folder lock is held, so no one else is writing them."""
-        for folder in (self.path, self.path / "checkpoints", self.path / "report"):
+        for folder in (self.path, self.path / CHECKPOINTS, self.path / REPORT_DIR):
             try:
                 entries = list(folder.iterdir())
             except OSError:
@@ -260,12 +367,49 @@ class RunDir:
                 if p.is_file() and is_temporary(p.name):
                     p.unlink(missing_ok=True)
 
-    def append_metrics_csv(self, record: Any) -> None:
-        """Rewrite ``metrics.csv`` from the store (atomic), one row per complete round."""
-        write_atomic(self.path / "metrics.csv", self._metrics_csv_text())
+    # -- the rounds ------------------------------------------------------------------------------
+
+    def history(self) -> list[Round]:
+        """The complete rounds as a resumed run takes them up: with their cost under the plan's
+        cost model and what the policy recorded with their questions."""
+        policy = self.store.policy_info()
+        out = []
+        for r in self.store.complete_rounds():
+            r.resumed, r.cost, r.policy = True, self.plan.cost.of(r.labels, r.items), policy.get(r.round, {})
+            out.append(r)
+        return out
+
+    def commit_round(self, record: Round) -> None:
+        """Commit a round (its counts, seconds, figures, metrics and checkpoint) as complete,
+        then rewrite ``metrics.csv`` from the store (atomic), one row per complete round."""
+        self.store.finish_round(
+            record.round,
+            labels=record.labels_used,
+            items=record.items_touched,
+            timings=record.timings,
+            train=record.train,
+            metrics=record.metrics,
+            checkpoint=record.checkpoint,
+        )
+        self.append_metrics_csv(record)
+
+    def append_metrics_csv(self, record: Round) -> None:
+        """Rewrite ``metrics.csv`` from the store (atomic), one row per complete round (a kill
+        before it leaves the file behind the store: :meth:`rebuild_derived` mends it)."""
+        write_atomic(self.path / METRICS_FILE, self._metrics_csv_text())
+
+    def record_finished(self, record: dict[str, Any], seconds: float, *, resumed: bool) -> None:
+        """The run met a stop rule: say so in the store (the ``finished`` event), where
+        ``alframe report``, ``status`` and a grid's runner read it. The seconds describe the
+        whole run only when it ran start to end in this session."""
+        key = "seconds_this_session" if resumed else "seconds"
+        self.store.log_event(FINISHED_EVENT, {**record, key: round(seconds, 3)})
+
+    def finished(self) -> bool:
+        return self.store.has_event(FINISHED_EVENT)
 
     def _metrics_csv_text(self) -> str:
-        rows = [r for r in self.store.rounds() if r.status == "complete"]
+        rows = self.store.complete_rounds()
         scalar_keys: list[str] = []
         for r in rows:
             for k, v in r.metrics.items():
@@ -297,11 +441,15 @@ class RunDir:
         answers file, ``value`` blank, plus the model's guess and the item's text), the same
         as ``.jsonl``, and ``.label-studio.json`` tasks with the model's guesses as
         predictions, beside ``label-studio-config.xml`` for the label space."""
-        from alframe.questions import write_round
+        from alframe.questions import round_files
 
         if self.store.get_meta("label_names") is None:
             self.store.set_meta({"label_names": json.dumps(list(dataset.label_names))})
-        return write_round(self.path, rnd, cells, dataset, self.plan.query.unit, state)
+        files = round_files(rnd, cells, dataset, self.plan.query.unit, state)
+        for fmt in QUESTIONS_FORMATS:
+            write_atomic(questions_file(self.path, rnd, fmt), files[fmt])
+        write_atomic(self.path / QUESTIONS_CONFIG, files["config"])
+        return questions_file(self.path, rnd, "csv")
 
 
 def _cost_text(cost: float) -> str:
@@ -326,14 +474,6 @@ def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
     return out
 
 
-_TEMPORARY = re.compile(r"^\.(.+\.tmp-\d+|.+\.tmp|write-test-\d+)$")
-
-
-def is_temporary(name: str) -> bool:
-    """Whether ``name`` is one of the temporary files atomic writes and the write probe use."""
-    return _TEMPORARY.match(name) is not None
-
-
 def _pretty_json(text: str | None) -> str | None:
     return None if text is None else json.dumps(json.loads(text), indent=2)
 
@@ -350,16 +490,10 @@ def _next_free(path: Path) -> Path:
 def existing_store(folder: str | Path) -> Iterator[RunStore]:
     """The store of an existing run folder, held as a run holds it (``R205`` while a run is
     using the folder), for a change made between runs (``alframe answer``)."""
-    path = Path(folder)
-    if not (path / "run.db").is_file():
-        raise RunError(
-            f"{path} is not a run folder (it has no run.db)",
-            code="R209",
-            hint="give the folder a run writes (runs/<run name>/, or the --out of alframe run)",
-        )
-    with FolderLock(path, "run.lock", what="run folder", code="R205"):
-        _check_store_files(path / "run.db")
-        store = RunStore.open(path / "run.db")
+    path = require_run_folder(folder)
+    with FolderLock(path, LOCK_FILE, what="run folder", code="R205"):
+        _check_store_files(db_path(path))
+        store = RunStore.open(db_path(path))
         try:
             store.check_writable()
             yield store

@@ -37,10 +37,14 @@ from typing import Any
 import numpy as np
 
 from alframe.errors import RunError
+from alframe.record.rounds import COMPLETE, Round
 
 SCHEMA_VERSION = 1
 #: the event a run logs when it meets a stop rule (not when it is interrupted)
 FINISHED_EVENT = "finished"
+#: the event a round logs when it ends the run without being committed (nothing left to ask,
+#: or waiting for a person's answers: its reason says which)
+STOPPED_EVENT = "stopped"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,6 +105,21 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as stored: with the time it was stored and its revision of the cell."""
+
+    item: str
+    label: str
+    value: int
+    round: int
+    prob: float
+    weight: float
+    source: str
+    time: float
+    revision: int
+
+
+@dataclass(frozen=True)
 class Revision:
     """A stored answer that changed: the cell, its value before and now, its revision number."""
 
@@ -132,20 +151,6 @@ class Recorded:
         return text
 
 
-@dataclass(frozen=True)
-class RoundRow:
-    round: int
-    seed: int
-    status: str  # "started" | "queried" | "complete"
-    labels: int
-    items: int
-    asked: int
-    timings: dict[str, float]
-    train: dict[str, Any]
-    metrics: dict[str, Any]
-    checkpoint: str | None
-
-
 def connect_readonly(db: Path) -> sqlite3.Connection:
     """A read-only connection to ``run.db`` that changes nothing in its folder.
 
@@ -169,10 +174,12 @@ def connect_readonly(db: Path) -> sqlite3.Connection:
 class RunStore:
     """The SQLite store of one run. Open with :meth:`open`; use as a context manager."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool = False) -> None:
         self.path = path
         self.conn = conn
         self.pid = os.getpid()
+        #: opened with :meth:`open_readonly`: every write is refused (``R104``) before SQLite sees it
+        self.readonly = readonly
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -219,7 +226,7 @@ class RunStore:
         except sqlite3.DatabaseError:
             conn.close()
             raise
-        return cls(path, conn)
+        return cls(path, conn, readonly=True)
 
     def close(self) -> None:
         self.conn.close()
@@ -241,6 +248,7 @@ class RunStore:
         """
         if os.getpid() != self.pid:
             raise RunError("the run database connection was carried across fork()", code="R102")
+        self._refuse_if_readonly()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -259,6 +267,14 @@ class RunStore:
                 raise
             raise named from exc
 
+    def _refuse_if_readonly(self) -> None:
+        if self.readonly:
+            raise RunError(
+                f"the run database {self.path} is open for reading only; nothing was written",
+                code="R104",
+                hint="a reader (report, status, export, open_run) never changes a run; write through alframe run or answer",
+            )
+
     def _rollback(self) -> None:
         """Roll back what is still open (SQLite itself ends a transaction a full disk broke)."""
         if self.conn.in_transaction:
@@ -271,6 +287,7 @@ class RunStore:
         """A read-only ``run.db`` (or its ``-wal`` / ``-shm`` file), found before anything is
         asked: SQLite opens such a file and fails only at the first write. The probe's
         write is rolled back."""
+        self._refuse_if_readonly()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -296,6 +313,10 @@ class RunStore:
             (key, value),
         )
 
+    def delete_meta(self, key: str) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def set_meta(self, values: dict[str, str]) -> None:
         with self.transaction():
             for k, v in values.items():
@@ -313,6 +334,20 @@ class RunStore:
 
     def events(self) -> list[tuple[float, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT time, kind, detail FROM events ORDER BY id")]
+
+    def last_event(self, kind: str) -> dict[str, Any] | None:
+        """The detail of the last ``kind`` event as a dict ({} when it is not a JSON object),
+        or None when the run logged none (e.g. :data:`FINISHED_EVENT`: how the run finished)."""
+        row = self.conn.execute(
+            "SELECT detail FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -508,18 +543,75 @@ class RunStore:
                 ),
             )
 
-    def rounds(self) -> list[RoundRow]:
+    def rounds(self) -> list[Round]:
+        """Every round the store holds, in order (any status), as :class:`Round`: the stored
+        counts, seconds, figures, seed and checkpoint; ``asked`` and ``answered`` are the
+        questions saved for it; what the policy recorded with them is in ``policy``."""
         rows = self.conn.execute(
             "SELECT round, seed, status, labels, items, asked, timings, train, metrics, checkpoint "
             "FROM rounds ORDER BY round"
         ).fetchall()
         return [
-            RoundRow(
-                int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]),
-                json.loads(r[6]), json.loads(r[7]), json.loads(r[8]), r[9],
+            Round(
+                round=int(r[0]), labels_used=int(r[3]), items_touched=int(r[4]), asked=int(r[5]),
+                answered=int(r[5]), timings=json.loads(r[6]), train=json.loads(r[7]),
+                metrics=json.loads(r[8]), status=str(r[2]), seed=int(r[1]), checkpoint=r[9],
             )
             for r in rows
         ]
+
+    def complete_rounds(self) -> list[Round]:
+        """The complete rounds, in order."""
+        return [r for r in self.rounds() if r.status == COMPLETE]
+
+    def round_status(self, rnd: int) -> str | None:
+        """``started``, ``queried`` or ``complete``; None for a round not started."""
+        row = self.conn.execute("SELECT status FROM rounds WHERE round = ?", (rnd,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def last_complete_round(self) -> int | None:
+        row = self.conn.execute("SELECT MAX(round) FROM rounds WHERE status = 'complete'").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    # -- reading for reports and exports ------------------------------------------------------
+
+    def all_meta(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+
+    def labels_seen(self) -> list[str]:
+        """Every label a question or an answer names, sorted."""
+        rows = self.conn.execute("SELECT label FROM queries UNION SELECT label FROM answers").fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def answer_history(self) -> list[StoredAnswer]:
+        """Every stored answer (every revision), oldest first."""
+        rows = self.conn.execute(
+            "SELECT item, label, value, round, prob, weight, source, time, revision FROM answers ORDER BY id"
+        ).fetchall()
+        return [
+            StoredAnswer(r[0], r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5]), r[6], float(r[7]), int(r[8]))
+            for r in rows
+        ]
+
+    def positives_per_label(self) -> dict[str, int]:
+        """label → positives among the cells' current answers (labels with an answer)."""
+        out: dict[str, int] = {}
+        for label, count in self.conn.execute(
+            "SELECT label, SUM(value) FROM answers a WHERE revision = "
+            "(SELECT MAX(revision) FROM answers b WHERE b.item = a.item AND b.label = a.label) GROUP BY label"
+        ):
+            out[str(label)] = int(count or 0)
+        return out
+
+    def answers_by_sources_other_than(self, sources: tuple[str, ...]) -> list[tuple[str, int, int, float]]:
+        """``(source, value, revision, time)`` of every stored answer whose source is none of
+        ``sources``, in the order given."""
+        marks = ",".join("?" * len(sources))
+        rows = self.conn.execute(
+            f"SELECT source, value, revision, time FROM answers WHERE source NOT IN ({marks}) ORDER BY time, rowid",
+            sources,
+        ).fetchall()
+        return [(str(r[0]), int(r[1]), int(r[2]), float(r[3])) for r in rows]
 
 
 #: SQLite's primary result codes that say the disk, not alframe, refused a write
