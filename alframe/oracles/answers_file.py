@@ -37,6 +37,7 @@ from alframe.data.dataset import UNKNOWN, Dataset
 from alframe.errors import DataError
 from alframe.fsutil import NotRegularFile, read_regular
 from alframe.oracles.answer_formats import FileRow, Rows, Space, parse_text
+from alframe.oracles.args import FileArgs
 from alframe.oracles.cells import as_cells
 from alframe.protocols import OracleBase
 
@@ -49,7 +50,8 @@ class Answer:
     row: int  # line number in the file (header = 1)
 
 
-class FileOracle(OracleBase):
+@dataclass(eq=False)
+class FileOracle(FileArgs, OracleBase):  # type: ignore[misc]  # path: always given here, None in OracleBase
     """Answers the asked cells the file has; -1 (unknown) for the others.
 
     The file is read again on every call, so a person may also change an answer already
@@ -59,9 +61,10 @@ class FileOracle(OracleBase):
     #: a round whose questions are not all answered waits (the run stops and is resumed)
     waits_for_answers = True
 
-    def __init__(self, path: str):
-        given = Path(path)
-        self.path: Path = given if given.is_absolute() else Path.cwd() / given
+    def __post_init__(self) -> None:
+        given = Path(self.path)
+        #: absolute from here on (a relative path is resolved against the current directory)
+        self.path = given if given.is_absolute() else Path.cwd() / given
         #: stored with each answer as who gave it
         self.source = f"file {self.path.name}"
         self._index: tuple[tuple[int, int], dict[str, int]] | None = None
@@ -85,10 +88,11 @@ class FileOracle(OracleBase):
     def read(self, dataset: Dataset) -> dict[tuple[int, int], Answer]:
         """Every answer in the file, keyed by ``(item index, label index)``; validates all rows.
         No file yet means no answers yet."""
-        if not self.path.exists():
+        path = Path(self.path)  # absolute since __post_init__
+        if not path.exists():
             return {}
-        text = _read_text(self.path)
-        return parse_answers(text, str(self.path), self._id_index(dataset), dataset.label_names)
+        text = _read_text(path)
+        return parse_answers(text, str(path), self._id_index(dataset), dataset.label_names)
 
     def _id_index(self, dataset: Dataset) -> dict[str, int]:
         """id → item index, built once per data set (the file is re-read, the ids are not)."""

@@ -29,6 +29,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import numpy as np
@@ -36,6 +37,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alframe.data.dataset import UNKNOWN, Dataset
+from alframe.oracles.args import PromptArgs
 from alframe.oracles.cells import as_cells
 from alframe.protocols import OracleBase
 
@@ -53,27 +55,27 @@ class QuitAnnotation(KeyboardInterrupt):
         self.asked = asked
 
 
-class PromptOracle(OracleBase):
-    """Asks through a rich console; ``input``/``output`` streams replace the terminal in tests."""
+@dataclass(eq=False)
+class PromptOracle(PromptArgs, OracleBase):
+    """Asks through a rich console; ``input``/``output`` streams replace the terminal in tests.
+
+    Its spec argument is ``mode`` (:class:`~alframe.oracles.args.PromptArgs`); ``input``,
+    ``output`` and ``max_text`` (characters of an item's text shown) are for Python callers
+    only, keyword-only, and not declared to the registry."""
 
     source = "prompt"
     #: a person answers: the engine commits each answer as soon as it is given
     interactive = True
 
-    def __init__(
-        self,
-        input: TextIO | None = None,
-        output: TextIO | None = None,
-        max_text: int = 600,
-        mode: str = "auto",
-    ):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self.input = input
-        self.output = output
+    input: TextIO | None = field(default=None, kw_only=True)
+    output: TextIO | None = field(default=None, kw_only=True)
+    max_text: int = field(default=600, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        output = self.output
         self.console = Console(file=output, highlight=False) if output is not None else Console(highlight=False)
-        self.max_text = max_text
-        self.mode = mode
         #: (questions answered so far, questions in the round), set by the engine, which asks
         #: one cell per call so that each answer is committed at once
         self.progress: tuple[int, int] | None = None

@@ -8,22 +8,26 @@ person can be measured.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from alframe.data.dataset import UNKNOWN, Dataset
+from alframe.oracles.args import SimulatedArgs
 from alframe.oracles.cells import as_cells
 from alframe.protocols import OracleBase
 
 
-class SimulatedOracle(OracleBase):
+@dataclass(eq=False)
+class SimulatedOracle(SimulatedArgs, OracleBase):
     """Looks the answer up in ``dataset.labels``; a cell the data set does not know stays -1."""
 
     source = "simulated"
 
-    def __init__(self, noise: float = 0.0):
-        if not 0.0 <= noise <= 0.5:
-            raise ValueError(f"simulated oracle noise must be in [0, 0.5], got {noise!r}")
-        self.noise = float(noise)
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.noise <= 0.5:
+            raise ValueError(f"simulated oracle noise must be in [0, 0.5], got {self.noise!r}")
+        self.noise = float(self.noise)
 
     def answer(
         self, dataset: Dataset, items: np.ndarray, labels: np.ndarray, rng: np.random.Generator

@@ -49,10 +49,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from alframe.policies.args import AdaptiveArgs
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import canonical, check_context
 from alframe.protocols import PolicyBase, conform
@@ -128,22 +130,26 @@ def weighted_micro_f1(
     return None if denom <= 0 else 2.0 * tp / denom
 
 
-class AdaptivePolicy(PolicyBase):
+@dataclass(eq=False)
+class AdaptivePolicy(AdaptiveArgs, PolicyBase):
     """Chooses one of ``arms`` per round by EXP3 on the importance-weighted micro-F1 gain."""
 
     name = "adaptive"
     #: the scorer adds the answered items under the current model (``PoolScores.labelled``)
     needs_labelled = True
 
-    def __init__(self, arms: Sequence[tuple[str, Any]], explore: float = 0.1, rate: float = 5.0) -> None:
-        if len(arms) < 2:
+    def __post_init__(self) -> None:
+        if len(self.arms) < 2:
             raise ValueError("adaptive needs at least 2 arms")
-        if not 0.0 < explore <= 1.0:
-            raise ValueError(f"explore must be in (0, 1], not {explore}")
+        if not 0.0 < self.explore <= 1.0:
+            raise ValueError(f"explore must be in (0, 1], not {self.explore}")
+        if any(isinstance(arm, str) for arm in self.arms):  # the declared default, not built
+            raise TypeError("adaptive's arms are (label, policy) pairs of built policies; the registry "
+                            "builds them from the names a spec gives (Registry.build)")
         # an arm built by the registry conforms already; one handed over in Python may not
-        self.arms = [(str(label), conform(arm, "policy", "adaptive", str(label))) for label, arm in arms]
-        self.explore = float(explore)
-        self.rate = float(rate)
+        self.arms = [(str(label), conform(arm, "policy", "adaptive", str(label))) for label, arm in self.arms]
+        self.explore = float(self.explore)
+        self.rate = float(self.rate)
         self.mc_samples = max(int(arm.mc_samples) for _, arm in self.arms)
         self.needs_scores = any(arm.needs_scores for _, arm in self.arms)
         # the scorer fills what any arm reads (an arm with ``diversity=badge`` reads embeddings)

@@ -21,10 +21,13 @@ relative — and set ``policy.warning`` once, for the engine to show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from alframe.policies import measures
+from alframe.policies.args import BaldArgs, DisagreementArgs
 from alframe.policies.base import PoolScores
 from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
@@ -50,10 +53,8 @@ class _CommitteePolicy(RankingPolicy):
 
     name = "committee"
 
-    def __init__(
-        self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "auto"
-    ):
-        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self.warning: str | None = None
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
@@ -71,24 +72,16 @@ class _CommitteePolicy(RankingPolicy):
         return with_rare_bonus(fn, rare_label_weights(scores), self.rare_bonus)
 
 
-class DisagreementPolicy(_CommitteePolicy):
+@dataclass(eq=False)
+class DisagreementPolicy(DisagreementArgs, _CommitteePolicy):
     """Where members disagree: vote entropy of hard votes, or mean KL to the consensus."""
 
     name = "disagreement"
 
-    def __init__(
-        self,
-        measure: str = "vote_entropy",
-        aggregate: str = "mean",
-        rare_bonus: float = 0.0,
-        diversity: str = "none",
-        candidates: float = 10.0,
-        balance: str = "auto",
-    ):
-        if measure not in ("vote_entropy", "kl"):
-            raise ValueError(f"unknown disagreement measure {measure!r}; one of vote_entropy, kl")
-        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
-        self.measure = measure
+    def __post_init__(self) -> None:
+        if self.measure not in ("vote_entropy", "kl"):
+            raise ValueError(f"unknown disagreement measure {self.measure!r}; one of vote_entropy, kl")
+        super().__post_init__()
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         if self.measure == "kl":  # mean KL to the consensus, by its cheaper equal: the MI
@@ -96,23 +89,16 @@ class DisagreementPolicy(_CommitteePolicy):
         return lambda chunk: measures.vote_entropy(chunk, thresholds)
 
 
-class BaldPolicy(_CommitteePolicy):
+@dataclass(eq=False)
+class BaldPolicy(BaldArgs, _CommitteePolicy):
     """Mutual information between a cell's answer and the model (members or MC dropout)."""
 
     name = "bald"
 
-    def __init__(
-        self,
-        aggregate: str = "mean",
-        mc_dropout: int = 0,
-        rare_bonus: float = 0.0,
-        diversity: str = "none",
-        candidates: float = 10.0,
-        balance: str = "auto",
-    ):
-        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
+    def __post_init__(self) -> None:
+        super().__post_init__()
         #: MC-dropout samples the scorer should draw (0: use the ensemble members)
-        self.mc_samples = int(mc_dropout)
+        self.mc_samples = int(self.mc_dropout)
 
     def committee_fn(self, thresholds: torch.Tensor) -> CellFn:
         return measures.mutual_information

@@ -418,17 +418,27 @@ class RankingPolicy(PolicyBase):
     ``diversity`` step among the best ``candidates`` × batch."""
 
     name = "ranking"
+    aggregate: str
+    rare_bonus: float
+    diversity: str
+    candidates: float
+    balance: str
 
     def __init__(
         self, aggregate: str, rare_bonus: float, diversity: str = "none", candidates: float = 10.0, balance: str = "auto"
     ):
-        check_diversity(diversity, candidates)
-        self.aggregate = aggregate
-        self.rare_bonus = rare_bonus
-        self.diversity, self.candidates = diversity, float(candidates)
-        self.balance = balance
+        """For a subclass that is not a dataclass (a plugin's). The built-in ones are dataclasses
+        over their declared arguments (:mod:`alframe.policies.args`): their generated
+        ``__init__`` takes exactly those and calls :meth:`__post_init__`."""
+        self.aggregate, self.rare_bonus = aggregate, rare_bonus
+        self.diversity, self.candidates, self.balance = diversity, candidates, balance
+        RankingPolicy.__post_init__(self)
+
+    def __post_init__(self) -> None:
+        check_diversity(self.diversity, self.candidates)
+        self.candidates = float(self.candidates)
         #: the scorer fills ``PoolScores.embeddings`` only for a diversity step
-        self.needs_embeddings = diversity != "none"
+        self.needs_embeddings = self.diversity != "none"
 
     def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
         """The per-chunk measure ``[c, L, K] → [c, L]`` for this pool and ``members`` (K), rare

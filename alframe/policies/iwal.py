@@ -32,11 +32,13 @@ each candidate still asked with probability exactly ``p``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from alframe.policies import measures
+from alframe.policies.args import IWALArgs
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.committee import single_member_warning
 from alframe.policies.select import (
@@ -185,35 +187,21 @@ def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 
     return np.sort(rows[hit // row_len] * row_len + hit % row_len)
 
 
-class IWALPolicy(PolicyBase):
+@dataclass(eq=False)
+class IWALPolicy(IWALArgs, PolicyBase):
     """Query with probability p from a base signal; answers carry the weight 1/p."""
 
     name = "iwal"
 
-    def __init__(
-        self,
-        base: str = "disagreement",
-        rule: str = "floor",
-        floor: float = 0.02,
-        scale: float = 1.0,
-        c0: float = 0.01,
-        loss_bound: float = 0.25,
-        combine: str = "max",
-        fit_batch: bool = True,
-        sampling: str = "poisson",
-        balance: str = "none",
-    ):
-        if base not in BASES:
-            raise ValueError(f"unknown iwal base {base!r}; one of {BASES}")
-        if rule not in ("floor", "threshold"):
-            raise ValueError(f"unknown iwal rule {rule!r}; one of floor, threshold")
-        if sampling not in ("poisson", "systematic"):
-            raise ValueError(f"unknown iwal sampling {sampling!r}; one of poisson, systematic")
-        self.base, self.rule, self.floor, self.scale = base, rule, floor, scale
-        self.c0, self.loss_bound, self.combine = c0, loss_bound, combine
-        if balance not in BALANCES:
-            raise ValueError(f"unknown iwal balance {balance!r}; one of {BALANCES}")
-        self.fit_batch, self.sampling, self.balance = fit_batch, sampling, balance
+    def __post_init__(self) -> None:
+        if self.base not in BASES:
+            raise ValueError(f"unknown iwal base {self.base!r}; one of {BASES}")
+        if self.rule not in ("floor", "threshold"):
+            raise ValueError(f"unknown iwal rule {self.rule!r}; one of floor, threshold")
+        if self.sampling not in ("poisson", "systematic"):
+            raise ValueError(f"unknown iwal sampling {self.sampling!r}; one of poisson, systematic")
+        if self.balance not in BALANCES:
+            raise ValueError(f"unknown iwal balance {self.balance!r}; one of {BALANCES}")
         self.warning: str | None = None
 
     def cell_probabilities(self, scores: PoolScores, n_seen: int) -> np.ndarray:

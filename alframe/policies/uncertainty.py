@@ -11,10 +11,13 @@ max or sum when the unit is ``item``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from alframe.policies import measures
+from alframe.policies.args import UncertaintyArgs
 from alframe.policies.base import PoolScores
 from alframe.policies.diversity import RankingPolicy
 from alframe.policies.select import (
@@ -41,24 +44,16 @@ def uncertainty_fn(measure: str, thresholds: np.ndarray | None) -> CellFn:
     return score
 
 
-class UncertaintyPolicy(RankingPolicy):
+@dataclass(eq=False)
+class UncertaintyPolicy(UncertaintyArgs, RankingPolicy):
     """Least confidence, margin or entropy of the consensus probability; deterministic (p = 1)."""
 
     name = "uncertainty"
 
-    def __init__(
-        self,
-        measure: str = "least_confidence",
-        aggregate: str = "mean",
-        rare_bonus: float = 0.0,
-        diversity: str = "none",
-        candidates: float = 10.0,
-        balance: str = "auto",
-    ):
-        if measure not in MEASURES:
-            raise ValueError(f"unknown uncertainty measure {measure!r}; one of {sorted(MEASURES)}")
-        super().__init__(aggregate, rare_bonus, diversity, candidates, balance)
-        self.measure = measure
+    def __post_init__(self) -> None:
+        if self.measure not in MEASURES:
+            raise ValueError(f"unknown uncertainty measure {self.measure!r}; one of {sorted(MEASURES)}")
+        super().__post_init__()
 
     def cell_fn(self, scores: PoolScores, members: int) -> CellFn:
         fn = uncertainty_fn(self.measure, scores.thresholds)
