@@ -74,8 +74,7 @@ class PromptOracle(PromptArgs, OracleBase):
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        output = self.output
-        self.console = Console(file=output, highlight=False) if output is not None else Console(highlight=False)
+        self.console = Console(file=self.output, highlight=False) if self.output is not None else Console(highlight=False)
         #: (questions answered so far, questions in the round), set by the engine, which asks
         #: one cell per call so that each answer is committed at once
         self.progress: tuple[int, int] | None = None

@@ -24,7 +24,8 @@ AGGREGATES = ("mean", "max", "sum")
 
 
 # -- the batch-diversity step every ranking policy takes (:mod:`alframe.policies.diversity`) ---
-# One declaration each, placed last in every ranking policy's arguments by the helpers below.
+# Each declared once here, as a field the ranking policies (and a plugin's RankingPolicy) list
+# last among theirs: a shared base dataclass would put them first.
 
 
 def diversity_arg() -> Any:
