@@ -229,19 +229,12 @@ def alframe_register_commands(cli: click.Group) -> None:
     """
 
 
-#: The hooks whose first result does a stage's work: a plugin implementing one replaces the
-#: built-in stage for every run while it is installed (said at the start of each run).
-REPLACEABLE = (
-    "alframe_load_data",
-    "alframe_build_model",
-    "alframe_select_seed",
-    "alframe_score_pool",
-    "alframe_query",
-    "alframe_annotate",
-    "alframe_weight",
-    "alframe_train",
-    "alframe_evaluate",
-    "alframe_should_stop",
+#: The hooks whose first result does a stage's work (the first-result specs above): a plugin
+#: implementing one replaces the built-in stage for every run while it is installed (said at
+#: the start of each run).
+REPLACEABLE = tuple(
+    name for name, spec in list(globals().items())
+    if name.startswith("alframe_") and (getattr(spec, f"{PROJECT}_spec", None) or {}).get("firstresult")
 )
 
 #: The stage hooks in the order the engine calls them within a round (a test checks this).

@@ -105,16 +105,9 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class StoredAnswer:
+class StoredAnswer(Answer):
     """An answer as stored: with the time it was stored and its revision of the cell."""
 
-    item: str
-    label: str
-    value: int
-    round: int
-    prob: float
-    weight: float
-    source: str
     time: float
     revision: int
 
