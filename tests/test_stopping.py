@@ -179,7 +179,7 @@ def test_the_weighted_estimate_finds_the_pool_f1_where_the_unweighted_one_does_n
 
 
 def _shown(*metrics: dict) -> list[str]:  # type: ignore[type-arg]
-    from alframe.cli.progress import shown_metric_names
+    from alframe.display.progress import shown_metric_names
 
     plan = SimpleNamespace(evaluate=SimpleNamespace(metrics=("micro_f1", "macro_f1")))
     history = [SimpleNamespace(round=i, metrics=m) for i, m in enumerate(metrics)]
@@ -187,7 +187,7 @@ def _shown(*metrics: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_the_live_view_shows_the_estimates_beside_the_test_metrics_from_round_1() -> None:
-    from alframe.cli.fit import metric_text
+    from alframe.display.fit import metric_text
 
     r0 = {"micro_f1": 0.5, "macro_f1": 0.3}
     r1 = {**r0, "estimated_micro_f1": 0.45, "expected_micro_f1": 0.7, "stability": 0.9}
@@ -203,7 +203,7 @@ def test_the_live_view_shows_the_estimates_beside_the_test_metrics_from_round_1(
 
 
 def test_round_0_shows_no_estimate_rather_than_an_undefined_one() -> None:
-    from alframe.cli.fit import metric_text
+    from alframe.display.fit import metric_text
 
     r0 = {"micro_f1": None, "macro_f1": 0.3}
     assert [metric_text(r0, n) for n in ("micro_f1", "estimated_micro_f1 (est.)", "stability")] == ["undefined", "–", "–"]

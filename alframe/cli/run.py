@@ -56,7 +56,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
 
     plugins = load_plugins(args)
     plan = compile_spec(args.spec, plugins, args)  # before torch and Lightning: a bad spec is said at once
-    from alframe.cli.progress import LiveProgress, PlainProgress
+    from alframe.display.progress import LiveProgress, PlainProgress
     from alframe.engine import Engine
     from alframe.record import RunFolder
 
@@ -133,14 +133,14 @@ class _AfterStop:
 def print_summary(terminal: Any, plan: Any, summary: Any) -> None:
     """The end-of-run table: one row per round (numbered from 0, as everywhere), never a number
     cut: at 80 columns the columns that do not fit go to a second table with the round again."""
-    from alframe.cli.fit import print_fitted, with_separators
-    from alframe.cli.progress import ESTIMATE, cost_text, metric_text
+    from alframe.display.fit import print_fitted, with_separators
+    from alframe.display.progress import ESTIMATE, cost_text, metric_text
 
     console = terminal.console
     last = summary.history[-1].metrics if summary.history else None
     # without labelled test items every test metric is undefined: the model's estimate instead
     names = [ESTIMATE] if last and "estimate" in last else list(plan.evaluate.metrics)
-    from alframe.cli.fit import SIGNALS  # what needs no test split, from round 1 (alframe.stopping)
+    from alframe.display.fit import SIGNALS  # what needs no test split, from round 1 (alframe.stopping)
 
     names += [n for n, key in SIGNALS.items() if last and key in last and n not in names]
     priced = not plan.cost.is_default  # the default cost is the answers column again

@@ -161,7 +161,7 @@ def _holder(folder: Path) -> int | None:
 
 def status_lines(info: dict[str, Any]) -> list[str]:
     """The plain-text status, one fact a line."""
-    from alframe.cli.fit import metric_text  # not cli.progress: that imports Lightning
+    from alframe.display.fit import metric_text  # not display.progress: that imports Lightning
 
     q = info["questions"]
     lines = [f"{info['run']}: {_state_text(info)}  ({info['folder']})"]

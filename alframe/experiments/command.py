@@ -55,7 +55,7 @@ def ceiling_alone(plan: Plan, plugins: Plugins, folder: Path, terminal: Any) -> 
     console.print(f"alframe run {plan.name}: the ceiling alone → {folder}", highlight=False)
     metrics = ceiling(plan, plugins, folder, _Say(console))
     record = read_ceiling(folder) or {}
-    from alframe.cli.fit import print_fitted
+    from alframe.display.fit import print_fitted
 
     names = list(plan.evaluate.metrics)
     row = [("undefined" if metrics.get(m) is None else f"{metrics[m]:.4f}") for m in names]

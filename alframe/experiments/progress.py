@@ -8,7 +8,7 @@ lines instead, for CI and pipes.
 
 The overall estimate is per setting: a waiting run is expected to take as long as the runs of
 its own setting that finished in this session (item and cell runs differ by tens of times); the
-running run, what its measured rounds say is left (:class:`alframe.cli.progress._Estimate`); a
+running run, what its measured rounds say is left (:class:`alframe.display.progress._Estimate`); a
 setting with no run finished yet borrows the mean of the others, and the view says how many
 settings are not measured yet (the figure is then a guess, marked ``+``).
 """
@@ -26,8 +26,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from alframe.cli.fit import short_names, with_separators
-from alframe.cli.progress import _Estimate, eta_text, fmt_seconds, quiet_terminal, quiet_warnings
+from alframe.display.fit import short_names, with_separators
+from alframe.display.progress import _Estimate, eta_text, fmt_seconds, quiet_terminal, quiet_warnings
 from alframe.engine import Observer
 from alframe.experiments.grid import Variant
 from alframe.state import RoundRecord, RunState

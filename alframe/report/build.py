@@ -17,13 +17,13 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from alframe.cli.fit import print_fitted, short_names
+import alframe.report.plots as plots
+from alframe.display.fit import print_fitted, short_names
 from alframe.record import write_atomic
 from alframe.record.experiment import write_json
 from alframe.record.folder import REPORT_DIR
-from alframe.report import html as html_page
-from alframe.report import plots
 from alframe.report.analysis import Analysis, Target, analyse, verdict
+from alframe.report.html import page as html_page
 from alframe.report.read import Collection, load_collection
 from alframe.report.tables import Table, build_tables
 
@@ -72,7 +72,7 @@ def build_report(path: str | Path, targets: Sequence[Target] = (), out: str | Pa
     write_json(summary, summary_dict(rep))
     rep.files["summary.json"] = summary
     index = folder / "index.html"
-    write_atomic(index, html_page.page(analysis, {t.key: t for t in tables}, images, len(col.runs)))
+    write_atomic(index, html_page(analysis, {t.key: t for t in tables}, images, len(col.runs)))
     rep.files["index.html"] = index
     return rep
 

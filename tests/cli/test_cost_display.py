@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from alframe.cli.progress import PlainProgress, answers_bar, cost_text, shown_cost
 from alframe.cli.run import print_summary
 from alframe.cli.terminal import Terminal
+from alframe.display.progress import PlainProgress, answers_bar, cost_text, shown_cost
 from alframe.plan import CostPlan
 from alframe.state import RoundRecord
 

@@ -11,8 +11,8 @@ import pytest
 from experiment_plans import small_plan
 from rich.console import Console
 
-from alframe.cli.fit import fitted_tables, print_fitted, short_names, with_separators
-from alframe.cli.progress import _Estimate, quiet_warnings
+from alframe.display.fit import fitted_tables, print_fitted, short_names, with_separators
+from alframe.display.progress import _Estimate, quiet_warnings
 from alframe.experiments import expand
 from alframe.experiments.progress import GridObserver, brief_detail
 from alframe.plan import Call, VaryAxis

@@ -289,7 +289,7 @@ SHOWN: list[str] = []  # what the plain progress printed during the reference ru
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from rich.console import Console
 
-    from alframe.cli.progress import PlainProgress
+    from alframe.display.progress import PlainProgress
 
     folder = tmp_path_factory.mktemp("adaptive")
     spec = write_spec(folder / "spec", **RUN)

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from alframe.cli.fit import ESTIMATE, SIGNALS, metric_text, metric_value, with_separators
+from alframe.display.fit import ESTIMATE, SIGNALS, metric_text, metric_value, with_separators
 from alframe.engine import Observer
 from alframe.health import MIN_ROUNDS, Fall, curve_falls, ongoing
 from alframe.state import RoundRecord, RunState
