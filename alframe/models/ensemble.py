@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-DIVERSITY = ("init", "bootstrap", "poisson")
+from alframe.plan import DIVERSITY  # the committee diversity choices, declared with the setting
 
 
 class StackedLinear(nn.Module):

@@ -20,7 +20,12 @@ from typing import Any
 
 from alframe.registry import arg
 
+#: per-label scores → one per item
 AGGREGATES = ("mean", "max", "sum")
+#: the batch-diversity steps (:mod:`alframe.policies.diversity`)
+DIVERSITY = ("none", "badge", "cluster")
+#: ``auto`` (the default): ``labels`` when the run asks cells, ``none`` when it asks items
+BALANCES = ("auto", "none", "labels")
 
 
 # -- the batch-diversity step every ranking policy takes (:mod:`alframe.policies.diversity`) ---
@@ -30,7 +35,7 @@ AGGREGATES = ("mean", "max", "sum")
 
 def diversity_arg() -> Any:
     return field(default="none", metadata=arg(
-        choices=("none", "badge", "cluster"),
+        choices=DIVERSITY,
         help="spread the batch over the model's features: BADGE k-means++ or k-means clusters"))
 
 
@@ -41,7 +46,7 @@ def candidates_arg() -> Any:
 
 def balance_arg() -> Any:
     return field(default="auto", metadata=arg(
-        choices=("auto", "none", "labels"),
+        choices=BALANCES,
         help="labels: rank cells within each label first (round-robin over labels; rare labels kept); "
              "auto: labels when the run asks cells, none when it asks items"))
 
@@ -104,6 +109,6 @@ class IWALArgs:
         choices=("poisson", "systematic"),
         help="independent coins (count random, mean = batch) or coupled ones (exactly the batch)"))
     balance: str = field(default="none", metadata=arg(
-        choices=("auto", "none", "labels"),
+        choices=BALANCES,
         help="labels (cells, with fit_batch): each label's p fitted to an equal share of the batch; "
              "auto: labels when the run asks cells, none when it asks items"))

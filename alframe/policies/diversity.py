@@ -49,6 +49,7 @@ import torch
 
 from alframe.errors import PluginError
 from alframe.policies import measures
+from alframe.policies.args import DIVERSITY
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import (
     CellFn,
@@ -65,7 +66,6 @@ from alframe.policies.select import (
 from alframe.policies.stream import streamed_queries
 from alframe.protocols import PolicyBase
 
-DIVERSITY = ("none", "badge", "cluster")
 #: Lloyd iterations at most (k-means++ starts close; fewer when assignments stop changing)
 LLOYD_ITERATIONS = 10
 #: rows per chunk of the assignment step (bounds the [rows, k] distance block)

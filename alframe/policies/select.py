@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from alframe.errors import PluginError
+from alframe.policies.args import AGGREGATES, BALANCES
 from alframe.policies.base import PoolScores, Queries, QueryContext
 
-AGGREGATES = ("mean", "max", "sum")
 UNITS = ("item", "cell")
 
 CellFn = Callable[[torch.Tensor], torch.Tensor]
@@ -123,8 +123,6 @@ def with_rare_bonus(fn: CellFn, weights: np.ndarray, bonus: float) -> CellFn:
     return boosted
 
 
-#: ``auto`` (the default): ``labels`` when the run asks cells, ``none`` when it asks items
-BALANCES = ("auto", "none", "labels")
 
 
 def resolved_balance(balance: str, unit: str) -> str:
