@@ -25,7 +25,8 @@ Opening a run folder is where the run's safety checks live:
   label is asked; a disk that fills up later is a named error (``R204``), checked before each
   checkpoint, with everything committed kept;
 - resuming after the spec or the data changed is refused, naming what changed, unless forced
-  (and the override is recorded in the run's events);
+  (and the override is recorded in the run's events); a project folder moved or copied
+  elsewhere (the data files at a new place, the same data there) resumes, recorded as ``moved``;
 - ``--fresh`` never deletes: it starts in a new sibling folder (``name-2``, ``name-3`` …).
 
 Checkpoints are caches (see RELIABILITY.md): written atomically by the model bundle, loaded
@@ -158,6 +159,9 @@ class RunFolder:
     created: bool
     _lock: Any = None
     messages: list[str] = field(default_factory=list)  # what the user should hear at start
+    #: the plan changes of a moved project folder (data files elsewhere), taken by check_data
+    #: once it finds the same data there; None: nothing moved
+    _moved: list[str] | None = None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -241,6 +245,11 @@ class RunFolder:
                 store.delete_meta("data_fingerprint")
                 write_atomic(self.path / SPEC_COPY, plan.spec_text)
                 return
+            if not self.force and _moved_only(changes):
+                # the data file (or test file) is at another place, the spec the same: a project
+                # folder moved or copied. Taken once check_data finds the same data there.
+                self._moved = changes
+                return self._resumed(versions)
             if not self.force:
                 raise RunError(
                     f"the spec changed since this run started ({self.path}): " + "; ".join(changes[:8]),
@@ -250,6 +259,10 @@ class RunFolder:
             store.log_event("forced", {"reason": "spec changed", "changes": changes})
             store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str), "fingerprint": plan.fingerprint()})
             self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
+        self._resumed(versions)
+
+    def _resumed(self, versions: dict[str, str]) -> None:
+        store = self.store
         old_versions = json.loads(store.get_meta("plugins") or "{}")
         if old_versions != versions:
             store.log_event("plugins", {"before": old_versions, "now": versions})
@@ -258,6 +271,14 @@ class RunFolder:
 
     def check_data(self, fingerprint: str) -> None:
         old = self.store.get_meta("data_fingerprint")
+        if self._moved and old in (None, fingerprint):
+            # the same data at its new place: the plan now names it there (recorded)
+            plan = self.plan
+            self.store.log_event("moved", {"changes": self._moved})
+            self.store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str),
+                                 "fingerprint": plan.fingerprint()})
+            self.messages.append("the data is at a new place, the same data: resuming (" + "; ".join(self._moved) + ")")
+            self._moved = None
         if old is None:
             self.store.set_meta({"data_fingerprint": fingerprint})
         elif old != fingerprint:
@@ -457,6 +478,15 @@ def _cost_text(cost: float) -> str:
     model's cost is a count of answers), another rounded to 6 decimals (0.1 × 3 is 0.3, not
     0.30000000000000004)."""
     return str(int(cost)) if float(cost).is_integer() else repr(round(cost, 6))
+
+
+#: the plan paths a moved project folder changes (the spec's data files, as absolute paths)
+MOVABLE = ("data.path", "data.test_path")
+
+
+def _moved_only(changes: list[str]) -> bool:
+    """Whether every change is the place of a data file (``data.path: /a/x.csv → /b/x.csv``)."""
+    return bool(changes) and all(c.split(":", 1)[0] in MOVABLE for c in changes)
 
 
 def plan_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

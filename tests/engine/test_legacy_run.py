@@ -8,9 +8,10 @@ holds the questions and metrics of the same spec run without a stop by that code
 Resuming it with today's code must finish the run asking exactly those questions and
 reaching exactly those metrics: the run store's schema, the checkpoint format and the plan's
 fingerprint are all still read as they were written. The plan records the data file's
-absolute path, so a run folder moved to another place resumes with ``force`` (recorded as the
-one change: the data path). If a deliberate change of the learner alters the figures, remake
-the fixture with the code of that change and say so in its commit.
+absolute path, and the fixture now lies elsewhere: the run resumes as a moved project folder
+(the same data at a new place, recorded as the one change). If a deliberate change of the
+learner alters the figures, remake the fixture with the code of that change and say so in its
+commit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from engine_specs import CATALOGUE, run_spec, stored_metrics, stored_queries
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-run"
@@ -41,7 +43,7 @@ def test_a_run_folder_of_an_earlier_version_resumes_to_the_same_run(tmp_path: Pa
     before = stored_queries(out)
     assert {q[0] for q in before} == {0, 1, 2}  # round 2 was asked, its training stopped
 
-    summary, _, _ = run_spec(spec, out, force=True)
+    summary, _, _ = run_spec(spec, out)
 
     assert not summary.interrupted and summary.rounds == 3
     after = stored_queries(out)
@@ -49,7 +51,33 @@ def test_a_run_folder_of_an_earlier_version_resumes_to_the_same_run(tmp_path: Pa
     assert [list(q) for q in after] == reference["queries"]
     assert [list(m) for m in stored_metrics(out)] == reference["metrics"]
     with sqlite3.connect(out / "run.db") as c:
-        changes = [json.loads(d) for (d,) in c.execute("SELECT detail FROM events WHERE kind = 'forced'")]
+        changes = [json.loads(d) for (d,) in c.execute("SELECT detail FROM events WHERE kind = 'moved'")]
+        forced = c.execute("SELECT COUNT(*) FROM events WHERE kind = 'forced'").fetchone()[0]
         twice = c.execute("SELECT COUNT(*) FROM (SELECT item, label FROM answers GROUP BY item, label HAVING COUNT(*) > 1)").fetchone()[0]
-    assert twice == 0
+    assert twice == 0 and forced == 0
     assert len(changes) == 1 and [c.split(":")[0] for c in changes[0]["changes"]] == ["data.path"]
+
+
+def test_a_moved_run_whose_data_differs_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """The data file at its new place holds other data: R208, and the store still names the
+    old place (nothing of the run changed)."""
+    import gzip
+
+    from alframe.errors import RunError
+
+    spec, out = _copy(tmp_path)
+    data = spec.parent / CATALOGUE.name
+    with gzip.open(data, "rt", encoding="utf-8") as f:
+        rows = f.readlines()
+    with gzip.open(data, "wt", encoding="utf-8") as f:
+        f.writelines(rows[:-1])  # one package fewer
+    with sqlite3.connect(out / "run.db") as c:
+        before = dict(c.execute("SELECT key, value FROM meta").fetchall())
+        events = c.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    with pytest.raises(RunError) as err:
+        run_spec(spec, out)
+    assert err.value.code == "R208"
+    with sqlite3.connect(out / "run.db") as c:
+        after = dict(c.execute("SELECT key, value FROM meta").fetchall())
+        kinds = [k for (k,) in c.execute("SELECT kind FROM events ORDER BY id")][events:]
+    assert after == before and "moved" not in kinds
