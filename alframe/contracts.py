@@ -286,7 +286,7 @@ CONTRACTS: dict[str, Contract] = {
     "alframe_score_pool": Contract(
         "`PoolScores` whose `probs` is a float tensor `[len(items), n_labels, members ≥ 1]` of finite "
         "values in [0, 1] (or `[len(items), n_labels, 0]` with `streamed` set: the pool reduced chunk by chunk "
-        "for a built-in ranking policy, each chunk checked as it was read)",
+        "for a built-in ranking policy or iwal, each chunk checked as it was read)",
         _pool_scores,
     ),
     "alframe_query": Contract(

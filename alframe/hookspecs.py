@@ -103,8 +103,9 @@ def alframe_score_pool(state: RunState) -> PoolScores | None:
     ``balance=labels``) when no plugin implements ``alframe_query``: chunks of 65,536 items,
     each reduced at once to the policy's candidates, returned in ``PoolScores.streamed`` with
     no probabilities kept (``probs`` is ``[n, L, 0]``; ``embeddings``, for a diversity step,
-    holds the candidates' features only). Every other policy gets the whole pool's
-    probabilities, as a replacement of this hook gives them.
+    holds the candidates' features only). For ``iwal`` each chunk is reduced to its cells'
+    query probabilities (``StreamedCells``, float32 ``[n, L]``). Every other policy gets the
+    whole pool's probabilities, as a replacement of this hook gives them.
 
     Stops at first non-None result.
 

@@ -3,6 +3,7 @@ streamed (the pool scored and reduced a chunk at a time) against the whole pool 
 
     python benchmarks/bench_pool_scale.py                          # 10^5 and 10^6 items, 5 members
     python benchmarks/bench_pool_scale.py --sizes 100000 --members 1 --unit cell
+    python benchmarks/bench_pool_scale.py --unit cell --policy iwal   # IWAL: the cells' p kept, not the probabilities
 
 Each size and path runs in its own process. The pool is synthetic — each item's text is 8–40
 words drawn from the shipped catalogue's descriptions in their own frequencies — with the
@@ -43,7 +44,7 @@ SPEC = """run "pool-scale" seed 1
 data "{data}" {{ id package  text package, description  numeric installed_size_kb, n_depends  test fraction 0.2 seed 7 }}
 labels from "tags" {{ min_positives 100 }}
 model {{ encoder hashed_bag(char_ngrams=0..0)  ensemble {members} }}
-query {{ seed 200 random  batch {batch}  unit {unit}  policy uncertainty  budget 100000000 }}
+query {{ seed 200 random  batch {batch}  unit {unit}  policy {policy}  budget 100000000 }}
 oracle simulated
 """
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -123,7 +124,7 @@ def bags_only(n: int, real: Any, trained: Any, per_item: int = 24, seed: int = 0
     return pool, Features(n_items=n, bag_values=values, bag_offsets=offsets, numeric=numeric, bag_weights=weights)
 
 
-def one(n: int, members: int, unit: str, path: str, bags: bool = False) -> dict[str, Any]:
+def one(n: int, members: int, unit: str, path: str, bags: bool = False, policy_name: str = "uncertainty") -> dict[str, Any]:
     import types
 
     import numpy as np
@@ -141,7 +142,7 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False) -> dict[
     torch.set_num_threads(1)
     plugins = loader.load()
     batch = 200 if unit == "item" else 26200
-    text = SPEC.format(data=DATA, members=members, unit=unit, batch=batch)
+    text = SPEC.format(data=DATA, members=members, unit=unit, batch=batch, policy=policy_name)
     plan = compile_text(text, Path("/tmp/pool-scale.al"), plugins.registry, root="/")
     real = load_dataset(plan.data, plan.labels)
     # the model is fitted on real packages, then scores the synthetic pool (same features)
@@ -177,7 +178,7 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False) -> dict[
             return open_items(self.answers, self.dataset.pool_idx)
 
     state = State(plan=plan, plugins=plugins, dataset=pool, bundle=bundle, model_by="alframe", answers=answers)
-    ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(1), n_seen=1000, round=1)
+    ctx = QueryContext(batch=batch, unit=unit, rng=np.random.default_rng(1), n_seen=0, round=1)  # nothing answered
     streams = stages._streams(state, policy)  # type: ignore[arg-type]
     if path == "streamed" and not streams:
         raise SystemExit(f"the policy is not streamed with unit {unit}")
@@ -193,7 +194,7 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False) -> dict[
         t = time.perf_counter()
         q = policy.select(scores, ctx)
         times["query"] = time.perf_counter() - t
-    return {"n": n, "members": members, "unit": unit, "path": path, "asked": len(q), "synthesise_s": made,
+    return {"n": n, "members": members, "unit": unit, "policy": policy_name, "path": path, "asked": len(q), "synthesise_s": made,
             "featurize_s": featurized, **{f"{k}_s": v for k, v in times.items()},
             "peak_mb": (peak.peak - peak.start) / 2**20, "probs_mb": n * pool.n_labels * members * 4 / 2**20}
 
@@ -203,6 +204,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--unit", default="item", choices=("item", "cell"))
+    ap.add_argument("--policy", default="uncertainty", help="the query policy, as a spec writes it (e.g. iwal)")
     ap.add_argument("--paths", default="streamed,whole", help="streamed (chunk by chunk), whole (the pool at once)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--bags", action="store_true",
@@ -214,13 +216,13 @@ def main() -> int:
 
         logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
         logging.getLogger("lightning").setLevel(logging.ERROR)
-        print(json.dumps(one(args.one, args.members, args.unit, args.path, args.bags)))
+        print(json.dumps(one(args.one, args.members, args.unit, args.path, args.bags, args.policy)))
         return 0
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         for path in args.paths.split(","):
             cmd = [sys.executable, __file__, "--one", str(n), "--members", str(args.members), "--unit", args.unit,
-                   "--path", path] + ["--bags"] * args.bags
+                   "--path", path, "--policy", args.policy] + ["--bags"] * args.bags
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if out.returncode:
                 print(f"{n:,} items, {path}: failed (exit {out.returncode})\n{out.stderr[-2000:]}", file=sys.stderr)
@@ -230,7 +232,7 @@ def main() -> int:
             r = rows[-1]
             print(f"{n:,} items, {path}: score {r['score_s']:.1f} s, peak +{r['peak_mb']:,.0f} MB", file=sys.stderr)
     pool = "synthetic bags of 24 hashed n-grams" if args.bags else "synthetic texts"
-    print(f"\n{args.members} member(s), unit {args.unit}, {pool}, one torch thread\n")
+    print(f"\n{args.members} member(s), unit {args.unit}, policy {args.policy}, {pool}, one torch thread\n")
     print("| pool items | path | score s | µs / item | query s | peak MB above the loaded state | "
           "the pool's probabilities would be MB |")
     print("|---:|---|---:|---:|---:|---:|---:|")

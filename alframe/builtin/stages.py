@@ -228,6 +228,56 @@ def _streams(state: RunState, policy: Any) -> bool:
 
 
 def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
+    from alframe.policies.iwal import IWALPolicy
+
+    if isinstance(policy, IWALPolicy):
+        return _streamed_cells(state, policy)
+    return _streamed_choice(state, policy)
+
+
+def _streamed_cells(state: RunState, policy: Any) -> PoolScores:
+    """IWAL's pool: its rule run over each chunk as it is scored, into the cells' query
+    probabilities (float32 ``[n, L]``), the chunk's probabilities then dropped."""
+    import torch
+
+    from alframe.policies.base import PoolScores
+    from alframe.policies.measures import map_rows
+    from alframe.policies.select import check_cell_scores
+    from alframe.policies.stream import StreamedCells
+
+    cand = state.candidates()  # ascending
+    n_labels = state.dataset.n_labels
+    positives, answered = _label_counts(state.answers)
+    known = state.answers[cand] >= 0  # [n, L] bool: the coins skip answered cells
+    answered_cells = state.known  # [n_items, L], as the query stage counts them
+    n_seen = int(answered_cells.any(axis=1).sum()) if state.plan.query.unit == "item" else int(answered_cells.sum())
+    del answered_cells
+    meta = PoolScores(
+        items=cand,
+        probs=torch.zeros((len(cand), n_labels, 0)),
+        known=known,
+        label_positives=positives,
+        label_answered=answered,
+        thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
+    )
+    cell = np.zeros((len(cand), n_labels), dtype=np.float32)
+    fn = None
+    for start in range(0, len(cand), STREAM_ITEMS):
+        idx = cand[start : start + STREAM_ITEMS]
+        with on_behalf_of(state.model_by, "the model"):
+            probs = state.bundle.predict_proba(idx, mc_samples=int(policy.mc_samples))  # [c, L, K]
+        _check_chunk(probs, len(idx), n_labels)
+        if fn is None:
+            fn = policy.cell_fn(meta, int(probs.shape[2]), n_seen)
+        chunk = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
+        check_cell_scores(chunk, policy.name)
+        cell[start : start + len(idx)] = chunk.numpy()
+        del probs
+    meta.streamed = StreamedCells(cell, n_seen)
+    return meta
+
+
+def _streamed_choice(state: RunState, policy: Any) -> PoolScores:
     import torch
 
     from alframe.policies.base import PoolScores

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from alframe.errors import PluginError
 from alframe.policies import measures
 from alframe.policies.args import IWALArgs
 from alframe.policies.base import PoolScores, Queries, QueryContext
@@ -46,14 +47,19 @@ from alframe.policies.select import (
     CellFn,
     aggregate,
     check_cell_scores,
+    check_context,
     kth_largest,
     prepared,
     resolved_balance,
 )
+from alframe.policies.stream import StreamedCells
 from alframe.protocols import PolicyBase
 
 BASES = ("uncertainty", "margin", "disagreement", "bald")
 COMMITTEE_BASES = ("disagreement", "bald")
+#: Coins drawn at once (float64 uniforms: 32 MiB); a pool of 10^6 items × 131 labels has 131M
+#: candidate cells, whose uniforms at once would take 1 GiB.
+COIN_BLOCK = 1 << 22
 #: Smallest query probability a rule may produce (keeps p strictly positive).
 P_TINY = 1e-12
 _LN2 = math.log(2.0)
@@ -173,9 +179,10 @@ def draw(p: np.ndarray, rng: np.random.Generator, sampling: str, row_len: int = 
     (a cell-level permutation of a 20M-cell pool costs a second); an item's cells stay
     neighbours, so two of them share a unit step only when their ``p`` sum past 1.
     """
-    if sampling == "poisson":
-        u = rng.random(p.shape[0])  # [m]
-        return np.flatnonzero(u < p)
+    if sampling == "poisson":  # the coins a block at a time: the same draws as one call, a block's memory
+        hits = [np.flatnonzero(rng.random(min(COIN_BLOCK, p.shape[0] - s)) < p[s : s + COIN_BLOCK]) + s
+                for s in range(0, p.shape[0], COIN_BLOCK)]
+        return np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
     rows = rng.permutation(p.shape[0] // row_len)  # [n]
     shuffled = p.reshape(-1, row_len)[rows].ravel()  # [n·row_len] rows in random order
     cum = np.cumsum(shuffled, dtype=np.float64)
@@ -205,12 +212,27 @@ class IWALPolicy(IWALArgs, PolicyBase):
         self.warning: str | None = None
 
     def cell_probabilities(self, scores: PoolScores, n_seen: int) -> np.ndarray:
-        """Per-cell query probabilities ``[n, L]`` (float32) from the rule, before batch fitting.
+        """Per-cell query probabilities ``[n, L]`` (float32) from the rule, before batch fitting:
+        those the scorer streamed (:class:`~alframe.policies.stream.StreamedCells`), or the
+        rule run over the pool's probabilities now.
 
         The rule runs inside the chunked measure, so no float64 ``[n, L]`` temporaries exist.
         """
+        if isinstance(scores.streamed, StreamedCells):
+            if scores.streamed.n_seen != n_seen:
+                raise PluginError(f"the pool was streamed for {scores.streamed.n_seen} candidates seen, but the "
+                                  f"query has seen {n_seen}", hook="alframe_query")
+            return scores.streamed.cell
+        cell = measures.map_rows(scores.probs, self.cell_fn(scores, int(scores.probs.shape[2]), n_seen))  # [n, L]
+        check_cell_scores(cell, self.name)
+        return cell.numpy()
+
+    def cell_fn(self, scores: PoolScores, members: int, n_seen: int) -> CellFn:
+        """The rule in chunk form, ``[c, L, K] → [c, L]`` query probabilities, for this pool's
+        thresholds, ``members`` (K) and ``n_seen`` candidates seen (the threshold rule's k):
+        what the whole path maps over the pool, and the streamed scorer over each chunk."""
         t = torch.as_tensor(np.asarray(scores.thresholds, dtype=np.float32))  # [L]
-        committee = self._uses_committee(scores)
+        committee = self._uses_committee(members)
         if self.rule == "threshold":
             gap = self._gap_fn(t, committee)
             k, c0, bound, floor = n_seen, self.c0, self.loss_bound, max(self.floor, P_TINY)
@@ -225,14 +247,12 @@ class IWALPolicy(IWALArgs, PolicyBase):
             def fn(chunk: torch.Tensor) -> torch.Tensor:
                 return floor_rule(signal(chunk), self.floor, self.scale)
 
-        cell = measures.map_rows(scores.probs, fn)  # [n, L]
-        check_cell_scores(cell, self.name)
-        return cell.numpy()
+        return fn
 
-    def _uses_committee(self, scores: PoolScores) -> bool:
+    def _uses_committee(self, members: int) -> bool:
         if self.base not in COMMITTEE_BASES:
             return False
-        if scores.probs.shape[2] >= 2:
+        if members >= 2:
             return True
         if self.warning is None:
             self.warning = single_member_warning(f"iwal(base={self.base})")
@@ -278,7 +298,10 @@ class IWALPolicy(IWALArgs, PolicyBase):
         return p, fit_to_batch(p, ctx.batch)
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
-        scores = prepared(scores, ctx, self.name)
+        if isinstance(scores.streamed, StreamedCells):  # the scorer ran the rule chunk by chunk
+            check_context(ctx)
+        else:
+            scores = prepared(scores, ctx, self.name)
         if ctx.batch == 0:
             return Queries.empty()
         raw, p = self.candidate_probabilities(scores, ctx)

@@ -205,12 +205,28 @@ class StreamedChoice:
         return flat_pos[order], flat_val[order]
 
 
-def streamable(policy: object, unit: str) -> bool:
-    """Whether the scorer may stream the pool for this policy: a built-in ranking policy's own
-    flow (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step
-    over cells, and not item queries balanced by label."""
-    from alframe.policies.diversity import RankingPolicy
+@dataclass
+class StreamedCells:
+    """IWAL's reduction of the pool: each candidate cell's query probability from its rule,
+    float32 ``[n, L]``, filled a chunk at a time. Its coins need every candidate's ``p`` (the
+    batch fitting scales them all), so this is not bounded by the batch, but it is a fifth of
+    a committee of five's probabilities and a quarter of the rule's float64 ones. ``n_seen``:
+    the candidates seen the threshold rule was run with."""
 
+    cell: np.ndarray
+    n_seen: int
+
+
+def streamable(policy: object, unit: str) -> bool:
+    """Whether the scorer may stream the pool for this policy: ``iwal`` itself (not a
+    subclass, which may read the probabilities), or a built-in ranking policy's own flow
+    (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step over
+    cells, and not item queries balanced by label."""
+    from alframe.policies.diversity import RankingPolicy
+    from alframe.policies.iwal import IWALPolicy
+
+    if type(policy) is IWALPolicy:
+        return True
     if not isinstance(policy, RankingPolicy):
         return False
     cls = type(policy)

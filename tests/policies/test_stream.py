@@ -17,7 +17,7 @@ from alframe.plugins import load
 from alframe.policies import measures
 from alframe.policies.base import PoolScores
 from alframe.policies.select import resolved_balance
-from alframe.policies.stream import StreamedChoice, streamable
+from alframe.policies.stream import StreamedCells, StreamedChoice, streamable
 
 REGISTRY = load(autoload=False).registry
 
@@ -87,6 +87,71 @@ def test_the_streamed_choice_is_the_whole_pool_s(
     np.testing.assert_array_equal(got.prob, whole.prob)
 
 
+#: IWAL's streamed cases: its rules, bases, units, samplings and balances
+IWAL_CASES = [
+    ({}, "cell"),
+    ({}, "item"),
+    ({"rule": "threshold", "base": "bald"}, "cell"),
+    ({"rule": "threshold", "base": "uncertainty", "combine": "mean"}, "item"),
+    ({"base": "margin", "sampling": "systematic"}, "cell"),
+    ({"balance": "labels"}, "cell"),
+    ({"fit_batch": False, "floor": 0.3}, "cell"),
+]
+
+
+def streamed_cells(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int, n_seen: int) -> Any:
+    """What the scorer does for IWAL: its rule over each chunk, into the cells' p."""
+    fn = policy.cell_fn(pool, int(pool.probs.shape[2]), n_seen)
+    cell = np.zeros(pool.known.shape, dtype=np.float32)
+    for s in range(0, len(pool.items), chunk):
+        cell[s : s + chunk] = measures.map_rows(pool.probs[s : s + chunk], fn).numpy()
+    out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
+                     pool.thresholds, streamed=StreamedCells(cell, n_seen))
+    return policy.select(out, ctx(batch, unit, seed=5, n_seen=n_seen))
+
+
+@pytest.mark.parametrize(("args", "unit"), IWAL_CASES, ids=[f"iwal-{u}-{a}" for a, u in IWAL_CASES])
+@fast(40)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(0, 60),
+    n_labels=st.integers(1, 6),
+    members=st.integers(1, 4),
+    known_frac=st.sampled_from([0.0, 0.3, 0.9]),
+    levels=st.sampled_from([0, 3, 5]),
+    batch=st.integers(0, 40),
+    chunk=st.integers(1, 70),
+    n_seen=st.integers(0, 500),
+)
+def test_iwals_streamed_cells_ask_what_the_whole_pool_asks(
+    args: dict[str, Any], unit: str,
+    seed: int, n: int, n_labels: int, members: int, known_frac: float, levels: int, batch: int, chunk: int,
+    n_seen: int,
+) -> None:
+    """The same coins against the same p: identical queries, probabilities and scores."""
+    pool = make_pool(seed, n, n_labels, members, known_frac, levels)
+    policy = REGISTRY.build("policy", "iwal", args)
+    assert streamable(policy, unit)
+    whole = REGISTRY.build("policy", "iwal", args).select(pool, ctx(batch, unit, seed=5, n_seen=n_seen))
+    got = streamed_cells(policy, pool, batch, unit, chunk, n_seen)
+    np.testing.assert_array_equal(got.items, whole.items)
+    np.testing.assert_array_equal(got.labels, whole.labels)
+    np.testing.assert_array_equal(got.prob, whole.prob)
+    np.testing.assert_array_equal(got.score, whole.score)
+
+
+def test_iwals_streamed_cells_refuse_another_count_of_candidates_seen() -> None:
+    from alframe.errors import PluginError
+
+    pool = make_pool(1, 20, 3, 2, 0.3, 0)
+    policy = REGISTRY.build("policy", "iwal", {"rule": "threshold"})
+    with pytest.raises(PluginError, match="streamed for 7 candidates seen"):
+        policy.select(PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives,
+                                 pool.label_answered, pool.thresholds,
+                                 streamed=StreamedCells(np.zeros(pool.known.shape, np.float32), 7)),
+                      ctx(5, "cell", n_seen=8))
+
+
 def test_what_is_kept_is_bounded_by_the_batch_not_the_pool() -> None:
     """Per label ``batch`` cells at most (balance labels), ``batch`` candidates otherwise."""
     pool = make_pool(3, n=600, n_labels=4, members=3, known_frac=0.3)
@@ -107,7 +172,7 @@ def test_which_policies_are_streamed() -> None:
     assert not streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # needs every standing
     assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")  # on its candidates
     assert not streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "cell")
-    assert not streamable(build("policy", "iwal", {}), "item")  # its coins read every candidate
+    assert streamable(build("policy", "iwal", {}), "item")  # into every candidate's p, not the probabilities
     assert not streamable(build("policy", "random", {}), "item")
 
     from alframe.policies.uncertainty import UncertaintyPolicy
@@ -117,3 +182,15 @@ def test_which_policies_are_streamed() -> None:
             return scores.probs.mean(2).numpy()
 
     assert not streamable(OwnScores(), "item")
+
+
+def test_iwals_coins_drawn_a_block_at_a_time_are_the_coins_of_one_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Poisson coins in blocks of COIN_BLOCK uniforms: the same positions as one draw of the
+    whole pool's (so runs ask what they asked), in a block's memory."""
+    from alframe.policies import iwal
+
+    p = np.random.default_rng(2).random(1000).astype(np.float32) * 0.2
+    want = np.flatnonzero(np.random.default_rng(9).random(1000) < p)
+    monkeypatch.setattr(iwal, "COIN_BLOCK", 7)
+    np.testing.assert_array_equal(iwal.draw(p, np.random.default_rng(9), "poisson"), want)
+    assert iwal.draw(p[:0], np.random.default_rng(9), "poisson").size == 0
