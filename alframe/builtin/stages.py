@@ -249,9 +249,7 @@ def _streamed_cells(state: RunState, policy: Any) -> PoolScores:
     n_labels = state.dataset.n_labels
     positives, answered = _label_counts(state.answers)
     known = state.answers[cand] >= 0  # [n, L] bool: the coins skip answered cells
-    answered_cells = state.known  # [n_items, L], as the query stage counts them
-    n_seen = int(answered_cells.any(axis=1).sum()) if state.plan.query.unit == "item" else int(answered_cells.sum())
-    del answered_cells
+    n_seen = _n_seen(state.answers, state.plan.query.unit)  # what the query stage gives the policy
     meta = PoolScores(
         items=cand,
         probs=torch.zeros((len(cand), n_labels, 0)),
@@ -343,17 +341,25 @@ def _label_counts(answers: np.ndarray, rows: int = 1 << 16) -> tuple[np.ndarray,
     return positives, answered
 
 
+def _n_seen(answers: np.ndarray, unit: str, rows: int = 1 << 16) -> int:
+    """Candidates seen so far (IWAL's k): items with an answered cell (unit item) or answered
+    cells (unit cell), a block of rows at a time (no ``[n, L]`` mask of the whole matrix)."""
+    seen = 0
+    for start in range(0, answers.shape[0], rows):
+        known = answers[start : start + rows] >= 0
+        seen += int(known.any(axis=1).sum()) if unit == "item" else int(known.sum())
+    return seen
+
+
 @hookimpl(trylast=True)
 def alframe_query(state: RunState, scores: PoolScores) -> Queries:
     from alframe.policies.base import QueryContext
 
-    known = state.known
-    n_seen = int(known.any(axis=1).sum()) if state.plan.query.unit == "item" else int(known.sum())
     ctx = QueryContext(
         batch=state.plan.query.batch,
         unit=state.plan.query.unit,
         rng=state.rng("query"),
-        n_seen=n_seen,
+        n_seen=_n_seen(state.answers, state.plan.query.unit),
         round=state.round,
         history=[dict(r.policy) for r in state.history],
     )

@@ -194,3 +194,15 @@ def test_iwals_coins_drawn_a_block_at_a_time_are_the_coins_of_one_draw(monkeypat
     monkeypatch.setattr(iwal, "COIN_BLOCK", 7)
     np.testing.assert_array_equal(iwal.draw(p, np.random.default_rng(9), "poisson"), want)
     assert iwal.draw(p[:0], np.random.default_rng(9), "poisson").size == 0
+
+
+def test_candidates_seen_are_counted_a_block_of_rows_at_a_time() -> None:
+    """IWAL's k, as the streamed scorer and the query stage both count it: answered items or
+    answered cells, whatever the block size."""
+    from alframe.builtin.stages import _n_seen
+
+    answers = np.where(np.random.default_rng(4).random((103, 5)) < 0.2, 1, -1).astype(np.int8)
+    answers[7] = 0
+    for rows in (1, 10, 1 << 16):
+        assert _n_seen(answers, "item", rows) == int((answers >= 0).any(axis=1).sum())
+        assert _n_seen(answers, "cell", rows) == int((answers >= 0).sum())
