@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from alframe.rows import ItemRows
+
 
 class Broken(Exception):
     """A result that breaks its hook's contract; the message says how ("returned …")."""
@@ -120,10 +122,10 @@ def _queries(q: Any, kwargs: Mapping[str, Any]) -> Any:
     if np.unique(keys).size != keys.size:
         raise Broken("returned the same cell twice")
     cells = labels >= 0
-    if state.known[items[cells], labels[cells]].any():
+    if (state.answers[items[cells], labels[cells]] >= 0).any():
         raise Broken("returned a cell that is already answered")
     whole = ~cells
-    if whole.any() and state.known[items[whole]].all(axis=1).any():
+    if whole.any() and (state.answers[items[whole]] >= 0).all(axis=1).any():
         raise Broken("returned an item whose every cell is already answered")
     return Queries(items, labels, prob, score)
 
@@ -199,17 +201,25 @@ def _answers(values: Any, kwargs: Mapping[str, Any]) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def _weights(w: Any, kwargs: Mapping[str, Any]) -> np.ndarray:
-    shape = kwargs["state"].answers.shape
+def _weights(w: Any, kwargs: Mapping[str, Any]) -> ItemRows:
+    """Rows ``[m, L]`` for ``state.labelled_items()`` (ascending), or every item's ``[n, L]``
+    (the form before rows; only the labelled items' rows are kept)."""
+    state = kwargs["state"]
+    items = state.labelled_items()
+    n, n_labels = state.answers.shape
     try:
         arr = np.asarray(w, dtype=np.float32)
     except (TypeError, ValueError):
-        raise Broken(f"returned {_what(w)}, expected a float array {shape}") from None
-    if arr.shape != shape:
-        raise Broken(f"returned weights of shape {arr.shape}; expected {shape}")
-    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise Broken(f"returned {_what(w)}, expected a float array {(len(items), n_labels)}") from None
+    if arr.shape not in ((len(items), n_labels), (n, n_labels)):
+        raise Broken(f"returned weights of shape {arr.shape}; expected {(len(items), n_labels)} (the labelled "
+                     f"items' rows) or {(n, n_labels)}")
+    rows = arr[items] if arr.shape[0] == n and n != len(items) else arr
+    if not np.isfinite(rows).all() or (rows < 0).any():
         raise Broken("returned a negative, NaN or infinite weight; weights are finite and ≥ 0")
-    return arr
+    out = ItemRows(n, n_labels, 0.0)
+    out.set_rows(items, rows)
+    return out
 
 
 def _number(value: Any, where: str) -> float | int | None:
@@ -294,7 +304,9 @@ CONTRACTS: dict[str, Contract] = {
         _queries,
     ),
     "alframe_annotate": Contract("an array of 0, 1 or -1, one per asked cell", _answers),
-    "alframe_weight": Contract("a float array `[n_items, n_labels]`, finite and ≥ 0", _weights),
+    "alframe_weight": Contract(
+        "a float array `[m, n_labels]` for `state.labelled_items()` (or `[n_items, n_labels]`), finite and ≥ 0",
+        _weights),
     "alframe_train": Contract("a dict from names to finite numbers (or None) or lists of them", _figures),
     "alframe_evaluate": Contract(
         "a dict from names to finite numbers or None (undefined), or to dicts of the same "

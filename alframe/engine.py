@@ -42,6 +42,7 @@ from alframe.plan import Plan
 from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 from alframe.record import STOPPED_EVENT, Answer, RunFolder
+from alframe.rows import ItemRows
 from alframe.seeds import derive_seed
 from alframe.stages import Stages
 from alframe.state import RoundRecord, RunState, exhausted
@@ -199,7 +200,7 @@ class Engine:
             seed_policy=self._build("policy", plan.query.seed_policy.name, plan.query.seed_policy.kwargs),
             oracle=self._build("oracle", plan.oracle.name, plan.oracle.kwargs),
             answers=np.full((n, n_labels), -1, dtype=np.int8),
-            query_prob=np.ones((n, n_labels), dtype=np.float32),
+            query_prob=ItemRows(n, n_labels, 1.0),
             ceiling=self.ceiling,
         )
         self._announce(state)
@@ -497,9 +498,10 @@ class Engine:
 
     # -- checks of what plugins return -------------------------------------------------------------
 
-    def _check_weights(self, state: RunState, w: np.ndarray) -> np.ndarray:
+    def _check_weights(self, state: RunState, w: ItemRows) -> ItemRows:
         """Weights as checked by the hook's contract; a wide spread is said once."""
-        self._warn_spread(w[state.known])
+        items = state.labelled_items()
+        self._warn_spread(w[items][state.answers[items] >= 0])
         return w
 
     def _warn_spread(self, w: np.ndarray) -> None:

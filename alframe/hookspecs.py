@@ -140,9 +140,12 @@ def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> 
 def alframe_weight(state: RunState) -> np.ndarray | None:
     """Per-cell loss weights for the labelled set (importance weights, clipping, normalising).
 
-    Stops at first non-None result. Imbalance correction happens in the loss, not here.
+    Stops at first non-None result. Imbalance correction happens in the loss, not here. The
+    labelled items' rows are enough (the run keeps only those: a pool of 10^7 items × 131 labels
+    would need 5.2 GB for a dense matrix); every item's ``[n_items, n_labels]`` is still taken.
 
-    :returns: float32 array ``[n_items, n_labels]`` (0 where unknown), or ``None``.
+    :returns: float32 array ``[m, n_labels]``, row ``k`` for item ``state.labelled_items()[k]``
+        (0 where unknown), or ``None``.
     """
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from alframe.plan import Plan
     from alframe.plugins import Plugins
     from alframe.policies.base import PoolScores, Queries, QueryContext
+    from alframe.rows import ItemRows
     from alframe.state import RoundRecord, RunState
 
 
@@ -83,8 +84,9 @@ class Stages:
         values: np.ndarray = call_first(self.plugins, "alframe_annotate", state=state, items=items, labels=labels)[0]
         return values
 
-    def weight(self, state: RunState) -> np.ndarray:
-        weights: np.ndarray = call_first(self.plugins, "alframe_weight", state=state)[0]
+    def weight(self, state: RunState) -> ItemRows:
+        """The labelled items' loss weights (the contract turns either form into rows)."""
+        weights: ItemRows = call_first(self.plugins, "alframe_weight", state=state)[0]
         return weights
 
     def train(self, state: RunState) -> dict[str, Any] | None:

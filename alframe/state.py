@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alframe.record.rounds import Round
+from alframe.rows import ItemRows
 from alframe.seeds import derive_seed
 
 if TYPE_CHECKING:
@@ -39,6 +40,14 @@ def open_items(answers: np.ndarray, items: np.ndarray, rows: int = 1 << 16) -> n
     return items[keep]
 
 
+def answered_per_item(answers: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
+    """int64 [n]: answered cells (``≥ 0``) per row of ``answers``, a block of rows at a time."""
+    out = np.zeros(answers.shape[0], dtype=np.int64)
+    for start in range(0, answers.shape[0], rows):
+        out[start : start + rows] = np.count_nonzero(answers[start : start + rows] >= 0, axis=1)
+    return out
+
+
 @dataclass
 class RunState:
     plan: Plan
@@ -53,8 +62,9 @@ class RunState:
     model_by: str = "alframe (built-in)"  # the plugin whose alframe_build_model built the bundle
     round: int = 0
     answers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))  # int8 [n, L]
-    query_prob: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # [n, L]
-    weights: np.ndarray | None = None  # float32 [n, L] from alframe_weight
+    #: the probability each answered cell was asked with (1 elsewhere), rows of answered items only
+    query_prob: ItemRows = field(default_factory=lambda: ItemRows(0, 0, 1.0))
+    weights: ItemRows | None = None  # the labelled items' rows from alframe_weight (0 elsewhere)
     last_metrics: dict[str, Any] = field(default_factory=dict)
     history: list[RoundRecord] = field(default_factory=list)
     ceiling: dict[str, Any] | None = None  # metrics of the model trained on the whole pool
@@ -82,17 +92,22 @@ class RunState:
 
     @property
     def known(self) -> np.ndarray:
-        """bool [n, L]: cells with an answer."""
+        """bool [n, L]: cells with an answer (a pool-sized mask: the stages read the labelled
+        items' rows instead)."""
         return self.answers >= 0
+
+    def answered_per_item(self) -> np.ndarray:
+        """int64 [n]: each item's answered cells, a block of rows at a time (no ``[n, L]`` mask)."""
+        return answered_per_item(self.answers)
 
     @property
     def labels_used(self) -> int:
         """Cells answered (the budget's currency, seed set included)."""
-        return int(self.known.sum())
+        return int(self.answered_per_item().sum())
 
     @property
     def items_touched(self) -> int:
-        return int(self.known.any(axis=1).sum())
+        return int(np.count_nonzero(self.answered_per_item()))
 
     @property
     def cost(self) -> float:
@@ -139,7 +154,7 @@ class RunState:
 
     def labelled_items(self) -> np.ndarray:
         """int64: items with at least one answered cell, ascending."""
-        return np.flatnonzero(self.known.any(axis=1)).astype(np.int64)
+        return np.flatnonzero(self.answered_per_item()).astype(np.int64)
 
 
 def exhausted(state: RunState) -> str:

@@ -96,10 +96,11 @@ def alframe_train(state: RunState) -> dict[str, Any]:
     state.sample_probs = None  # the model is about to change
     before = _before_training(state)
     idx = state.labelled_items()
+    targets = state.answers[idx]
     req = FitRequest(
         train_idx=idx,
-        targets=state.answers[idx],
-        weights=(state.weights if state.weights is not None else state.known.astype(np.float32))[idx],
+        targets=targets,
+        weights=state.weights[idx] if state.weights is not None else (targets >= 0).astype(np.float32),
         seed=int(state.rng("train").integers(0, 2**62)),
         round=state.round,
         callbacks=list(state.train_callbacks),
@@ -385,15 +386,17 @@ def alframe_annotate(state: RunState, items: np.ndarray, labels: np.ndarray) -> 
 
 @hookimpl(trylast=True)
 def alframe_weight(state: RunState) -> np.ndarray:
-    """Importance weights 1/p of the answered cells (clipped, normalised as the plan says);
-    0 for unknown cells. Without importance weighting every answered cell weighs 1."""
+    """Importance weights 1/p of the answered cells (clipped, normalised as the plan says), as
+    the rows of ``state.labelled_items()``; 0 for their unknown cells. Without importance
+    weighting every answered cell weighs 1."""
     from alframe.policies.weights import importance_weights
 
-    known = state.known
-    w = np.zeros(state.answers.shape, dtype=np.float32)
+    idx = state.labelled_items()
+    known = state.answers[idx] >= 0  # [m, L]
+    w = np.zeros(known.shape, dtype=np.float32)
     wp = state.plan.weighting
     if wp.importance:
-        w[known] = importance_weights(state.query_prob[known].astype(np.float64), wp.clip, wp.normalize)
+        w[known] = importance_weights(state.query_prob[idx][known].astype(np.float64), wp.clip, wp.normalize)
     else:
         w[known] = 1.0
     return w
@@ -450,11 +453,11 @@ def _estimates(state: RunState, thresholds: np.ndarray) -> dict[str, Any]:
     E[tp] = Σ p over predicted cells and E[F1] = 2·E[tp] / (predicted + Σ p). It is the model's
     belief about itself, not a measurement: an over-confident model over-rates itself."""
     pool = pool_sample(state)
-    known = state.answers >= 0
+    labelled = state.labelled_items()
     out: dict[str, Any] = {
-        "answers": int(known.sum()),
-        "positives": int((state.answers == 1).sum()),
-        "items": int(known.any(axis=1).sum()),
+        "answers": state.labels_used,
+        "positives": int(np.count_nonzero(state.answers[labelled] == 1)),
+        "items": int(len(labelled)),
         "expected_micro_f1": None,
         "pool_items": int(len(pool)),
     }
@@ -558,4 +561,4 @@ def _labelled_view(state: RunState) -> Any:
             probs = state.bundle.predict_proba(idx).mean(dim=2).numpy().astype(np.float32)  # [m, L]
     else:
         probs = np.zeros((0, state.dataset.n_labels), dtype=np.float32)
-    return LabelledView(items=idx, probs=probs, answers=state.answers[idx].copy(), prob=state.query_prob[idx].copy())
+    return LabelledView(items=idx, probs=probs, answers=state.answers[idx].copy(), prob=state.query_prob[idx])

@@ -197,3 +197,27 @@ def test_far_spread_importance_weights_are_warned_of_once(tmp_path: Path, weight
     assert len(spread) == (1 if warned else 0)
     if warned:
         assert "clip" in spread[0]
+
+
+def test_a_runs_state_keeps_rows_for_the_answered_items_only(tmp_path: Path) -> None:
+    """The query probabilities and weights of a real run hold one row per answered item, not
+    the pool's ``[n_items, n_labels]``."""
+    import numpy as np
+
+    seen: list[tuple[int, int, int, int]] = []
+
+    class Watch:
+        @hookimpl
+        def alframe_round_end(self, state, record):  # type: ignore[no-untyped-def]
+            labelled = state.labelled_items()
+            assert state.weights is not None
+            np.testing.assert_array_equal(state.weights.items(), labelled)
+            assert set(state.query_prob.items()) <= set(labelled.tolist())
+            seen.append((len(labelled), state.dataset.n_items, state.query_prob.nbytes, state.answers.nbytes))
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 2", unit="cell", policy="iwal(base=uncertainty)")
+    run_spec(spec, tmp_path / "run", extra=[("watch", Watch())])
+    assert len(seen) == 2
+    for labelled, n_items, held, answers in seen:
+        assert labelled < n_items
+        assert held < answers * 4  # a dense float32 matrix would be 4× the int8 answers

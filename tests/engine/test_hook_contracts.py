@@ -16,7 +16,7 @@ from engine_specs import install_plugin, run_spec, write_spec
 from alframe.cli.main import main
 from alframe.contracts import CONTRACTS
 from alframe.errors import PluginError
-from alframe.hookspecs import STAGE_ORDER
+from alframe.hookspecs import STAGE_ORDER, hookimpl
 
 HEADER = """
 import numpy as np
@@ -211,3 +211,31 @@ def test_pool_scores_out_of_range_anywhere_in_the_pool_are_refused(bad: float) -
         with pytest.raises(Broken, match="NaN, infinite or out-of-range"):
             checked("alframe_score_pool", scores, {"state": state})
         assert not _in_unit_range(probs, chunk_cells=70)
+
+
+class _DenseWeights:
+    """A weight stage written before rows: every item's ``[n, L]`` weights, 1 on answered cells."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl(tryfirst=True)
+    def alframe_weight(self, state):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        self.calls += 1
+        return (state.answers >= 0).astype(np.float32)
+
+
+def test_a_weight_stage_returning_every_items_weights_still_trains_as_the_rows_do(tmp_path: Path) -> None:
+    """The earlier ``[n_items, n_labels]`` form is kept to the labelled items' rows: the run
+    asks and scores exactly what the built-in stage's rows (1 per answered cell) give."""
+    from engine_specs import stored_queries
+
+    spec = write_spec(tmp_path / "spec", extra_query="rounds 3", weighting="importance no")
+    dense = _DenseWeights()
+    a, _, _ = run_spec(spec, tmp_path / "dense", extra=[("dense-weights", dense)])
+    b, _, _ = run_spec(spec, tmp_path / "rows")
+    assert dense.calls == 3
+    assert stored_queries(tmp_path / "dense") == stored_queries(tmp_path / "rows")
+    assert a.metrics == b.metrics and a.labels_used == b.labels_used
