@@ -45,7 +45,7 @@ from alframe.record import STOPPED_EVENT, Answer, RunFolder
 from alframe.rows import ItemRows
 from alframe.seeds import derive_seed
 from alframe.stages import Stages
-from alframe.state import RoundRecord, RunState, exhausted
+from alframe.state import RoundRecord, RunState, exhausted, new_answers
 
 #: Cells asked of an interactive oracle per commit (a person's answer is saved at once);
 #: a simulated oracle is asked a round's questions in chunks of this size.
@@ -199,7 +199,7 @@ class Engine:
             policy=self._build("policy", plan.query.policy.name, plan.query.policy.kwargs),
             seed_policy=self._build("policy", plan.query.seed_policy.name, plan.query.seed_policy.kwargs),
             oracle=self._build("oracle", plan.oracle.name, plan.oracle.kwargs),
-            answers=np.full((n, n_labels), -1, dtype=np.int8),
+            answers=new_answers(n, n_labels),
             query_prob=ItemRows(n, n_labels, 1.0),
             ceiling=self.ceiling,
         )
@@ -602,9 +602,9 @@ class Engine:
             self._training = False
         return info
 
-    def _answers_up_to(self, state: RunState, rnd: int) -> np.ndarray:
+    def _answers_up_to(self, state: RunState, rnd: int) -> ItemRows:
         ds = state.dataset
-        out = np.full_like(state.answers, -1)
+        out = state.answers.empty_like()
         for a in state.store.current_answers(up_to_round=rnd):
             out[ds.index_of(a.item), ds.label_index(a.label)] = a.value
         return out

@@ -3,7 +3,9 @@
 
 The state is rebuilt from the run store on resume; nothing in it is the truth on its own. The
 label matrix ``answers`` is the current answers (``-1`` unknown), kept in step with the store's
-``answers`` table by the engine, which writes the store first.
+``answers`` table by the engine, which writes the store first. It and the per-cell query
+probabilities and weights are :class:`~alframe.rows.ItemRows`: rows for the answered items
+only, indexed as the dense matrices they replace.
 """
 
 from __future__ import annotations
@@ -30,22 +32,26 @@ RESERVE_SHARE = 0.05
 RESERVE_MAX = 1000
 
 
-def open_items(answers: np.ndarray, items: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
-    """int64: the ``items`` (sorted) with at least one unanswered cell, ascending — a block of
-    rows at a time, so a large pool needs no ``[n, L]`` mask at once."""
+def open_items(answers: ItemRows, items: np.ndarray) -> np.ndarray:
+    """int64: the ``items`` (sorted) with at least one unanswered cell, ascending. An item
+    without a row has every cell open; only the rows that exist are read."""
     items = np.sort(np.asarray(items, dtype=np.int64))
-    keep = np.zeros(len(items), dtype=bool)
-    for start in range(0, len(items), rows):
-        keep[start : start + rows] = (answers[items[start : start + rows]] < 0).any(axis=1)
-    return items[keep]
+    done, values = answers.stored()
+    full = done[(values >= 0).all(axis=1)]  # items whose every cell is answered
+    return items[~np.isin(items, full)]
 
 
-def answered_per_item(answers: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
-    """int64 [n]: answered cells (``≥ 0``) per row of ``answers``, a block of rows at a time."""
+def answered_per_item(answers: ItemRows) -> np.ndarray:
+    """int64 [n]: answered cells (``≥ 0``) per item, from the rows that exist."""
     out = np.zeros(answers.shape[0], dtype=np.int64)
-    for start in range(0, answers.shape[0], rows):
-        out[start : start + rows] = np.count_nonzero(answers[start : start + rows] >= 0, axis=1)
+    items, values = answers.stored()
+    out[items] = np.count_nonzero(values >= 0, axis=1)
     return out
+
+
+def new_answers(n_items: int, n_labels: int) -> ItemRows:
+    """An empty label matrix: every cell unknown (-1), int8."""
+    return ItemRows(n_items, n_labels, -1, np.int8)
 
 
 @dataclass
@@ -61,7 +67,8 @@ class RunState:
     oracle: Oracle  # who answers
     model_by: str = "alframe (built-in)"  # the plugin whose alframe_build_model built the bundle
     round: int = 0
-    answers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))  # int8 [n, L]
+    #: the label matrix (int8 ``[n, L]``, -1 unknown), rows of answered items only
+    answers: ItemRows = field(default_factory=lambda: new_answers(0, 0))
     #: the probability each answered cell was asked with (1 elsewhere), rows of answered items only
     query_prob: ItemRows = field(default_factory=lambda: ItemRows(0, 0, 1.0))
     weights: ItemRows | None = None  # the labelled items' rows from alframe_weight (0 elsewhere)
@@ -94,10 +101,10 @@ class RunState:
     def known(self) -> np.ndarray:
         """bool [n, L]: cells with an answer (a pool-sized mask: the stages read the labelled
         items' rows instead)."""
-        return self.answers >= 0
+        return self.answers.to_dense() >= 0
 
     def answered_per_item(self) -> np.ndarray:
-        """int64 [n]: each item's answered cells, a block of rows at a time (no ``[n, L]`` mask)."""
+        """int64 [n]: each item's answered cells."""
         return answered_per_item(self.answers)
 
     @property

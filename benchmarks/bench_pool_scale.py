@@ -137,7 +137,7 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False, policy_n
     from alframe.data.load import load_dataset
     from alframe.models.bundle import FitRequest, build_bundle
     from alframe.policies.base import QueryContext
-    from alframe.state import open_items
+    from alframe.state import new_answers, open_items
 
     torch.set_num_threads(1)
     plugins = loader.load()
@@ -166,13 +166,10 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False, policy_n
         featurized = time.perf_counter() - t0
     del trained, real
     policy = plugins.registry.build("policy", plan.query.policy.name, dict(plan.query.policy.args))
-    answers = np.full((n, pool.n_labels), -1, dtype=np.int8)
-    class State(types.SimpleNamespace):
-        """What the score stage reads of a RunState: the same candidates and known cells."""
+    answers = new_answers(n, pool.n_labels)
 
-        @property
-        def known(self) -> Any:
-            return self.answers >= 0
+    class State(types.SimpleNamespace):
+        """What the score stage reads of a RunState: the same candidates and answers."""
 
         def candidates(self) -> Any:
             return open_items(self.answers, self.dataset.pool_idx)

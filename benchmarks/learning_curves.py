@@ -182,7 +182,7 @@ def run_one(model: str, unit: str, seed: int, args: argparse.Namespace, base: Ba
                    "train_seconds": record.timings.get("train", 0.0),
                    **{m: float(record.metrics[m]) for m in METRICS}}
             if base is not None:
-                probs, fit_s = base.fit_predict(state.answers, test)
+                probs, fit_s = base.fit_predict(state.answers.to_dense(), test)
                 row.update({f"lr_{m}": v for m, v in scores(probs, truth, ds.label_names).items()}, lr_seconds=fit_s)
             rows.append(row)
             print(json.dumps(row), flush=True)

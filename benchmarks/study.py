@@ -91,8 +91,9 @@ def load(name: str) -> Any:
     return load_dataset(plan.data, plan.labels)
 
 
-def cost(answers: np.ndarray) -> float:
-    known = answers >= 0
+def cost(answers: Any) -> float:
+    """The person's work under ``item 1.0 cell 0.1``: the run's label matrix (rows or dense)."""
+    known = (answers.stored()[1] if hasattr(answers, "stored") else np.asarray(answers)) >= 0
     return ITEM_COST * float(known.any(axis=1).sum()) + CELL_COST * float(known.sum())
 
 

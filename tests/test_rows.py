@@ -51,3 +51,17 @@ def test_whole_rows_and_growth_keep_earlier_rows() -> None:
     with pytest.raises(IndexError):
         rows[np.zeros((3, 3), dtype=bool)]
 
+
+
+def test_code_written_against_the_dense_matrix_still_reads_it() -> None:
+    """A plugin's ``state.answers >= 0`` or ``np.asarray(state.weights)`` gets the whole matrix."""
+    rows = ItemRows(5, 2, -1, np.int8)
+    rows[3, 1] = 1
+    dense = np.full((5, 2), -1, np.int8)
+    dense[3, 1] = 1
+    np.testing.assert_array_equal(rows >= 0, dense >= 0)
+    np.testing.assert_array_equal(rows == 1, dense == 1)
+    np.testing.assert_array_equal(np.asarray(rows), dense)
+    np.testing.assert_array_equal(rows[1:4], dense[1:4])
+    np.testing.assert_array_equal(rows[[3, 3, 0], [1, 0, 0]], dense[[3, 3, 0], [1, 0, 0]])
+    assert rows[3, 1] == 1 and rows[0, 0] == -1 and rows.shape == (5, 2) and len(rows) == 5

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from alframe.policies.base import PoolScores, Queries
     from alframe.protocols import Policy
     from alframe.registry import Registry
+    from alframe.rows import ItemRows
     from alframe.state import RunState
 
 
@@ -330,26 +331,18 @@ def _check_chunk(probs: Any, rows: int, n_labels: int) -> None:
         raise PluginError(f"predict_proba {problem}", hook="alframe_score_pool")
 
 
-def _label_counts(answers: np.ndarray, rows: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
-    """Positives and answered cells per label (int64 [L] each), a block of rows at a time (no
-    ``[n, L]`` mask of the whole matrix)."""
-    positives = np.zeros(answers.shape[1], dtype=np.int64)
-    answered = np.zeros(answers.shape[1], dtype=np.int64)
-    for start in range(0, answers.shape[0], rows):
-        block = answers[start : start + rows]
-        positives += (block == 1).sum(axis=0)
-        answered += (block >= 0).sum(axis=0)
-    return positives, answered
+def _label_counts(answers: ItemRows) -> tuple[np.ndarray, np.ndarray]:
+    """Positives and answered cells per label (int64 [L] each), from the answered items' rows."""
+    _, values = answers.stored()
+    return (values == 1).sum(axis=0, dtype=np.int64), (values >= 0).sum(axis=0, dtype=np.int64)
 
 
-def _n_seen(answers: np.ndarray, unit: str, rows: int = 1 << 16) -> int:
+def _n_seen(answers: ItemRows, unit: str) -> int:
     """Candidates seen so far (IWAL's k): items with an answered cell (unit item) or answered
-    cells (unit cell), a block of rows at a time (no ``[n, L]`` mask of the whole matrix)."""
-    seen = 0
-    for start in range(0, answers.shape[0], rows):
-        known = answers[start : start + rows] >= 0
-        seen += int(known.any(axis=1).sum()) if unit == "item" else int(known.sum())
-    return seen
+    cells (unit cell), from the answered items' rows."""
+    _, values = answers.stored()
+    known = values >= 0
+    return int(known.any(axis=1).sum()) if unit == "item" else int(known.sum())
 
 
 @hookimpl(trylast=True)

@@ -196,13 +196,19 @@ def test_iwals_coins_drawn_a_block_at_a_time_are_the_coins_of_one_draw(monkeypat
     assert iwal.draw(p[:0], np.random.default_rng(9), "poisson").size == 0
 
 
-def test_candidates_seen_are_counted_a_block_of_rows_at_a_time() -> None:
+def test_candidates_seen_are_counted_from_the_answered_rows() -> None:
     """IWAL's k, as the streamed scorer and the query stage both count it: answered items or
-    answered cells, whatever the block size."""
-    from alframe.builtin.stages import _n_seen
+    answered cells, read from the answered items' rows only."""
+    from alframe.builtin.stages import _label_counts, _n_seen
+    from alframe.state import new_answers
 
-    answers = np.where(np.random.default_rng(4).random((103, 5)) < 0.2, 1, -1).astype(np.int8)
-    answers[7] = 0
-    for rows in (1, 10, 1 << 16):
-        assert _n_seen(answers, "item", rows) == int((answers >= 0).any(axis=1).sum())
-        assert _n_seen(answers, "cell", rows) == int((answers >= 0).sum())
+    dense = np.where(np.random.default_rng(4).random((103, 5)) < 0.2, 1, -1).astype(np.int8)
+    dense[7] = 0
+    answers = new_answers(103, 5)
+    for i, j in zip(*np.nonzero(dense >= 0)):
+        answers[i, j] = dense[i, j]
+    assert _n_seen(answers, "item") == int((dense >= 0).any(axis=1).sum())
+    assert _n_seen(answers, "cell") == int((dense >= 0).sum())
+    positives, answered = _label_counts(answers)
+    np.testing.assert_array_equal(positives, (dense == 1).sum(axis=0))
+    np.testing.assert_array_equal(answered, (dense >= 0).sum(axis=0))
