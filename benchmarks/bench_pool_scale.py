@@ -4,6 +4,7 @@ streamed (the pool scored and reduced a chunk at a time) against the whole pool 
     python benchmarks/bench_pool_scale.py                          # 10^5 and 10^6 items, 5 members
     python benchmarks/bench_pool_scale.py --sizes 100000 --members 1 --unit cell
     python benchmarks/bench_pool_scale.py --unit cell --policy iwal   # IWAL: the cells' p kept, not the probabilities
+    python benchmarks/bench_pool_scale.py --state 6000 --sizes 1000000,10000000   # the run state's tables
 
 Each size and path runs in its own process. The pool is synthetic — each item's text is 8–40
 words drawn from the shipped catalogue's descriptions in their own frequencies — with the
@@ -196,6 +197,32 @@ def one(n: int, members: int, unit: str, path: str, bags: bool = False, policy_n
             "peak_mb": (peak.peak - peak.start) / 2**20, "probs_mb": n * pool.n_labels * members * 4 / 2**20}
 
 
+def state_tables(n: int, n_labels: int, answered: int, dense: bool) -> dict[str, float]:
+    """The run state's per-cell tables (answers, query probabilities, weights) after ``answered``
+    items' cells were answered, as :class:`~alframe.rows.ItemRows` or as the dense matrices
+    they replace: resident MB added, measured."""
+    import numpy as np
+
+    from alframe.rows import ItemRows
+    from alframe.state import new_answers
+
+    rng = np.random.default_rng(0)
+    items = np.sort(rng.choice(n, size=answered, replace=False))
+    values = rng.integers(0, 2, size=(answered, n_labels)).astype(np.int8)
+    before = rss()
+    if dense:
+        answers = np.full((n, n_labels), -1, dtype=np.int8)
+        prob = np.ones((n, n_labels), dtype=np.float32)
+        weights = np.zeros((n, n_labels), dtype=np.float32)
+        answers[items], prob[items], weights[items] = values, 0.5, 2.0
+    else:
+        answers, prob, weights = new_answers(n, n_labels), ItemRows(n, n_labels, 1.0), ItemRows(n, n_labels, 0.0)
+        answers.set_rows(items, values)
+        prob.set_rows(items, np.full(values.shape, 0.5, np.float32))
+        weights.set_rows(items, np.full(values.shape, 2.0, np.float32))
+    return {"n": n, "answered": answered, "dense": dense, "mb": (rss() - before) / 2**20}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100000,1000000")
@@ -207,7 +234,26 @@ def main() -> int:
     ap.add_argument("--bags", action="store_true",
                     help="synthetic bags drawn from the catalogue's hashed n-grams, no texts (what 10^7 items need)")
     ap.add_argument("--path", default="streamed", help=argparse.SUPPRESS)
+    ap.add_argument("--state", type=int, metavar="ANSWERED",
+                    help="instead: the run state's per-cell tables with this many items answered (131 labels), "
+                         "rows against dense, at each size")
+    ap.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.state and args.one:
+        print(json.dumps(state_tables(args.one, 131, args.state, args.dense)))
+        return 0
+    if args.state:
+        print("| pool items | answered items | tables | resident MB added |\n|---:|---:|---|---:|")
+        for n in [int(x) for x in args.sizes.split(",")]:
+            for dense in (False, True):
+                cmd = [sys.executable, __file__, "--one", str(n), "--state", str(args.state)] + ["--dense"] * dense
+                out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                if out.returncode:
+                    print(f"| {n:,} | {args.state:,} | {'dense' if dense else 'rows'} | failed (exit {out.returncode}) |")
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"| {n:,} | {args.state:,} | {'dense' if dense else 'rows'} | {r['mb']:,.0f} |")
+        return 0
     if args.one:
         import logging
 
