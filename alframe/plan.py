@@ -358,7 +358,7 @@ class VaryAxis:
 
 #: Policy arguments added after runs were made, at the value that asks what those runs asked:
 #: left out of a plan's fingerprint at that value, so the runs keep their fingerprint (and resume)
-LATER_POLICY_ARGS: dict[str, Any] = {"diversity": "none", "candidates": 10.0, "balance": "none"}
+LATER_POLICY_ARGS: dict[str, Any] = {"diversity": "none", "candidates": 10.0, "balance": "none", "top": 0.0}
 _UNSET = object()
 
 

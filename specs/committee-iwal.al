@@ -1,9 +1,10 @@
 # Importance-weighted active learning with a committee, asking single package-tag cells.
-# Five members (bootstrap resamples, one batched module) disagree; IWAL asks each cell with a
-# probability p that grows with the disagreement (never below the floor) and weights its answer
-# by 1/p, so the weighted loss over the labelled cells is an unbiased estimate of the loss over
-# the whole pool. (Clipping the weights, e.g. `clip 20`, steadies training but gives up part of
-# that: docs/strategies.md measures how much.)
+# Five members (bootstrap resamples, one batched module). Each round IWAL asks 90 % of every
+# tag's share of the batch for sure, at the cells the committee's mean probability is least sure
+# about, and the rest by coins over all the other cells with known probabilities p; every answer
+# weighs 1/p, so the weighted loss over the labelled cells is an unbiased estimate of the loss
+# over the whole pool. The coins' weights are large (few coins over many cells), so they are
+# clipped at 10: a bias docs/strategies.md measures, and what keeps training on the sure cells.
 
 run "committee-iwal" seed 3
 
@@ -28,14 +29,14 @@ train { epochs 5  batch 64  warm_start yes }
 
 weighting {
   importance yes
-  clip 10                          # 1/p of a cell asked with p = 0.02 would weigh 50
+  clip 10                          # a coin's 1/p can reach the hundreds
 }
 
 query {
   seed 4000 random                 # 4,000 random cells to start
   batch 2000                       # cells per round
   unit cell
-  policy iwal(base=disagreement, rule=floor, floor=0.02)
+  policy iwal(top=0.9)             # base uncertainty, balance auto (labels, for cells)
   budget 30000
   target micro_f1 0.6
 }

@@ -95,7 +95,7 @@ class AdaptiveArgs:
 
 @dataclass(eq=False)
 class IWALArgs:
-    base: str = field(default="disagreement", metadata=arg(choices=("uncertainty", "margin", "disagreement", "bald")))
+    base: str = field(default="uncertainty", metadata=arg(choices=("uncertainty", "margin", "disagreement", "bald")))
     rule: str = field(default="floor", metadata=arg(choices=("floor", "threshold")))
     floor: float = field(default=0.02, metadata=arg(
         1e-6, 1.0, help="p_min: smallest p of either rule, before batch fitting"))
@@ -108,7 +108,11 @@ class IWALArgs:
     sampling: str = field(default="poisson", metadata=arg(
         choices=("poisson", "systematic"),
         help="independent coins (count random, mean = batch) or coupled ones (exactly the batch)"))
-    balance: str = field(default="none", metadata=arg(
+    balance: str = field(default="auto", metadata=arg(
         choices=BALANCES,
         help="labels (cells, with fit_batch): each label's p fitted to an equal share of the batch; "
              "auto: labels when the run asks cells, none when it asks items"))
+    top: float = field(default=0.9, metadata=arg(
+        0.0, 1.0,
+        help="share of the batch (of each label's share, balanced) asked for sure (p = 1) among the "
+             "candidates with the largest p; the rest drawn by coins over the others"))

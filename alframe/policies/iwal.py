@@ -51,6 +51,7 @@ from alframe.policies.select import (
     kth_largest,
     prepared,
     resolved_balance,
+    top_k,
 )
 from alframe.policies.stream import StreamedCells
 from alframe.protocols import PolicyBase
@@ -133,6 +134,24 @@ def fit_to_batch(p: np.ndarray, batch: int) -> np.ndarray:
     return np.minimum(out, 1.0, out=out)
 
 
+def fit_with_top(p: np.ndarray, batch: int, top: float, fit: bool = True) -> np.ndarray:
+    """Query probabilities with ``round(top · batch)`` of the batch asked for sure: the
+    candidates with the largest ``p`` (ties → lower position) get ``p = 1``; the others keep the
+    rule's ``p``, fitted to the rest of the batch when ``fit`` (:func:`fit_to_batch`).
+
+    Every candidate keeps a known ``p > 0``, so the weighted loss stays unbiased; the sure part is
+    what a deterministic policy would ask, the coins explore the rest with weights ``1/p``.
+    """
+    if top <= 0.0 or batch <= 0:
+        return fit_to_batch(p, batch) if fit else p
+    head = top_k(np.where(p > 0, p, -np.inf), min(batch, int(round(top * batch))))
+    rest = p.copy()
+    rest[head] = 0
+    out = fit_to_batch(rest, batch - len(head)) if fit else rest
+    out[head] = 1.0
+    return out
+
+
 def label_quotas(candidates: np.ndarray, batch: int) -> np.ndarray:
     """int64 ``[L]``: an equal share of ``batch`` for every label with candidates (``candidates``:
     its unknown cells), none above what it has; a label's unused share goes to the others
@@ -159,13 +178,14 @@ def label_quotas(candidates: np.ndarray, batch: int) -> np.ndarray:
     return quotas
 
 
-def fit_per_label(cell_p: np.ndarray, batch: int) -> np.ndarray:
-    """``[n, L]`` probabilities fitted label by label (:func:`fit_to_batch`) to
-    :func:`label_quotas`: each label's expected number of queries is its share of the batch."""
+def fit_per_label(cell_p: np.ndarray, batch: int, top: float = 0.0) -> np.ndarray:
+    """``[n, L]`` probabilities fitted label by label (:func:`fit_with_top`) to
+    :func:`label_quotas`: each label's expected number of queries is its share of the batch,
+    ``top`` of that share asked for sure among the label's largest ``p``."""
     out = np.zeros_like(cell_p)
     quotas = label_quotas(np.count_nonzero(cell_p > 0, axis=0), batch)
     for j in np.flatnonzero(quotas):
-        out[:, j] = fit_to_batch(cell_p[:, j], int(quotas[j]))
+        out[:, j] = fit_with_top(np.ascontiguousarray(cell_p[:, j]), int(quotas[j]), top)
     return out
 
 
@@ -288,14 +308,12 @@ class IWALPolicy(IWALArgs, PolicyBase):
         if ctx.unit == "item":
             p = aggregate(cell_p, known, self.combine)  # [n] float64, -inf when every cell is known
             p[~np.isfinite(p)] = 0.0
-            return p, (fit_to_batch(p, ctx.batch) if self.fit_batch else p)
+            return p, fit_with_top(p, ctx.batch, self.top, self.fit_batch)
         cell_p[known] = 0.0
         p = cell_p.ravel()  # [n·L] float32
-        if not self.fit_batch:
-            return p, p
-        if resolved_balance(self.balance, ctx.unit) == "labels":
-            return p, fit_per_label(cell_p, ctx.batch).ravel()
-        return p, fit_to_batch(p, ctx.batch)
+        if self.fit_batch and resolved_balance(self.balance, ctx.unit) == "labels":
+            return p, fit_per_label(cell_p, ctx.batch, self.top).ravel()
+        return p, fit_with_top(p, ctx.batch, self.top, self.fit_batch)
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
         if isinstance(scores.streamed, StreamedCells):  # the scorer ran the rule chunk by chunk

@@ -38,8 +38,8 @@ def test_grid_count_names_and_order(registry) -> None:
         "policy=random__heads=independent",
         "policy=uncertainty__heads=joint",
         "policy=uncertainty__heads=independent",
-        "policy=iwal(base=uncertainty,floor=0.05)__heads=joint",
-        "policy=iwal(base=uncertainty,floor=0.05)__heads=independent",
+        "policy=iwal(floor=0.05)__heads=joint",
+        "policy=iwal(floor=0.05)__heads=independent",
     ]
     assert variants[0].name == "policy=random__heads=joint/repeat-1"
     assert all(SAFE.match(v.name) for v in variants)
@@ -82,7 +82,7 @@ def test_no_axes_repeat_only_is_named_after_the_run(registry) -> None:
 def test_defaults_are_left_out_of_names_and_collisions_named_in_full(registry) -> None:
     axis = VaryAxis("policy", "query.policy", (Call("iwal", (("base", "disagreement"),)), Call("iwal", (("base", "uncertainty"),))))
     names = settings_of(expand(small_plan(vary=(axis,)), registry))
-    assert names == ["policy=iwal", "policy=iwal(base=uncertainty)"]
+    assert names == ["policy=iwal(base=disagreement)", "policy=iwal"]
     # without a registry, every argument shows
     assert settings_of(expand(small_plan(vary=(axis,)))) == ["policy=iwal(base=disagreement)", "policy=iwal(base=uncertainty)"]
     dup = VaryAxis("ensemble", "model.ensemble", (1, 3))

@@ -43,19 +43,36 @@ def old_fingerprint(plan: Any) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-@pytest.mark.parametrize("spec", ["quickstart", "compare", "committee-iwal", "binary-columns"])
+@pytest.mark.parametrize("spec", ["quickstart", "binary-columns"])
 def test_shipped_specs_that_name_their_policy_keep_their_fingerprint(spec: str) -> None:
     plan = compile_file(ROOT / "specs" / f"{spec}.al", REGISTRY)
     assert plan.fingerprint() == old_fingerprint(plan)
 
 
+def _compare_text(iwal: str) -> str:
+    text = (ROOT / "specs" / "compare.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
+    assert "iwal(base=disagreement, floor=0.05)" in text
+    return text.replace("iwal(base=disagreement, floor=0.05)", iwal)
+
+
+def test_iwals_new_defaults_change_an_older_run_unless_it_writes_the_old_values(tmp_path: Path) -> None:
+    """``iwal`` now defaults to ``top=0.9`` and ``balance=auto`` (and ``base=uncertainty``,
+    which compare.al writes out as ``disagreement``): a grid that compared it before is a changed
+    plan (R207 on resume) unless its arm writes ``balance=none, top=0``."""
+    now = compile_text(_compare_text("iwal(base=disagreement, floor=0.05)"), tmp_path / "a.al", REGISTRY, root="/")
+    assert now.fingerprint() != old_fingerprint(now)
+    old = compile_text(_compare_text("iwal(base=disagreement, floor=0.05, balance=none, top=0)"),
+                       tmp_path / "b.al", REGISTRY, root="/")
+    assert old.fingerprint() == old_fingerprint(old)
+
+
 def test_a_spec_that_names_no_policy_gets_the_studys_best_for_its_unit(tmp_path: Path) -> None:
     """Items keep plain uncertainty (and their older runs' fingerprint: compare.al names no
     policy); cells get uncertainty(balance=labels), a changed plan for older cell runs."""
-    plan = compile_file(ROOT / "specs" / "compare.al", REGISTRY)
+    text = _compare_text("iwal(base=disagreement, floor=0.05, balance=none, top=0)")  # its arm as before
+    plan = compile_text(text, tmp_path / "i.al", REGISTRY, root="/")
     assert plan.query.unit == "item" and dict(plan.query.policy.args)["balance"] == "auto"  # none, with items
     assert plan.fingerprint() == old_fingerprint(plan)
-    text = (ROOT / "specs" / "compare.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
     cells = compile_text(text.replace("unit item", "unit cell"), tmp_path / "c.al", REGISTRY, root="/")
     assert cells.query.unit == "cell" and dict(cells.query.policy.args)["balance"] == "labels"
     assert cells.fingerprint() != old_fingerprint(cells)
@@ -74,7 +91,7 @@ def test_a_new_policy_argument_at_a_new_value_is_a_changed_spec(tmp_path: Path) 
     # a policy argument added later without a place in LATER_POLICY_ARGS would change every
     # old run's fingerprint: the built-in policies' declared arguments are pinned here
     later = {"uncertainty": {"diversity", "candidates", "balance"}, "disagreement": {"diversity", "candidates", "balance"},
-             "bald": {"diversity", "candidates", "balance"}, "iwal": {"balance"}}
+             "bald": {"diversity", "candidates", "balance"}, "iwal": {"balance", "top"}}
     for name, old in OLD_ARGS.items():
         declared = {p.name for p in REGISTRY.get("policy", name).params}
         assert declared - old == later[name], name

@@ -164,6 +164,9 @@ def estimates(
         ("cell", 100, {"base": "bald", "rule": "threshold", "c0": 0.5, "sampling": "systematic"}),
         ("cell", 100, {"base": "disagreement", "rule": "threshold", "floor": 1e-6}),  # the bare rule
         ("item", 24, {"base": "margin", "rule": "threshold", "c0": 0.5}),
+        ("cell", 100, {"base": "uncertainty", "top": 0.8}),  # a sure head, coins over the tail
+        ("cell", 100, {"base": "uncertainty", "top": 0.9, "balance": "labels", "floor": 0.001}),
+        ("item", 24, {"base": "disagreement", "top": 0.5}),
     ],
 )
 def test_importance_weighted_loss_is_unbiased_and_the_plain_one_is_not(
@@ -241,4 +244,43 @@ def test_balanced_cells_give_every_label_its_share_of_the_expected_queries() -> 
     assert ((even >= 0) & (even <= 1)).all()
     items, fitted = IWALPolicy(base="uncertainty", balance="auto").candidate_probabilities(pool, ctx(10, "item"))
     assert items.shape == fitted.shape == (200,) and fitted.sum() == pytest.approx(10)  # items: auto is none
-    assert IWALPolicy().balance == "none"  # the default asks what iwal always asked
+    assert IWALPolicy().balance == "auto" and IWALPolicy().top == 0.9  # the defaults: balanced cells, a sure head
+
+
+# -- top: a sure head, coins over the tail ----------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fit_with_top_asks_the_largest_for_sure_and_fits_the_rest(seed: int) -> None:
+    from alframe.policies.iwal import fit_with_top
+
+    rng = np.random.default_rng(seed)
+    p = rng.random(500) ** 3
+    p[rng.random(500) < 0.2] = 0.0  # not candidates
+    batch, top = 40, 0.75
+    out = fit_with_top(p, batch, top)
+    head = np.argsort(-p, kind="stable")[:30]
+    assert (out[head] == 1.0).all()
+    assert out.sum() == pytest.approx(batch)
+    assert (out[p == 0] == 0).all() and (out[p > 0] > 0).all()  # every candidate stays reachable
+    rest = np.setdiff1d(np.flatnonzero(p > 0), head)
+    np.testing.assert_allclose(out[rest], fit_to_batch(np.where(np.isin(np.arange(500), rest), p, 0), 10)[rest])
+    np.testing.assert_array_equal(fit_with_top(p, batch, 0.0), fit_to_batch(p, batch))
+
+
+def test_top_one_asks_each_labels_most_uncertain_cells_whatever_the_seed() -> None:
+    pool = make_pool(3, n=120, n_labels=5, members=1, known_frac=0.1)
+    policy = IWALPolicy(base="uncertainty", balance="labels", top=1.0)
+    asked = [policy.select(pool, ctx(25, "cell", seed)) for seed in range(4)]
+    for q in asked[1:]:
+        np.testing.assert_array_equal(q.items, asked[0].items)
+        np.testing.assert_array_equal(q.labels, asked[0].labels)
+    assert (asked[0].prob == 1.0).all() and len(asked[0]) == 25
+    assert np.bincount(asked[0].labels, minlength=5).tolist() == [5, 5, 5, 5, 5]
+    p, _ = policy.candidate_probabilities(pool, ctx(25, "cell"))
+    p = p.reshape(120, 5)
+    for j in range(5):
+        mine = asked[0].items[asked[0].labels == j]
+        rows = np.searchsorted(pool.items, mine)
+        others = np.setdiff1d(np.flatnonzero(p[:, j] > 0), rows)
+        assert p[rows, j].min() >= p[others, j].max()  # the label's largest p, none left above them

@@ -30,6 +30,7 @@ POLICIES: list[tuple[str, dict[str, Any]]] = [
     ("iwal", {"base": "margin", "rule": "threshold", "combine": "mean"}),
     ("iwal", {"base": "disagreement", "rule": "threshold", "c0": 1.0}),
     ("iwal", {"base": "uncertainty", "fit_batch": False, "floor": 0.3}),
+    ("iwal", {"base": "uncertainty", "balance": "labels", "top": 0.9}),
     ("adaptive", {}),
 ]
 

@@ -96,6 +96,8 @@ IWAL_CASES = [
     ({"base": "margin", "sampling": "systematic"}, "cell"),
     ({"balance": "labels"}, "cell"),
     ({"fit_batch": False, "floor": 0.3}, "cell"),
+    ({"balance": "labels", "top": 0.8}, "cell"),
+    ({"top": 0.5}, "item"),
 ]
 
 
