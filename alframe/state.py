@@ -41,14 +41,6 @@ def open_items(answers: ItemRows, items: np.ndarray) -> np.ndarray:
     return items[~np.isin(items, full)]
 
 
-def answered_per_item(answers: ItemRows) -> np.ndarray:
-    """int64 [n]: answered cells (``≥ 0``) per item, from the rows that exist."""
-    out = np.zeros(answers.shape[0], dtype=np.int64)
-    items, values = answers.stored()
-    out[items] = np.count_nonzero(values >= 0, axis=1)
-    return out
-
-
 def new_answers(n_items: int, n_labels: int) -> ItemRows:
     """An empty label matrix: every cell unknown (-1), int8."""
     return ItemRows(n_items, n_labels, -1, np.int8)
@@ -103,18 +95,14 @@ class RunState:
         items' rows instead)."""
         return self.answers.to_dense() >= 0
 
-    def answered_per_item(self) -> np.ndarray:
-        """int64 [n]: each item's answered cells."""
-        return answered_per_item(self.answers)
-
     @property
     def labels_used(self) -> int:
         """Cells answered (the budget's currency, seed set included)."""
-        return int(self.answered_per_item().sum())
+        return int(np.count_nonzero(self.answers.stored()[1] >= 0))
 
     @property
     def items_touched(self) -> int:
-        return int(np.count_nonzero(self.answered_per_item()))
+        return len(self.labelled_items())
 
     @property
     def cost(self) -> float:
@@ -160,8 +148,10 @@ class RunState:
         return self.reserve_items
 
     def labelled_items(self) -> np.ndarray:
-        """int64: items with at least one answered cell, ascending."""
-        return np.flatnonzero(self.answered_per_item()).astype(np.int64)
+        """int64: items with at least one answered cell, ascending (read from the rows that
+        exist: an answer withdrawn by a revision leaves a row without one)."""
+        items, values = self.answers.stored()
+        return items[(values >= 0).any(axis=1)]
 
 
 def exhausted(state: RunState) -> str:
