@@ -50,6 +50,10 @@ EXPECTED_SAMPLE = 8192
 #: 5.7 s, grouped heads in 1.5 s against 2.3 s, joint heads alike; a chunk that outgrows the
 #: cache is read back from memory by every step)
 PREDICT_BATCH = 4096
+#: with several devices, predictions over at least this many items are split over the
+#: trainer's processes (:mod:`alframe.models.predict`); fewer stay here, where starting the
+#: processes would cost more than they save
+SPLIT_PREDICT_ITEMS = 16384
 PREDICT_FLOATS = 1 << 22
 
 _NOISY_LOGGERS = ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
@@ -60,6 +64,7 @@ _NOISY_WARNINGS = (
     ".*Trying to infer the `batch_size`.*",
     ".*defined a `validation_step` but have no `val_dataloader`.*",
     ".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+    ".*predict returned None.*",  # the split predictions come back by file (models/predict.py)
 )
 
 
@@ -328,12 +333,14 @@ class CommitteeBundle(ModelBundle):
         if mc_samples < 0:
             raise ValueError(f"mc_samples must be >= 0, got {mc_samples}")
         k, t = self.n_members, max(int(mc_samples), 1)
+        step = max(256, min(PREDICT_BATCH, PREDICT_FLOATS // max(self.net.width, 1)))
+        if self._processes() > 1 and len(idx) >= max(SPLIT_PREDICT_ITEMS, self._processes()) and not self._on_gpu():
+            return self._predict_split(idx, mc_samples, min(step, -(-len(idx) // self._processes())))
         out = torch.empty(len(idx), self.n_labels, k, t, dtype=torch.float32)  # [n, L, K, T]
         device = self._device()
         net = self.net.to(device)
         was_training = net.training
         net.train(mc_samples > 0)
-        step = max(256, min(PREDICT_BATCH, PREDICT_FLOATS // max(net.width, 1)))
         all_idx = torch.from_numpy(idx)
         try:
             with torch.inference_mode(), torch.random.fork_rng(devices=cuda_devices()):
@@ -346,6 +353,31 @@ class CommitteeBundle(ModelBundle):
                         out[s : s + step, :, :, j] = torch.sigmoid(logits).permute(0, 2, 1).cpu()
         finally:
             net.train(was_training)
+        return out.reshape(len(idx), self.n_labels, k * t)
+
+    def _processes(self) -> int:
+        """How many processes the plan's trainer runs (``devices``)."""
+        return _processes(_devices(self.plan.trainer.devices))
+
+    def _predict_split(self, idx: np.ndarray, mc_samples: int, step: int) -> torch.Tensor:
+        """:meth:`predict_proba` by the trainer's processes (``Trainer.predict``, as ``ddp_fork``
+        on CPUs, as training runs): each predicts a share of the items, in chunks of ``step``
+        (at least one chunk a process: Lightning's sampler for prediction repeats none)."""
+        from alframe.models.predict import predict_split
+
+        tp = self.plan.trainer
+        k, t = self.n_members, max(int(mc_samples), 1)
+        was_training = self.net.training
+        try:
+            with _quiet():
+                out = predict_split(
+                    self.net, self.features, idx, mc_samples, seeds.sub_seed(self.last_seed, seeds.MC),
+                    (self.n_labels, k, t), step,
+                    {"accelerator": tp.accelerator, "devices": _devices(tp.devices), "strategy": "ddp_fork",
+                     "precision": tp.precision},
+                )
+        finally:
+            self.net.train(was_training)
         return out.reshape(len(idx), self.n_labels, k * t)
 
     def embed(self, idx: np.ndarray) -> torch.Tensor:

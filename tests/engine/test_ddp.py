@@ -48,9 +48,18 @@ def run(folder: Path, devices: int, strategy: str) -> tuple[list[dict[str, float
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_train_a_round_as_one_does(tmp_path: Path) -> None:
+def test_two_cpu_processes_train_a_round_as_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training and scoring: the pool (900 items) is predicted by both processes as well."""
+    from alframe.models import committee, predict
+
+    split: list[int] = []
+    real = predict.predict_split
+    monkeypatch.setattr(committee, "SPLIT_PREDICT_ITEMS", 500)
+    monkeypatch.setattr(predict, "predict_split", lambda *a, **k: split.append(len(a[2])) or real(*a, **k))
     one, answers_one, rounds_one = run(tmp_path / "one", 1, "auto")
+    assert split == []
     two, answers_two, rounds_two = run(tmp_path / "two", 2, "ddp")
+    assert len(split) >= 3 and min(split) >= 500  # each round's pool scoring, at least
     assert rounds_one == rounds_two == 3 and answers_one == answers_two  # each answer stored once
     for a, b in zip(one, two):
         assert b["loss"] == b["loss"] and b["loss"] > 0  # the main process read the fit's loss
@@ -74,3 +83,29 @@ def test_ddp_and_auto_on_several_cpu_devices_start_their_processes_by_fork(
     b = bundle(plan(trainer=TrainerPlan(accelerator="cpu", devices=devices, strategy=strategy)), catalogue(40))
     trainer = b._trainer(request(catalogue(40)), False, 1, 1)
     assert getattr(trainer.strategy, "_start_method", None) == start
+
+
+@pytest.mark.parametrize("n", [2, 7, 300])
+def test_predictions_split_over_two_processes_are_one_processs(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Trainer.predict`` on two CPU processes (``ddp_fork``): every item predicted once, in
+    its place, with the values one process computes; MC samples keep their shape and range."""
+    import numpy as np
+    from model_fixtures import bundle, catalogue, plan, request
+
+    from alframe.models import committee
+    from alframe.plan import TrainerPlan
+
+    ds = catalogue(300)
+    one = bundle(plan(trainer=TrainerPlan(accelerator="cpu", devices="1")), ds)
+    one.fit(request(ds))
+    two = bundle(plan(trainer=TrainerPlan(accelerator="cpu", devices="2", strategy="ddp")), ds)
+    two.net.load_state_dict(one.net.state_dict())
+    monkeypatch.setattr(committee, "SPLIT_PREDICT_ITEMS", 2)
+    calls: list[int] = []
+    real = two._predict_split
+    monkeypatch.setattr(two, "_predict_split", lambda idx, mc, step: calls.append(len(idx)) or real(idx, mc, step))
+    idx = np.random.default_rng(n).choice(300, size=n, replace=True)  # any order, repeats allowed
+    np.testing.assert_allclose(two.predict_proba(idx).numpy(), one.predict_proba(idx).numpy(), atol=1e-6)
+    mc = two.predict_proba(idx, mc_samples=3)
+    assert mc.shape == (n, ds.n_labels, 3 * one.n_members) and bool(((mc >= 0) & (mc <= 1)).all())
+    assert calls == [n, n]
