@@ -99,7 +99,7 @@ def alframe_score_pool(state: RunState) -> PoolScores | None:
     """Per-member probabilities for the unlabelled pool, in large batches without gradients.
 
     The built-in implementation streams the pool for a built-in ranking policy (``uncertainty``,
-    ``disagreement``, ``bald``; not with a diversity step over cells, nor for item queries with
+    ``disagreement``, ``bald``, a diversity step included; not for item queries with
     ``balance=labels``) when no plugin implements ``alframe_query``: chunks of 65,536 items,
     each reduced at once to the policy's candidates, returned in ``PoolScores.streamed`` with
     no probabilities kept (``probs`` is ``[n, L, 0]``; ``embeddings``, for a diversity step,

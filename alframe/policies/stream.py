@@ -19,16 +19,17 @@ largest under the total order (higher score, then lower position) of a union are
 ``batch`` largest of the parts' own ``batch`` largest. A property test checks it over chunk
 sizes, ties included.
 
-With a ``diversity`` step and ``unit item`` the reduction keeps the ``candidates × batch``
-best items instead — the very items the diversity step looks at — with their per-cell scores,
-known cells and probabilities; the scorer then computes the features of those items only, and
-the step runs on them as it would on the whole pool.
+With a ``diversity`` step the reduction keeps the ``candidates × batch`` best candidates
+instead — the very ones the diversity step looks at. For ``unit item`` it keeps those items'
+per-cell scores, known cells and probabilities; for ``unit cell`` each kept cell's consensus
+probability (what BADGE's gradient of a cell reads), one number a cell rather than its item's
+``[L, K]``. The scorer then computes the features of the candidates' items only, and the step
+runs on them as it would on the whole pool (the same choice: property test).
 
-Not streamed (the scorer keeps the whole pool's probabilities, as before): a diversity step
-over cells (its ``candidates × batch`` cells, 262,000 at a catalogue's batch, may spread over
-as many items, whose probabilities would have to be kept), item queries with ``balance
-labels`` (an item's score aggregates every one of its cells' standings, which need the whole
-label's ranking), and any policy that is not a built-in ranking policy.
+Not streamed (the scorer keeps the whole pool's probabilities, as before): item queries with
+``balance labels`` (an item's score aggregates every one of its cells' standings, which need
+the whole label's ranking), and any policy that is not a built-in ranking policy (``adaptive``,
+``diverse``, a plugin's).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class StreamedChoice:
     label_unknown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: with a diversity step: the kept items' rows (:class:`Rows`), set from the first chunk
     kept: Rows | None = None
+    #: with a diversity step over cells: each kept cell's consensus probability, beside ``val``
+    #: (``balance none``) or ``label_val`` (``balance labels``)
+    pbar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    label_pbar: list[np.ndarray] = field(default_factory=list)
 
     @property
     def keep(self) -> int:
@@ -118,6 +123,7 @@ class StreamedChoice:
         if self.balance == "labels":
             self.label_rows = [np.zeros(0, np.int64) for _ in range(self.n_labels)]
             self.label_val = [np.zeros(0, np.float32) for _ in range(self.n_labels)]
+            self.label_pbar = [np.zeros(0, np.float32) for _ in range(self.n_labels)]
             self.label_unknown = np.zeros(self.n_labels, np.int64)
 
     def add(self, cell: np.ndarray, known: np.ndarray, probs: torch.Tensor | None = None) -> None:
@@ -138,24 +144,52 @@ class StreamedChoice:
                 self.kept = self.kept.then(old, cell, np.asarray(known, dtype=bool), probs, new)
             return
         flat = np.where(known, -np.inf, cell).astype(np.float32, copy=False)  # [c, L]
+        mean = None  # [c, L] the consensus, kept for a diversity step
+        if self.diversity != "none":
+            if probs is None:
+                raise ValueError("a diversity step needs each chunk's probabilities")
+            mean = probs.float().mean(dim=-1).numpy()
         if self.balance != "labels":
             best = np.sort(top_k(flat.ravel(), k))  # the chunk's own best cells first: bounds the merge
-            self.pos, self.val, _, _ = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
+            self.pos, self.val, old, new = _merge(self.pos, self.val, start * self.n_labels + best, flat.ravel()[best], k)
+            if mean is not None:
+                self.pbar = np.concatenate([self.pbar[old], mean.ravel()[best][new]])
             return
         self.label_unknown += (~known).sum(axis=0)
         for j in range(self.n_labels):
             col = flat[:, j]
             rows = np.flatnonzero(col > -np.inf)
-            self.label_rows[j], self.label_val[j], _, _ = _merge(self.label_rows[j], self.label_val[j], start + rows, col[rows], k)
+            self.label_rows[j], self.label_val[j], old, new = _merge(
+                self.label_rows[j], self.label_val[j], start + rows, col[rows], k)
+            if mean is not None:
+                self.label_pbar[j] = np.concatenate([self.label_pbar[j][old], mean[rows, j][new]])
 
     def candidate_items(self, items: np.ndarray) -> np.ndarray:
         """The kept items (ascending): with a diversity step, those whose features it needs."""
+        if self.unit == "cell":
+            pos, _, _ = self._cell_candidates()
+            return np.asarray(items, dtype=np.int64)[np.unique(pos // self.n_labels)]
         return np.asarray(items, dtype=np.int64)[self.pos]
+
+    def _cell_candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cells a diversity step over cells looks at, ascending: the ``candidates × batch``
+        best of the pool (fewer when fewer are open), as flat positions, with their scores (the
+        standings, balanced) and consensus probabilities."""
+        if self.balance == "labels":
+            pos, val, pbar = self._standings()
+            m = min(self.keep, int(self.label_unknown.sum()))
+        else:
+            pos, val, pbar = self.pos, self.val, self.pbar
+            m = min(self.keep, len(val))
+        best = np.sort(top_k(val, m))
+        return pos[best], val[best], pbar[best]
 
     def queries(self, items: np.ndarray, meta: PoolScores | None = None, ctx: QueryContext | None = None) -> Queries:
         """The batch, as the whole-pool path would choose it; ``items`` [rows] the pool's item
         indices in the order the chunks came (ascending). A diversity step also needs ``meta``
         (the label counts, thresholds and the kept items' ``embeddings``) and ``ctx``."""
+        if self.diversity != "none" and self.unit == "cell":
+            return self._diverse_cells(items, meta, ctx)
         if self.diversity != "none":
             from alframe.policies.diversity import diverse_select
 
@@ -177,7 +211,7 @@ class StreamedChoice:
                 prob=np.ones(len(best)),
                 score=self.val[best],
             )
-        pos, val = (self._standings() if self.balance == "labels" else (self.pos, self.val))
+        pos, val = (self._standings()[:2] if self.balance == "labels" else (self.pos, self.val))
         best = top_k(val, self.batch)
         return Queries(
             items=items[pos[best] // self.n_labels].astype(np.int64),
@@ -186,9 +220,34 @@ class StreamedChoice:
             score=val[best].astype(np.float64),
         )
 
-    def _standings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each kept cell's standing within its label, as flat positions in ascending order."""
-        pos, val = [], []
+    def _diverse_cells(self, items: np.ndarray, meta: PoolScores | None, ctx: QueryContext | None) -> Queries:
+        """The diversity step over the kept cells: a small pool of their items in which every
+        other cell reads as known, so the step sees exactly the whole pool's candidates, in the
+        same order, with the same scores and consensus probabilities."""
+        from alframe.policies.diversity import diverse_select
+
+        if meta is None or ctx is None:
+            raise ValueError("a diversity step needs the pool's label counts, features and the query context")
+        pos, val, pbar = self._cell_candidates()
+        rows, labels = pos // self.n_labels, pos % self.n_labels
+        items_of, inv = np.unique(rows, return_inverse=True)  # [u] the candidates' items
+        cell = np.full((len(items_of), self.n_labels), -np.inf, dtype=np.float32)
+        cell[inv, labels] = val
+        known = np.ones(cell.shape, dtype=bool)
+        known[inv, labels] = False
+        probs = torch.zeros((len(items_of), self.n_labels, 1))
+        probs[torch.from_numpy(inv), torch.from_numpy(labels), 0] = torch.from_numpy(pbar.astype(np.float32))
+        sub = PoolScores(
+            items=np.asarray(items, dtype=np.int64)[items_of], probs=probs, known=known,
+            label_positives=meta.label_positives, label_answered=meta.label_answered,
+            thresholds=meta.thresholds, embeddings=meta.embeddings,
+        )
+        return diverse_select(cell, sub, ctx, self.how, self.diversity, self.candidates, self.policy)
+
+    def _standings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each kept cell's standing within its label, as flat positions in ascending order, and
+        the kept consensus probabilities beside them (empty without a diversity step)."""
+        pos, val, pbar = [], [], []
         for j in range(self.n_labels):
             rows, scores = self.label_rows[j], self.label_val[j]
             if not len(rows):
@@ -198,11 +257,12 @@ class StreamedChoice:
             standing[order] = 1.0 - np.arange(len(rows), dtype=np.float64) / int(self.label_unknown[j])
             pos.append(rows * self.n_labels + j)
             val.append(standing)
+            pbar.append(self.label_pbar[j] if self.diversity != "none" else np.zeros(len(rows), np.float32))
         if not pos:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        flat_pos, flat_val = np.concatenate(pos), np.concatenate(val)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        flat_pos, flat_val, flat_pbar = np.concatenate(pos), np.concatenate(val), np.concatenate(pbar)
         order = np.argsort(flat_pos, kind="stable")
-        return flat_pos[order], flat_val[order]
+        return flat_pos[order], flat_val[order], flat_pbar[order]
 
 
 @dataclass
@@ -220,8 +280,8 @@ class StreamedCells:
 def streamable(policy: object, unit: str) -> bool:
     """Whether the scorer may stream the pool for this policy: ``iwal`` itself (not a
     subclass, which may read the probabilities), or a built-in ranking policy's own flow
-    (neither ``select`` nor ``cell_scores`` overridden by a subclass), no diversity step over
-    cells, and not item queries balanced by label."""
+    (neither ``select`` nor ``cell_scores`` overridden by a subclass), with or without a
+    diversity step, and not item queries balanced by label."""
     from alframe.policies.diversity import RankingPolicy
     from alframe.policies.iwal import IWALPolicy
 
@@ -233,7 +293,7 @@ def streamable(policy: object, unit: str) -> bool:
     if cls.select is not RankingPolicy.select or cls.cell_scores is not RankingPolicy.cell_scores:
         return False
     balance = resolved_balance(policy.balance, unit)
-    if balance not in ("none", "labels") or (policy.diversity != "none" and unit != "item"):
+    if balance not in ("none", "labels"):
         return False
     return not (unit == "item" and balance == "labels")
 

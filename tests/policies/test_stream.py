@@ -37,6 +37,10 @@ CASES = [
     ("uncertainty", {"diversity": "badge", "candidates": 3.0}, "item"),
     ("bald", {"diversity": "badge"}, "item"),
     ("disagreement", {"diversity": "cluster", "candidates": 2.5, "aggregate": "max"}, "item"),
+    ("uncertainty", {"diversity": "cluster"}, "cell"),  # balanced
+    ("uncertainty", {"diversity": "badge", "candidates": 3.0}, "cell"),
+    ("bald", {"diversity": "badge", "balance": "none"}, "cell"),
+    ("disagreement", {"diversity": "cluster", "candidates": 2.5, "balance": "none"}, "cell"),
 ]
 
 
@@ -53,7 +57,7 @@ def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -
     out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
                      pool.thresholds, streamed=choice)
     if policy.diversity != "none":  # the scorer's features of the kept candidates only
-        out.embeddings = pool.embeddings[torch.from_numpy(choice.pos)]
+        out.embeddings = pool.embeddings[torch.from_numpy(choice.candidate_items(np.arange(len(pool.items))))]
     return policy.select(out, ctx(batch, unit))
 
 
@@ -173,7 +177,7 @@ def test_which_policies_are_streamed() -> None:
     assert streamable(build("policy", "bald", {}), "cell")
     assert not streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # needs every standing
     assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")  # on its candidates
-    assert not streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "cell")
+    assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "cell")  # on its candidate cells
     assert streamable(build("policy", "iwal", {}), "item")  # into every candidate's p, not the probabilities
     assert not streamable(build("policy", "random", {}), "item")
 
