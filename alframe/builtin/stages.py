@@ -231,26 +231,30 @@ def _streams(state: RunState, policy: Any) -> bool:
 
 def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
     from alframe.policies.iwal import IWALPolicy
+    from alframe.policies.stream import keeps_scores
 
-    if isinstance(policy, IWALPolicy):
+    if isinstance(policy, IWALPolicy) or keeps_scores(policy, state.plan.query.unit):
         return _streamed_cells(state, policy)
     return _streamed_choice(state, policy)
 
 
 def _streamed_cells(state: RunState, policy: Any) -> PoolScores:
-    """IWAL's pool: its rule run over each chunk as it is scored, into the cells' query
-    probabilities (float32 ``[n, L]``), the chunk's probabilities then dropped."""
+    """Every cell's number, a chunk at a time, the chunk's probabilities then dropped: IWAL's
+    rule into the cells' query probabilities, or a ranking policy's measure into its cell
+    scores (float32 ``[n, L]`` either way)."""
     import torch
 
     from alframe.policies.base import PoolScores
+    from alframe.policies.iwal import IWALPolicy
     from alframe.policies.measures import map_rows
     from alframe.policies.select import check_cell_scores
-    from alframe.policies.stream import StreamedCells
+    from alframe.policies.stream import StreamedCells, StreamedScores
 
+    iwal = isinstance(policy, IWALPolicy)
     cand = state.candidates()  # ascending
     n_labels = state.dataset.n_labels
     positives, answered = _label_counts(state.answers)
-    known = state.answers[cand] >= 0  # [n, L] bool: the coins skip answered cells
+    known = state.answers[cand] >= 0  # [n, L] bool: the coins (the balance) skip answered cells
     n_seen = _n_seen(state.answers, state.plan.query.unit)  # what the query stage gives the policy
     meta = PoolScores(
         items=cand,
@@ -268,12 +272,13 @@ def _streamed_cells(state: RunState, policy: Any) -> PoolScores:
             probs = state.bundle.predict_proba(idx, mc_samples=int(policy.mc_samples))  # [c, L, K]
         _check_chunk(probs, len(idx), n_labels)
         if fn is None:
-            fn = policy.cell_fn(meta, int(probs.shape[2]), n_seen)
+            members = int(probs.shape[2])
+            fn = policy.cell_fn(meta, members, n_seen) if iwal else policy.cell_fn(meta, members)
         chunk = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
         check_cell_scores(chunk, policy.name)
         cell[start : start + len(idx)] = chunk.numpy()
         del probs
-    meta.streamed = StreamedCells(cell, n_seen)
+    meta.streamed = StreamedCells(cell, n_seen) if iwal else StreamedScores(cell)
     return meta
 
 

@@ -63,7 +63,7 @@ from alframe.policies.select import (
     select_top,
     top_k,
 )
-from alframe.policies.stream import streamed_queries
+from alframe.policies.stream import StreamedScores, streamed_queries
 from alframe.protocols import PolicyBase
 
 #: Lloyd iterations at most (k-means++ starts close; fewer when assignments stop changing)
@@ -453,6 +453,10 @@ class RankingPolicy(PolicyBase):
         return cell.numpy()
 
     def select(self, scores: PoolScores, ctx: QueryContext) -> Queries:
+        if isinstance(scores.streamed, StreamedScores):  # every cell's score, scored chunk by chunk
+            check_context(ctx)
+            cell = balanced(scores.streamed.cell, scores, self.balance, ctx.unit)
+            return diverse_select(cell, scores, ctx, self.aggregate, self.diversity, self.candidates, self.name)
         if scores.streamed is not None:  # the scorer reduced the pool chunk by chunk (stream.py)
             check_context(ctx)
             return streamed_queries(scores, ctx)

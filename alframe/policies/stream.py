@@ -26,10 +26,13 @@ probability (what BADGE's gradient of a cell reads), one number a cell rather th
 ``[L, K]``. The scorer then computes the features of the candidates' items only, and the step
 runs on them as it would on the whole pool (the same choice: property test).
 
-Not streamed (the scorer keeps the whole pool's probabilities, as before): item queries with
-``balance labels`` (an item's score aggregates every one of its cells' standings, which need
-the whole label's ranking), and any policy that is not a built-in ranking policy (``adaptive``,
-``diverse``, a plugin's).
+Item queries with ``balance labels`` aggregate every one of an item's cells' standings, which
+need each whole label's ranking: for them each chunk is reduced to its per-cell scores, kept
+for the whole pool (:class:`StreamedScores`, float32 ``[n, L]``: a K-th of the probabilities
+of a committee of K, not bounded by the batch), and the choice is made from those as the
+whole path makes it. Not streamed (the scorer keeps the whole pool's probabilities, as
+before): the same with a diversity step (BADGE reads the items' probabilities), and any policy
+that is not a built-in ranking policy (``adaptive``, ``diverse``, a plugin's).
 """
 
 from __future__ import annotations
@@ -266,6 +269,15 @@ class StreamedChoice:
 
 
 @dataclass
+class StreamedScores:
+    """A ranking policy's per-cell scores over the whole pool, float32 ``[n, L]``, filled a
+    chunk at a time, for a choice that reads every cell's score (item queries balanced by
+    label); the pool's ``known`` beside them is the true one."""
+
+    cell: np.ndarray
+
+
+@dataclass
 class StreamedCells:
     """IWAL's reduction of the pool: each candidate cell's query probability from its rule,
     float32 ``[n, L]``, filled a chunk at a time. Its coins need every candidate's ``p`` (the
@@ -281,7 +293,7 @@ def streamable(policy: object, unit: str) -> bool:
     """Whether the scorer may stream the pool for this policy: ``iwal`` itself (not a
     subclass, which may read the probabilities), or a built-in ranking policy's own flow
     (neither ``select`` nor ``cell_scores`` overridden by a subclass), with or without a
-    diversity step, and not item queries balanced by label."""
+    diversity step, but not item queries balanced by label with one."""
     from alframe.policies.diversity import RankingPolicy
     from alframe.policies.iwal import IWALPolicy
 
@@ -295,7 +307,13 @@ def streamable(policy: object, unit: str) -> bool:
     balance = resolved_balance(policy.balance, unit)
     if balance not in ("none", "labels"):
         return False
-    return not (unit == "item" and balance == "labels")
+    return not (unit == "item" and balance == "labels" and policy.diversity != "none")
+
+
+def keeps_scores(policy: object, unit: str) -> bool:
+    """Whether a streamed ranking policy needs every cell's score (:class:`StreamedScores`)
+    rather than a bounded reduction (:class:`StreamedChoice`): item queries balanced by label."""
+    return unit == "item" and resolved_balance(getattr(policy, "balance", "none"), unit) == "labels"
 
 
 def streamed_queries(scores: PoolScores, ctx: QueryContext) -> Queries:

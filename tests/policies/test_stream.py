@@ -17,7 +17,7 @@ from alframe.plugins import load
 from alframe.policies import measures
 from alframe.policies.base import PoolScores
 from alframe.policies.select import resolved_balance
-from alframe.policies.stream import StreamedCells, StreamedChoice, streamable
+from alframe.policies.stream import StreamedCells, StreamedChoice, StreamedScores, keeps_scores, streamable
 
 REGISTRY = load(autoload=False).registry
 
@@ -41,12 +41,22 @@ CASES = [
     ("uncertainty", {"diversity": "badge", "candidates": 3.0}, "cell"),
     ("bald", {"diversity": "badge", "balance": "none"}, "cell"),
     ("disagreement", {"diversity": "cluster", "candidates": 2.5, "balance": "none"}, "cell"),
+    ("uncertainty", {"balance": "labels"}, "item"),  # every cell's score kept (StreamedScores)
+    ("bald", {"balance": "labels", "aggregate": "max"}, "item"),
 ]
 
 
 def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -> Any:
     """What the scorer does: the pool in chunks of ``chunk`` rows, reduced as they come."""
     k = int(pool.probs.shape[2])
+    if keeps_scores(policy, unit):  # every cell's score, the chunks' probabilities dropped
+        fn = policy.cell_fn(pool, k)
+        cell = np.zeros(pool.known.shape, dtype=np.float32)
+        for s in range(0, len(pool.items), chunk):
+            cell[s : s + chunk] = measures.map_rows(pool.probs[s : s + chunk], fn).numpy()
+        out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
+                         pool.thresholds, streamed=StreamedScores(cell))
+        return policy.select(out, ctx(batch, unit))
     choice = StreamedChoice(unit, batch, policy.aggregate, resolved_balance(policy.balance, unit), pool.known.shape[1],
                             policy.diversity, policy.candidates, policy.name)
     fn = policy.cell_fn(pool, k)
@@ -175,7 +185,8 @@ def test_which_policies_are_streamed() -> None:
     build = REGISTRY.build
     assert streamable(build("policy", "uncertainty", {}), "item")
     assert streamable(build("policy", "bald", {}), "cell")
-    assert not streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # needs every standing
+    assert streamable(build("policy", "uncertainty", {"balance": "labels"}), "item")  # every cell's score kept
+    assert not streamable(build("policy", "uncertainty", {"balance": "labels", "diversity": "badge"}), "item")
     assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "item")  # on its candidates
     assert streamable(build("policy", "uncertainty", {"diversity": "cluster"}), "cell")  # on its candidate cells
     assert streamable(build("policy", "iwal", {}), "item")  # into every candidate's p, not the probabilities
