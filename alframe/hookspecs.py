@@ -99,13 +99,14 @@ def alframe_score_pool(state: RunState) -> PoolScores | None:
     """Per-member probabilities for the unlabelled pool, in large batches without gradients.
 
     The built-in implementation streams the pool for a built-in ranking policy (``uncertainty``,
-    ``disagreement``, ``bald``, a diversity step included; not for item queries with
-    ``balance=labels``) when no plugin implements ``alframe_query``: chunks of 65,536 items,
-    each reduced at once to the policy's candidates, returned in ``PoolScores.streamed`` with
-    no probabilities kept (``probs`` is ``[n, L, 0]``; ``embeddings``, for a diversity step,
-    holds the candidates' features only). For ``iwal`` each chunk is reduced to its cells'
-    query probabilities (``StreamedCells``, float32 ``[n, L]``). Every other policy gets the
-    whole pool's probabilities, as a replacement of this hook gives them.
+    ``disagreement``, ``bald``, a diversity step included) when no plugin implements
+    ``alframe_query``: chunks of 65,536 items, each reduced at once to the policy's candidates,
+    returned in ``PoolScores.streamed`` with no probabilities kept (``probs`` is
+    ``[n, L, 0]``; ``embeddings``, for a diversity step, holds the candidates' features
+    only). For ``iwal`` each chunk is reduced to its cells' query probabilities
+    (``StreamedCells``), for item queries with ``balance=labels`` to the policy's cell scores
+    (``StreamedScores``; float32 ``[n, L]`` both). Every other policy gets the whole pool's
+    probabilities, as a replacement of this hook gives them.
 
     Stops at first non-None result.
 
