@@ -105,8 +105,9 @@ def alframe_score_pool(state: RunState) -> PoolScores | None:
     ``[n, L, 0]``; ``embeddings``, for a diversity step, holds the candidates' features
     only). For ``iwal`` each chunk is reduced to its cells' query probabilities
     (``StreamedCells``), for item queries with ``balance=labels`` to the policy's cell scores
-    (``StreamedScores``; float32 ``[n, L]`` both). Every other policy gets the whole pool's
-    probabilities, as a replacement of this hook gives them.
+    (``StreamedScores``; float32 ``[n, L]`` both); for ``adaptive`` by each scoring arm in its
+    own way (``StreamedArms``). Every other policy gets the whole pool's probabilities, as a
+    replacement of this hook gives them.
 
     Stops at first non-None result.
 

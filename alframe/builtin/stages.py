@@ -230,98 +230,100 @@ def _streams(state: RunState, policy: Any) -> bool:
 
 
 def _streamed_scores(state: RunState, policy: Any) -> PoolScores:
-    from alframe.policies.iwal import IWALPolicy
-    from alframe.policies.stream import keeps_scores
-
-    if isinstance(policy, IWALPolicy) or keeps_scores(policy, state.plan.query.unit):
-        return _streamed_cells(state, policy)
-    return _streamed_choice(state, policy)
-
-
-def _streamed_cells(state: RunState, policy: Any) -> PoolScores:
-    """Every cell's number, a chunk at a time, the chunk's probabilities then dropped: IWAL's
-    rule into the cells' query probabilities, or a ranking policy's measure into its cell
-    scores (float32 ``[n, L]`` either way)."""
+    """The pool scored a chunk at a time, each chunk reduced at once by the policy (for
+    ``adaptive``, by each of its scoring arms: :class:`~alframe.policies.stream.StreamedArms`)
+    and then dropped."""
     import torch
 
+    from alframe.policies.adaptive import AdaptivePolicy
     from alframe.policies.base import PoolScores
-    from alframe.policies.iwal import IWALPolicy
-    from alframe.policies.measures import map_rows
-    from alframe.policies.select import check_cell_scores
-    from alframe.policies.stream import StreamedCells, StreamedScores
+    from alframe.policies.stream import StreamedArms
 
-    iwal = isinstance(policy, IWALPolicy)
+    adaptive = isinstance(policy, AdaptivePolicy)
+    arms = [(k, arm) for k, (_, arm) in enumerate(policy.arms) if arm.needs_scores] if adaptive else [(-1, policy)]
     cand = state.candidates()  # ascending
     n_labels = state.dataset.n_labels
     positives, answered = _label_counts(state.answers)
-    known = state.answers[cand] >= 0  # [n, L] bool: the coins (the balance) skip answered cells
-    n_seen = _n_seen(state.answers, state.plan.query.unit)  # what the query stage gives the policy
-    meta = PoolScores(
+    reductions = [_Reduction(state, arm, cand) for _, arm in arms]
+    whole_known = adaptive or any(r.cell is not None for r in reductions)  # read by the arms, the balance, the coins
+    base = PoolScores(
         items=cand,
         probs=torch.zeros((len(cand), n_labels, 0)),
-        known=known,
+        known=(state.answers[cand] >= 0) if whole_known
+        else np.broadcast_to(np.zeros((1, n_labels), dtype=bool), (len(cand), n_labels)),
         label_positives=positives,
         label_answered=answered,
         thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
     )
-    cell = np.zeros((len(cand), n_labels), dtype=np.float32)
-    fn = None
-    for start in range(0, len(cand), STREAM_ITEMS):
-        idx = cand[start : start + STREAM_ITEMS]
-        with on_behalf_of(state.model_by, "the model"):
-            probs = state.bundle.predict_proba(idx, mc_samples=int(policy.mc_samples))  # [c, L, K]
-        _check_chunk(probs, len(idx), n_labels)
-        if fn is None:
-            members = int(probs.shape[2])
-            fn = policy.cell_fn(meta, members, n_seen) if iwal else policy.cell_fn(meta, members)
-        chunk = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
-        check_cell_scores(chunk, policy.name)
-        cell[start : start + len(idx)] = chunk.numpy()
-        del probs
-    meta.streamed = StreamedCells(cell, n_seen) if iwal else StreamedScores(cell)
-    return meta
-
-
-def _streamed_choice(state: RunState, policy: Any) -> PoolScores:
-    import torch
-
-    from alframe.policies.base import PoolScores
-    from alframe.policies.measures import map_rows
-    from alframe.policies.select import check_cell_scores, resolved_balance
-    from alframe.policies.stream import StreamedChoice
-
-    q = state.plan.query
-    cand = state.candidates()  # ascending
-    n_labels = state.dataset.n_labels
-    positives, answered = _label_counts(state.answers)
-    meta = PoolScores(
-        items=cand,
-        probs=torch.zeros((len(cand), n_labels, 0)),
-        known=np.broadcast_to(np.zeros((1, n_labels), dtype=bool), (len(cand), n_labels)),
-        label_positives=positives,
-        label_answered=answered,
-        thresholds=np.asarray(state.bundle.thresholds, dtype=np.float32),
-    )
-    choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit), n_labels,
-                            policy.diversity, policy.candidates, policy.name)
-    diverse = policy.diversity != "none"
     mc = int(policy.mc_samples)
-    fn = None
     for start in range(0, len(cand), STREAM_ITEMS):
         idx = cand[start : start + STREAM_ITEMS]
         with on_behalf_of(state.model_by, "the model"):
             probs = state.bundle.predict_proba(idx, mc_samples=mc)  # [c, L, K]
         _check_chunk(probs, len(idx), n_labels)
-        if fn is None:
-            fn = policy.cell_fn(meta, int(probs.shape[2]))
-        cell = map_rows(probs, fn)  # [c, L], each row chunk checked to lie in [0, 1]
-        check_cell_scores(cell, policy.name)
-        choice.add(cell.numpy(), state.answers[idx] >= 0, probs if diverse else None)
+        known = state.answers[idx] >= 0  # [c, L]
+        for r in reductions:
+            r.add(base, start, probs, known)
         del probs
-    meta.streamed = choice
-    if diverse:  # the features of the candidates the diversity step looks at, and of no other item
-        meta.embeddings = _embeddings(state, choice.candidate_items(cand))
-    return meta
+    if not adaptive:
+        return reductions[0].scores(base)
+    base.labelled = _labelled_view(state)
+    base.streamed = StreamedArms({k: r.scores(base) for (k, _), r in zip(arms, reductions)})
+    return base
+
+
+class _Reduction:
+    """One policy's reduction of the streamed pool: a bounded :class:`StreamedChoice` for a
+    ranking policy, or every cell's number (IWAL's query probabilities, the cell scores of item
+    queries balanced by label) in a float32 ``[n, L]``."""
+
+    def __init__(self, state: RunState, policy: Any, cand: np.ndarray) -> None:
+        from alframe.policies.iwal import IWALPolicy
+        from alframe.policies.select import resolved_balance
+        from alframe.policies.stream import StreamedChoice, keeps_scores
+
+        q, n_labels = state.plan.query, state.dataset.n_labels
+        self.state, self.policy, self.cand = state, policy, cand
+        self.iwal = isinstance(policy, IWALPolicy)
+        self.n_seen = _n_seen(state.answers, q.unit)  # what the query stage gives the policy
+        self.fn: Any = None
+        self.cell: np.ndarray | None = None
+        self.choice: StreamedChoice | None = None
+        if self.iwal or keeps_scores(policy, q.unit):
+            self.cell = np.zeros((len(cand), n_labels), dtype=np.float32)
+        else:
+            self.choice = StreamedChoice(q.unit, q.batch, policy.aggregate, resolved_balance(policy.balance, q.unit),
+                                         n_labels, policy.diversity, policy.candidates, policy.name)
+
+    def add(self, meta: PoolScores, start: int, probs: Any, known: np.ndarray) -> None:
+        from alframe.policies.measures import map_rows
+        from alframe.policies.select import check_cell_scores
+
+        if self.fn is None:
+            members = int(probs.shape[2])
+            self.fn = self.policy.cell_fn(meta, members, self.n_seen) if self.iwal else self.policy.cell_fn(meta, members)
+        chunk = map_rows(probs, self.fn)  # [c, L], each row chunk checked to lie in [0, 1]
+        check_cell_scores(chunk, self.policy.name)
+        if self.cell is not None:
+            self.cell[start : start + len(chunk)] = chunk.numpy()
+        elif self.choice is not None:
+            self.choice.add(chunk.numpy(), known, probs if self.choice.diversity != "none" else None)
+
+    def scores(self, base: PoolScores) -> PoolScores:
+        """The pool's scores as this policy reads them: ``base`` with its reduction (and, for a
+        diversity step, the features of its candidates' items only)."""
+        import dataclasses
+
+        from alframe.policies.stream import StreamedCells, StreamedScores
+
+        if self.cell is not None:
+            streamed: Any = StreamedCells(self.cell, self.n_seen) if self.iwal else StreamedScores(self.cell)
+            return dataclasses.replace(base, streamed=streamed)
+        assert self.choice is not None
+        out = dataclasses.replace(base, streamed=self.choice)
+        if self.choice.diversity != "none":
+            out.embeddings = _embeddings(self.state, self.choice.candidate_items(self.cand))
+        return out
 
 
 def _check_chunk(probs: Any, rows: int, n_labels: int) -> None:

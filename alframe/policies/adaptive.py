@@ -57,6 +57,7 @@ import numpy as np
 from alframe.policies.args import AdaptiveArgs
 from alframe.policies.base import PoolScores, Queries, QueryContext
 from alframe.policies.select import canonical, check_context
+from alframe.policies.stream import StreamedArms
 from alframe.protocols import PolicyBase, conform
 
 
@@ -182,10 +183,12 @@ class AdaptivePolicy(AdaptiveArgs, PolicyBase):
         pi = arm_probabilities(len(self.arms), bandit_gains(history, reward), self.explore, self.rate)
         draw = float(ctx.rng.random())
         base = int(ctx.rng.integers(0, 2**63 - 1))
+        # a streamed pool: each scoring arm's own reduction of it (the scorer streamed it once)
+        own = scores.streamed.arms if isinstance(scores.streamed, StreamedArms) else {}
         batches = []
         for k, (_, arm) in enumerate(self.arms):
             sub = dataclasses.replace(ctx, rng=np.random.default_rng(np.random.SeedSequence([base, k])), history=None)
-            batches.append(arm.select(scores, sub))
+            batches.append(arm.select(own.get(k, scores), sub))
         chosen = min(int(np.searchsorted(np.cumsum(pi), draw, side="right")), len(self.arms) - 1)
         q = self._inclusion(batches, chosen, pi, scores, ctx)
         out = batches[chosen]

@@ -30,9 +30,11 @@ Item queries with ``balance labels`` aggregate every one of an item's cells' sta
 need each whole label's ranking: for them each chunk is reduced to its per-cell scores, kept
 for the whole pool (:class:`StreamedScores`, float32 ``[n, L]``: a K-th of the probabilities
 of a committee of K, not bounded by the batch), and the choice is made from those as the
-whole path makes it. Not streamed (the scorer keeps the whole pool's probabilities, as
-before): the same with a diversity step (BADGE reads the items' probabilities), and any policy
-that is not a built-in ranking policy (``adaptive``, ``diverse``, a plugin's).
+whole path makes it. ``adaptive`` is streamed once for all its arms, each scoring arm
+reducing every chunk its own way (:class:`StreamedArms`). Not streamed (the scorer keeps the
+whole pool's probabilities, as before): balanced items with a diversity step (BADGE reads the
+items' probabilities), ``adaptive`` with an arm that is not streamed, and any other policy that
+is not a built-in ranking policy (``diverse``, a plugin's).
 """
 
 from __future__ import annotations
@@ -269,6 +271,15 @@ class StreamedChoice:
 
 
 @dataclass
+class StreamedArms:
+    """``adaptive``'s pool, streamed once for all its arms: each scoring arm's own reduction, as
+    the pool scores it reads (by arm index); an arm that reads no scores (``random``) reads the
+    pool's items and known cells, which are the true ones."""
+
+    arms: dict[int, PoolScores]
+
+
+@dataclass
 class StreamedScores:
     """A ranking policy's per-cell scores over the whole pool, float32 ``[n, L]``, filled a
     chunk at a time, for a choice that reads every cell's score (item queries balanced by
@@ -291,14 +302,18 @@ class StreamedCells:
 
 def streamable(policy: object, unit: str) -> bool:
     """Whether the scorer may stream the pool for this policy: ``iwal`` itself (not a
-    subclass, which may read the probabilities), or a built-in ranking policy's own flow
+    subclass, which may read the probabilities), a built-in ranking policy's own flow
     (neither ``select`` nor ``cell_scores`` overridden by a subclass), with or without a
-    diversity step, but not item queries balanced by label with one."""
+    diversity step but not item queries balanced by label with one, or ``adaptive`` itself
+    over arms that are each streamable or read no scores."""
+    from alframe.policies.adaptive import AdaptivePolicy
     from alframe.policies.diversity import RankingPolicy
     from alframe.policies.iwal import IWALPolicy
 
     if type(policy) is IWALPolicy:
         return True
+    if type(policy) is AdaptivePolicy:
+        return all(streamable(arm, unit) or not (arm.needs_scores or arm.needs_embeddings) for _, arm in policy.arms)
     if not isinstance(policy, RankingPolicy):
         return False
     cls = type(policy)

@@ -67,6 +67,7 @@ def test_item_unit_gives_every_cell_of_an_item_the_items_p(tmp_path: Path) -> No
 @pytest.mark.parametrize(("unit", "policy"), [("item", "uncertainty"), ("cell", "disagreement"), ("item", "bald(diversity=cluster, candidates=3)"),
                                               ("cell", "uncertainty(diversity=badge, candidates=3)"),
                                               ("item", "uncertainty(balance=labels)"),
+                                              ("cell", "adaptive(arms=[random, uncertainty(diversity=cluster, candidates=3), iwal])"),
                                               ("cell", "iwal(balance=labels)"), ("item", "iwal(rule=threshold)")])
 def test_a_streamed_pool_asks_what_the_whole_pool_asks_scoring_a_chunk_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, policy: str
@@ -96,9 +97,20 @@ def test_a_streamed_pool_asks_what_the_whole_pool_asks_scoring_a_chunk_at_a_time
                 scoring[0] = False
         return wrapped
 
+    def off_scoring(fn):  # type: ignore[no-untyped-def]
+        def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+            was, scoring[0] = scoring[0], False
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                scoring[0] = was
+        return wrapped
+
     monkeypatch.setattr(CommitteeBundle, "predict_proba", spy)
     for name in ("_streamed_scores", "_pool_scores"):
         monkeypatch.setattr(stages, name, in_scoring(getattr(stages, name)))
+    # adaptive's answered items under the model (its reward) are not the pool
+    monkeypatch.setattr(stages, "_labelled_view", off_scoring(stages._labelled_view))
     monkeypatch.setattr(stages, "STREAM_ITEMS", 64)
     values = {"ensemble": 2, "seed": "40 random", "batch": 30 if unit == "item" else 400, "unit": unit, "policy": policy}
     (tmp_path / "a").mkdir()

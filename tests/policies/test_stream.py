@@ -17,7 +17,14 @@ from alframe.plugins import load
 from alframe.policies import measures
 from alframe.policies.base import PoolScores
 from alframe.policies.select import resolved_balance
-from alframe.policies.stream import StreamedCells, StreamedChoice, StreamedScores, keeps_scores, streamable
+from alframe.policies.stream import (
+    StreamedArms,
+    StreamedCells,
+    StreamedChoice,
+    StreamedScores,
+    keeps_scores,
+    streamable,
+)
 
 REGISTRY = load(autoload=False).registry
 
@@ -43,20 +50,43 @@ CASES = [
     ("disagreement", {"diversity": "cluster", "candidates": 2.5, "balance": "none"}, "cell"),
     ("uncertainty", {"balance": "labels"}, "item"),  # every cell's score kept (StreamedScores)
     ("bald", {"balance": "labels", "aggregate": "max"}, "item"),
+    ("adaptive", {}, "cell"),  # random and uncertainty, each arm its own reduction
+    ("adaptive", {}, "item"),
+    ("adaptive", {"arms": "every kind"}, "cell"),
+    ("adaptive", {"arms": "every kind"}, "item"),
 ]
 
 
-def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -> Any:
+def build(name: str, args: dict[str, Any]) -> Any:
+    """A policy as the registry builds it; ``adaptive`` over "every kind" of arm: uniform, a
+    diversity step, every cell's score (balanced items), IWAL's cells."""
+    if args.get("arms") != "every kind":
+        return REGISTRY.build("policy", name, args)
+    from alframe.policies.adaptive import AdaptivePolicy
+
+    arms = [("random", {}), ("uncertainty", {"diversity": "cluster"}), ("bald", {"balance": "labels"}), ("iwal", {})]
+    return AdaptivePolicy(arms=[(f"{a}{k}", REGISTRY.build("policy", a, k)) for a, k in arms])
+
+
+def reduce(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int, n_seen: int = 100) -> PoolScores:
     """What the scorer does: the pool in chunks of ``chunk`` rows, reduced as they come."""
+    from alframe.policies.adaptive import AdaptivePolicy
+    from alframe.policies.iwal import IWALPolicy
+
     k = int(pool.probs.shape[2])
-    if keeps_scores(policy, unit):  # every cell's score, the chunks' probabilities dropped
-        fn = policy.cell_fn(pool, k)
+    if isinstance(policy, AdaptivePolicy):  # each scoring arm its own reduction
+        own = {i: reduce(arm, pool, batch, unit, chunk, n_seen) for i, (_, arm) in enumerate(policy.arms)
+               if arm.needs_scores}
+        return PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
+                          pool.thresholds, streamed=StreamedArms(own))
+    if isinstance(policy, IWALPolicy) or keeps_scores(policy, unit):  # every cell's number
+        fn = policy.cell_fn(pool, k, n_seen) if isinstance(policy, IWALPolicy) else policy.cell_fn(pool, k)
         cell = np.zeros(pool.known.shape, dtype=np.float32)
         for s in range(0, len(pool.items), chunk):
             cell[s : s + chunk] = measures.map_rows(pool.probs[s : s + chunk], fn).numpy()
-        out = PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
-                         pool.thresholds, streamed=StreamedScores(cell))
-        return policy.select(out, ctx(batch, unit))
+        kept = StreamedCells(cell, n_seen) if isinstance(policy, IWALPolicy) else StreamedScores(cell)
+        return PoolScores(pool.items, pool.probs[:, :, :0], pool.known, pool.label_positives, pool.label_answered,
+                          pool.thresholds, streamed=kept)
     choice = StreamedChoice(unit, batch, policy.aggregate, resolved_balance(policy.balance, unit), pool.known.shape[1],
                             policy.diversity, policy.candidates, policy.name)
     fn = policy.cell_fn(pool, k)
@@ -68,7 +98,11 @@ def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -
                      pool.thresholds, streamed=choice)
     if policy.diversity != "none":  # the scorer's features of the kept candidates only
         out.embeddings = pool.embeddings[torch.from_numpy(choice.candidate_items(np.arange(len(pool.items))))]
-    return policy.select(out, ctx(batch, unit))
+    return out
+
+
+def streamed(policy: Any, pool: PoolScores, batch: int, unit: str, chunk: int) -> Any:
+    return policy.select(reduce(policy, pool, batch, unit, chunk), ctx(batch, unit))
 
 
 @pytest.mark.parametrize(("name", "args", "unit"), CASES, ids=[f"{n}-{u}-{a}" for n, a, u in CASES])
@@ -91,10 +125,11 @@ def test_the_streamed_choice_is_the_whole_pool_s(
     features = np.random.default_rng(seed).normal(size=(n, 3))
     features[1::3] = features[::3][: len(features[1::3])]  # duplicate items: k-means ties
     pool.embeddings = torch.tensor(features, dtype=torch.float32)
-    policy = REGISTRY.build("policy", name, args)
+    policy, other = build(name, args), build(name, args)
     assert streamable(policy, unit)
-    whole = REGISTRY.build("policy", name, args).select(pool, ctx(batch, unit))
+    whole = other.select(pool, ctx(batch, unit))
     got = streamed(policy, pool, batch, unit, chunk)
+    assert getattr(policy, "info", None) == getattr(other, "info", None)  # adaptive: the same arm, π, q
     np.testing.assert_array_equal(got.items, whole.items)
     np.testing.assert_array_equal(got.labels, whole.labels)
     np.testing.assert_array_equal(got.score, whole.score)
