@@ -365,13 +365,14 @@ _UNSET = object()
 def _drop_later_args(node: Any, unit: str) -> None:
     """Remove :data:`LATER_POLICY_ARGS` at their old-behaviour value from every component call
     in a plan's dict (the policy, the seed policy, the values a ``vary`` gives the policy).
-    ``balance=auto`` (the default since) asks what ``none`` asked when the run's unit is item.
+    ``balance=auto`` and ``top=auto`` (the defaults since) ask what ``none`` and ``0`` asked when
+    the run's unit is item.
     Only policies declare these argument names (tested)."""
     if isinstance(node, dict):
         if set(node) == {"name", "args"} and isinstance(node["args"], (list, tuple)):
             node["args"] = tuple(
                 (k, v) for k, v in (tuple(a) for a in node["args"])
-                if LATER_POLICY_ARGS.get(k, _UNSET) != v and not (k == "balance" and v == "auto" and unit == "item")
+                if LATER_POLICY_ARGS.get(k, _UNSET) != v and not (k in ("balance", "top") and v == "auto" and unit == "item")
             )
         for value in node.values():
             _drop_later_args(value, unit)

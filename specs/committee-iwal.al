@@ -36,7 +36,7 @@ query {
   seed 4000 random                 # 4,000 random cells to start
   batch 2000                       # cells per round
   unit cell
-  policy iwal(top=0.9)             # base uncertainty, balance auto (labels, for cells)
+  policy iwal                      # base uncertainty, balance and top auto (for cells: labels, 0.9)
   budget 30000
   target micro_f1 0.6
 }

@@ -325,6 +325,14 @@ def argument(v: Value, p: Param, who: str, ctx: Context) -> Any:
     if p.type == "int":
         value: Any = _retype(lambda: integer(v, what))
         _bounds(v, what, value, p.low, p.high, "E306")
+    elif p.type == "float" and p.choices and not isinstance(v, Number):  # a number, or one of its names
+        if not isinstance(v, (Name, CallValue, CodeRef)):
+            raise _error(v, f"{what} takes a number or {', '.join(p.choices)}, not {describe(v)}", "E305")
+        value = _retype(lambda: name(v, what))
+        if value not in p.choices:
+            guess = nearest(value, p.choices)
+            raise _error(v, f"{what} takes a number or {', '.join(p.choices)}; not '{value}'", "E307",
+                         expected=list(p.choices), hint=f"did you mean '{guess}'?" if guess else None)
     elif p.type == "float":
         value = _retype(lambda: real(v, what))
         _bounds(v, what, value, p.low, p.high, "E306")

@@ -112,7 +112,8 @@ class IWALArgs:
         choices=BALANCES,
         help="labels (cells, with fit_batch): each label's p fitted to an equal share of the batch; "
              "auto: labels when the run asks cells, none when it asks items"))
-    top: float = field(default=0.9, metadata=arg(
-        0.0, 1.0,
+    top: float | str = field(default="auto", metadata=arg(
+        0.0, 1.0, choices=("auto",), type="float",
         help="share of the batch (of each label's share, balanced) asked for sure (p = 1) among the "
-             "candidates with the largest p; the rest drawn by coins over the others"))
+             "candidates with the largest p, the rest drawn by coins over the others; auto: 0.9 when "
+             "the run asks cells, 0 when it asks items"))

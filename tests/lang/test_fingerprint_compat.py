@@ -43,7 +43,7 @@ def old_fingerprint(plan: Any) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-@pytest.mark.parametrize("spec", ["quickstart", "binary-columns"])
+@pytest.mark.parametrize("spec", ["quickstart", "compare", "binary-columns"])
 def test_shipped_specs_that_name_their_policy_keep_their_fingerprint(spec: str) -> None:
     plan = compile_file(ROOT / "specs" / f"{spec}.al", REGISTRY)
     assert plan.fingerprint() == old_fingerprint(plan)
@@ -55,15 +55,28 @@ def _compare_text(iwal: str) -> str:
     return text.replace("iwal(base=disagreement, floor=0.05)", iwal)
 
 
-def test_iwals_new_defaults_change_an_older_run_unless_it_writes_the_old_values(tmp_path: Path) -> None:
-    """``iwal`` now defaults to ``top=0.9`` and ``balance=auto`` (and ``base=uncertainty``,
-    which compare.al writes out as ``disagreement``): a grid that compared it before is a changed
-    plan (R207 on resume) unless its arm writes ``balance=none, top=0``."""
-    now = compile_text(_compare_text("iwal(base=disagreement, floor=0.05)"), tmp_path / "a.al", REGISTRY, root="/")
-    assert now.fingerprint() != old_fingerprint(now)
-    old = compile_text(_compare_text("iwal(base=disagreement, floor=0.05, balance=none, top=0)"),
-                       tmp_path / "b.al", REGISTRY, root="/")
-    assert old.fingerprint() == old_fingerprint(old)
+def test_iwals_new_defaults_keep_item_runs_and_change_cell_runs_unless_they_write_the_old_values(
+    tmp_path: Path,
+) -> None:
+    """``iwal`` now defaults to ``balance=auto`` and ``top=auto`` (as before for items; labels
+    and 0.9 for cells) and ``base=uncertainty``: an item run that wrote its base keeps its
+    fingerprint; a cell run is a changed plan (R207 on resume) unless it writes
+    ``balance=none, top=0``, and a run that left the base out is one either way."""
+    text = (ROOT / "specs" / "quickstart.al").read_text(encoding="utf-8").replace('"data/', f'"{ROOT}/specs/data/')
+    assert "unit item" in text and "policy uncertainty(measure=margin)" in text
+
+    def plan(policy: str, unit: str, name: str) -> Any:
+        spec = text.replace("policy uncertainty(measure=margin)", f"policy {policy}").replace("unit item", f"unit {unit}")
+        return compile_text(spec, tmp_path / f"{name}.al", REGISTRY, root="/")
+
+    items = plan("iwal(base=disagreement, floor=0.05)", "item", "a")
+    assert items.fingerprint() == old_fingerprint(items)
+    cells = plan("iwal(base=disagreement, floor=0.05)", "cell", "b")
+    assert cells.fingerprint() != old_fingerprint(cells)
+    spelt = plan("iwal(base=disagreement, floor=0.05, balance=none, top=0)", "cell", "c")
+    assert spelt.fingerprint() == old_fingerprint(spelt)
+    base = plan("iwal(floor=0.05)", "item", "d")  # its plan held base=disagreement, the default then
+    assert base.fingerprint() != items.fingerprint()
 
 
 def test_a_spec_that_names_no_policy_gets_the_studys_best_for_its_unit(tmp_path: Path) -> None:

@@ -244,7 +244,7 @@ def test_balanced_cells_give_every_label_its_share_of_the_expected_queries() -> 
     assert ((even >= 0) & (even <= 1)).all()
     items, fitted = IWALPolicy(base="uncertainty", balance="auto").candidate_probabilities(pool, ctx(10, "item"))
     assert items.shape == fitted.shape == (200,) and fitted.sum() == pytest.approx(10)  # items: auto is none
-    assert IWALPolicy().balance == "auto" and IWALPolicy().top == 0.9  # the defaults: balanced cells, a sure head
+    assert IWALPolicy().balance == "auto" and IWALPolicy().top == "auto"  # balanced cells with a sure head; items as before
 
 
 # -- top: a sure head, coins over the tail ----------------------------------------------------
@@ -284,3 +284,38 @@ def test_top_one_asks_each_labels_most_uncertain_cells_whatever_the_seed() -> No
         rows = np.searchsorted(pool.items, mine)
         others = np.setdiff1d(np.flatnonzero(p[:, j] > 0), rows)
         assert p[rows, j].min() >= p[others, j].max()  # the label's largest p, none left above them
+
+
+@pytest.mark.parametrize(("written", "error"), [
+    ("top=auto", None), ("top=0.5", None), ("top=1", None),
+    ("top=1.5", "E306"), ("top=atuo", "E307"), ("top=\"0.5\"", "E305"),
+])
+def test_top_takes_a_share_or_auto_and_says_so(tmp_path: Any, written: str, error: str | None) -> None:
+    from alframe.compile import compile_text
+    from alframe.errors import SpecErrors
+    from alframe.plugins import load
+
+    text = (f'data "x.jsonl" {{ id sku  text title }}\nlabels from "tags"\n'
+            f"query {{ policy iwal({written})  unit cell  budget 1000 }}\n")
+    (tmp_path / "x.jsonl").write_text('{"sku": "a", "title": "t", "tags": ["x"]}\n')
+    if error is None:
+        plan = compile_text(text, tmp_path / "s.al", load(autoload=False).registry)
+        value = written.split("=")[1]
+        assert dict(plan.query.policy.args)["top"] == (value if value == "auto" else float(value))
+        return
+    with pytest.raises(SpecErrors) as err:
+        compile_text(text, tmp_path / "s.al", load(autoload=False).registry)
+    codes = [e.code for e in err.value.errors]
+    assert codes == [error], err.value.render()
+    if error == "E307":
+        assert "did you mean 'auto'?" in err.value.render()
+    if error == "E305":
+        assert "takes a number or auto" in err.value.render()
+
+
+def test_top_auto_asks_cells_with_a_sure_head_and_items_by_coins_only() -> None:
+    policy = IWALPolicy()
+    assert policy.resolved_top("cell") == 0.9 and policy.resolved_top("item") == 0.0
+    assert IWALPolicy(top=0.3).resolved_top("item") == 0.3
+    with pytest.raises(ValueError):
+        IWALPolicy(top=1.5)
