@@ -210,10 +210,10 @@ STREAM_ITEMS = 1 << 16
 @hookimpl(trylast=True)
 def alframe_score_pool(state: RunState) -> PoolScores:
     """The pool's scores for the round's policy (the seed policy in round 0). For a built-in
-    ranking policy asking a round's batch (and no plugin's ``alframe_query`` that could read
-    the probabilities) the pool is streamed: scored in chunks of :data:`STREAM_ITEMS` items,
-    each reduced at once to the policy's few candidates (:mod:`alframe.policies.stream`), so
-    memory does not grow with the pool."""
+    policy asking a round's batch (:func:`~alframe.policies.stream.streamable`; and no
+    plugin's ``alframe_query`` that could read the probabilities) the pool is streamed: scored
+    in chunks of :data:`STREAM_ITEMS` items, each reduced at once to what the policy reads
+    (:mod:`alframe.policies.stream`), so the pool's probabilities are never held at once."""
     policy = state.round_policy
     if state.round > 0 and _streams(state, policy):
         return _streamed_scores(state, policy)
@@ -561,4 +561,4 @@ def _labelled_view(state: RunState) -> Any:
             probs = state.bundle.predict_proba(idx).mean(dim=2).numpy().astype(np.float32)  # [m, L]
     else:
         probs = np.zeros((0, state.dataset.n_labels), dtype=np.float32)
-    return LabelledView(items=idx, probs=probs, answers=state.answers[idx].copy(), prob=state.query_prob[idx])
+    return LabelledView(items=idx, probs=probs, answers=state.answers[idx], prob=state.query_prob[idx])  # row gathers: copies

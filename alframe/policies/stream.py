@@ -251,7 +251,7 @@ class StreamedChoice:
 
     def _standings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each kept cell's standing within its label, as flat positions in ascending order, and
-        the kept consensus probabilities beside them (empty without a diversity step)."""
+        the kept consensus probabilities beside them (zeros without a diversity step)."""
         pos, val, pbar = [], [], []
         for j in range(self.n_labels):
             rows, scores = self.label_rows[j], self.label_val[j]
