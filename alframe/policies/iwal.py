@@ -27,6 +27,13 @@ the batch (see :func:`fit_to_batch`). Coins are independent (``sampling=poisson`
 scheme: the number asked is random with mean ``batch`` and is never truncated, since dropping
 the overflow would bias the estimator) or coupled (``sampling=systematic``: exactly the batch,
 each candidate still asked with probability exactly ``p``).
+
+With ``top`` (``auto``: 0.9 for cell queries, 0 for items) that share of the batch — of each
+label's share, balanced — is asked for sure (``p = 1``) at the candidates with the largest rule
+``p``, and the rest by coins over all the others with ``p`` fitted to the rest
+(:func:`fit_with_top`). Every candidate keeps a known ``p > 0``, so the estimator stays
+unbiased; the coins' weights are large (few coins over many candidates), which is why the
+recipe clips them (docs/strategies.md, "A sure head and a sampled tail").
 """
 
 from __future__ import annotations
