@@ -356,23 +356,26 @@ class VaryAxis:
     values: tuple[Any, ...]
 
 
-#: Policy arguments added after runs were made, at the value that asks what those runs asked:
-#: left out of a plan's fingerprint at that value, so the runs keep their fingerprint (and resume)
-LATER_POLICY_ARGS: dict[str, Any] = {"diversity": "none", "candidates": 10.0, "balance": "none", "top": 0.0}
-_UNSET = object()
+#: Policy arguments added after runs were made, with the values that ask what those runs asked
+#: for each query unit: left out of a plan's fingerprint at such a value, so the runs keep their
+#: fingerprint (and resume). ``auto`` (``balance``, ``top``) asks the old way for item runs only.
+LATER_POLICY_ARGS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "diversity": {"item": ("none",), "cell": ("none",)},
+    "candidates": {"item": (10.0,), "cell": (10.0,)},
+    "balance": {"item": ("none", "auto"), "cell": ("none",)},
+    "top": {"item": (0.0, "auto"), "cell": (0.0,)},
+}
 
 
 def _drop_later_args(node: Any, unit: str) -> None:
-    """Remove :data:`LATER_POLICY_ARGS` at their old-behaviour value from every component call
-    in a plan's dict (the policy, the seed policy, the values a ``vary`` gives the policy).
-    ``balance=auto`` and ``top=auto`` (the defaults since) ask what ``none`` and ``0`` asked when
-    the run's unit is item.
-    Only policies declare these argument names (tested)."""
+    """Remove :data:`LATER_POLICY_ARGS` at an old-behaviour value for the run's ``unit`` from
+    every component call in a plan's dict (the policy, the seed policy, the values a ``vary``
+    gives the policy). Only policies declare these argument names (tested)."""
     if isinstance(node, dict):
         if set(node) == {"name", "args"} and isinstance(node["args"], (list, tuple)):
             node["args"] = tuple(
                 (k, v) for k, v in (tuple(a) for a in node["args"])
-                if LATER_POLICY_ARGS.get(k, _UNSET) != v and not (k in ("balance", "top") and v == "auto" and unit == "item")
+                if v not in LATER_POLICY_ARGS.get(k, {}).get(unit, ())
             )
         for value in node.values():
             _drop_later_args(value, unit)
