@@ -169,17 +169,18 @@ def eta_text(seconds: float | None, lower: bool) -> str:
     return ("≥ " if lower else "~") + fmt_seconds(seconds)
 
 
-class _EpochFeed(pl.Callback):
-    """Feeds the epoch counter of ``Trainer.fit`` to the display."""
+class EpochFeed(pl.Callback):
+    """Feeds the epoch counter of ``Trainer.fit`` to a live view (a run's or a grid's): the view
+    has an ``epoch`` it draws and the rich ``live`` that draws it."""
 
-    def __init__(self, view: LiveProgress) -> None:
+    def __init__(self, view: Any) -> None:
         self.view = view
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero:  # one process draws (ddp: the others share the terminal)
             return
         self.view.epoch = (trainer.current_epoch + 1, trainer.max_epochs or 0)
-        self.view.refresh()
+        self.view.live.refresh()
 
 
 class quiet_terminal:
@@ -310,7 +311,7 @@ class LiveProgress(Observer):
             self.quiet.__exit__(*exc)
 
     def train_callbacks(self) -> list[pl.Callback]:
-        return [_EpochFeed(self)]
+        return [EpochFeed(self)]
 
     def refresh(self) -> None:
         self.live.refresh()

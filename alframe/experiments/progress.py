@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alframe.display.fit import short_names, with_separators
-from alframe.display.progress import _Estimate, eta_text, fmt_seconds, quiet_terminal, quiet_warnings
+from alframe.display.progress import EpochFeed, _Estimate, eta_text, fmt_seconds, quiet_terminal, quiet_warnings
 from alframe.engine import Observer
 from alframe.experiments.grid import Variant
 from alframe.state import RoundRecord, RunState
@@ -178,16 +178,6 @@ def brief_detail(detail: str) -> str:
     return head + (f" · {reason.split(':', 1)[0]}" if reason else "")
 
 
-class _EpochFeed(pl.Callback):
-    def __init__(self, view: LiveGridProgress) -> None:
-        self.view = view
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not trainer.is_global_zero:  # one process draws (ddp: the others share the terminal)
-            return
-        self.view.epoch = (trainer.current_epoch + 1, trainer.max_epochs or 0)
-
-
 STYLE = {"done": "green", "running": "bold yellow", "waiting": "dim", "partial": "cyan",
          "interrupted": "magenta", "failed": "bold red", "skipped": "green"}
 
@@ -216,7 +206,7 @@ class LiveGridProgress(GridObserver):
             self.quiet.__exit__(*exc)
 
     def train_callbacks(self) -> list[pl.Callback]:
-        return [_EpochFeed(self)]
+        return [EpochFeed(self)]
 
     def _render(self) -> Any:
         c = self.counts()

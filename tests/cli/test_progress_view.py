@@ -137,3 +137,31 @@ def test_the_ceilings_note_is_gone_from_the_last_frame_when_no_run_was_left() ->
         view.message("training the ceiling on the pool (4,800 items) …")
     last = console.export_text().split("╭")[-1]
     assert "training the ceiling" not in last and "ceiling:" not in last and "runs 1 of 1 done" in last
+
+
+def test_the_epoch_counter_reaches_a_run_and_a_grid_view_from_a_real_fit() -> None:
+    import pytorch_lightning as pl
+    import torch
+
+    from alframe.display.progress import LiveProgress
+    from alframe.experiments.progress import LiveGridProgress
+
+    class Tiny(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Linear(2, 1)
+
+        def training_step(self, batch, _):  # type: ignore[no-untyped-def]
+            return self.w(batch[0]).pow(2).mean()
+
+        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), batch_size=2)
+    variants = expand(small_plan(vary=(VaryAxis("policy", "query.policy", (Call("random"),)),)))
+    console = Console(record=True, width=100, color_system=None)
+    for view in (LiveProgress(console), LiveGridProgress(console, variants, "grid")):
+        trainer = pl.Trainer(max_epochs=3, callbacks=view.train_callbacks(), logger=False, enable_checkpointing=False,
+                             enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+        trainer.fit(Tiny(), data)
+        assert view.epoch == (3, 3)
