@@ -57,9 +57,11 @@ def synthetic_pool(n: int, n_labels: int, members: int, seed: int = 0) -> PoolSc
 DIVERSITY: list[tuple[str, dict[str, Any]]] = [
     ("uncertainty", {}),
     ("uncertainty", {"diversity": "badge"}),
+    ("uncertainty", {"diversity": "coreset"}),
     ("uncertainty", {"diversity": "cluster"}),
     ("bald", {}),
     ("bald", {"diversity": "badge"}),
+    ("bald", {"diversity": "coreset"}),
     ("bald", {"diversity": "cluster"}),
     ("diverse", {}),
 ]

@@ -100,8 +100,8 @@ class ModelBundle:
 
     def embed(self, idx: np.ndarray) -> torch.Tensor:
         """The model's features of items ``idx``: CPU float32 ``[len(idx), d]``, ``d`` the same
-        for every call. Only the diversity-aware policies ask for them (``diversity=badge``,
-        ``diversity=cluster``, ``diverse``); a bundle that cannot give them says so."""
+        for every call. Only the diversity-aware policies ask for them (``diversity=badge|coreset|cluster``,
+        ``diverse``); a bundle that cannot give them says so."""
         raise no_embed_error(self)
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:  # pragma: no cover - interface
@@ -114,7 +114,7 @@ class ModelBundle:
 def no_embed_error(bundle: object) -> PluginError:
     return PluginError(
         f"the model bundle {type(bundle).__name__} has no embed(idx) -> [n, d] features, which the "
-        "policy needs (diversity=badge or cluster, diverse): implement embed, or use diversity=none "
+        "policy needs (diversity=badge, coreset or cluster, diverse): implement embed, or use diversity=none "
         "and a seed policy without embeddings (seed N random)",
         hook="alframe_build_model",
     )

@@ -23,7 +23,7 @@ from alframe.registry import arg
 #: per-label scores → one per item
 AGGREGATES = ("mean", "max", "sum")
 #: the batch-diversity steps (:mod:`alframe.policies.diversity`)
-DIVERSITY = ("none", "badge", "cluster")
+DIVERSITY = ("none", "badge", "coreset", "cluster")
 #: ``auto`` (the default): ``labels`` when the run asks cells, ``none`` when it asks items
 BALANCES = ("auto", "none", "labels")
 
@@ -36,7 +36,7 @@ BALANCES = ("auto", "none", "labels")
 def diversity_arg() -> Any:
     return field(default="none", metadata=arg(
         choices=DIVERSITY,
-        help="spread the batch over the model's features: BADGE k-means++ or k-means clusters"))
+        help="spread the batch over the model's features: BADGE k-means++, core-set k-centre or k-means clusters"))
 
 
 def candidates_arg() -> Any:

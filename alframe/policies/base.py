@@ -53,7 +53,7 @@ class PoolScores:
     labelled: LabelledView | None = None
     #: float32 [n, d] the model's features of each candidate (the deep path's input to the heads,
     #: :meth:`alframe.models.bundle.ModelBundle.embed`), filled only for a policy that sets
-    #: ``needs_embeddings = True`` (``diversity=badge|cluster``, ``diverse``): one forward pass
+    #: ``needs_embeddings = True`` (``diversity=badge|coreset|cluster``, ``diverse``): one forward pass
     embeddings: torch.Tensor | None = None
     #: set instead of whole-pool probabilities when the built-in scorer streamed the pool for a
     #: built-in ranking policy (:mod:`alframe.policies.stream`): that policy's bounded

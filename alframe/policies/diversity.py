@@ -1,11 +1,11 @@
-"""Batch-aware selection: ``diversity=badge|cluster`` on a scoring policy, and ``diverse``.
+"""Batch-aware selection: ``diversity=badge|coreset|cluster`` on a scoring policy, and ``diverse``.
 
 A round asks a whole batch at once, and the batch's top items by uncertainty are mostly
 near-duplicates of each other (the same kind of package, described alike): the second one
 teaches little once the first is answered. The choices here keep the base policy's score as
 the signal and spread the batch over the model's feature space.
 
-Both choices first keep the ``candidates × batch`` best candidates by the base score (items
+Every choice first keeps the ``candidates × batch`` best candidates by the base score (items
 with ``unit item``, cells with ``unit cell``) and work on those only. That bounds the cost by
 the batch instead of the pool, keeps every pick informative by the base measure, and is what a
 streaming scorer can feed (the top candidates of each chunk).
@@ -22,6 +22,13 @@ streaming scorer can feed (the top candidates of each chunk).
   item is not redundant), cells of one label are as far apart as their items' features.
   The first centre is the largest gradient (as in BADGE), the next ones are drawn with
   probability proportional to the squared distance to the nearest centre (``ctx.rng``).
+- ``coreset``: greedy k-centre, farthest-first (Sener & Savarese, *Active Learning for
+  Convolutional Neural Networks: A Core-Set Approach*, ICLR 2018): the best candidate first,
+  then each time the candidate farthest from all chosen ones, so the batch covers the
+  candidates with the smallest radius. Deterministic (no draw). Over cells it runs label by
+  label (cells of different labels do not cover each other), each label keeping the share of
+  the batch the base ranking gives it. Unlike the paper the centres do not include the
+  labelled items: the step sees the candidates only, as the others do.
 - ``cluster``: k-means (k = batch, k-means++ start, a few Lloyd iterations) over the
   candidates' features, then each cluster's highest-scoring member (Zhdanov, *Diverse
   mini-batch active learning*, 2019; the cluster-margin idea of Citovsky et al., *Batch Active
@@ -141,6 +148,8 @@ def diverse_select(
         if diversity == "badge":
             r = residuals(scores, rows, known[rows])  # [m, L]
             chosen = badge_items(r, h, ctx.batch, ctx.rng)
+        elif diversity == "coreset":
+            chosen = farthest_first(h, base, ctx.batch)
         else:
             chosen = cluster_pick(h, base, ctx.batch, ctx.rng)
         chosen = _filled(chosen, base, ctx.batch)
@@ -164,6 +173,8 @@ def diverse_select(
     if diversity == "badge":
         p = _recentred(scores, rows)[np.arange(m), labels]  # [m] each cell's p'
         chosen = badge_cells(p - (p >= 0.5), labels, h, inv, ctx.batch, ctx.rng)
+    elif diversity == "coreset":
+        chosen = coreset_cells(h, inv, labels, base, ctx.batch)
     else:
         best_cell = np.full(len(items_of), -np.inf)
         np.maximum.at(best_cell, inv, base)
@@ -334,6 +345,53 @@ def badge_cells(
         for g2 in take(nxt):
             sums[g2] = d2[members[g2]].sum()
     return np.asarray(chosen, dtype=np.int64)
+
+
+def farthest_first(h: np.ndarray, base: np.ndarray, k: int) -> np.ndarray:
+    """Greedy k-centre over the rows of ``h`` (Gonzalez 1985; the core-set step of Sener &
+    Savarese, ICLR 2018): the best row by ``base`` first, then each time the row farthest from
+    every row chosen so far, ties to the better ``base`` and then the lower position. Stops early
+    when every row left sits on a chosen one (duplicates). Positions in the order chosen."""
+    m = len(h)
+    if m == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    rank = np.empty(m, dtype=np.int64)
+    rank[np.lexsort((np.arange(m), -base))] = np.arange(m)  # 0 = the best row
+    ht = torch.from_numpy(np.ascontiguousarray(h, dtype=np.float64))
+    sq = np.einsum("ij,ij->i", h, h)
+    tol = _DUPLICATE * max(float(sq.max()), 1e-300)
+
+    def dot(c: int) -> np.ndarray:
+        return torch.mv(ht, ht[c]).numpy()
+
+    first = int(np.argmin(rank))
+    chosen = [first]
+    d2 = _dist2(sq, dot, first, tol)
+    while len(chosen) < min(k, m):
+        far = float(d2.max())
+        if not far > 0.0:
+            break
+        ties = np.flatnonzero(d2 == far)
+        nxt = int(ties[np.argmin(rank[ties])])
+        chosen.append(nxt)
+        d2 = np.minimum(d2, _dist2(sq, dot, nxt, tol))
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def coreset_cells(h: np.ndarray, item: np.ndarray, labels: np.ndarray, base: np.ndarray, k: int) -> np.ndarray:
+    """The core-set step over candidate cells, label by label: each label keeps the share of the
+    batch the base ranking gives it (its cells among the ``k`` best), taken by
+    :func:`farthest_first` over its candidate cells' items' features. Two labels of one item are
+    not redundant (as in BADGE's cells, where they are orthogonal), so cells of different labels
+    never cover each other; per label the cost is O(share · cells of the label · d)."""
+    m = len(base)
+    best = np.lexsort((np.arange(m), -base))[:k]
+    quota = np.bincount(labels[best], minlength=int(labels.max()) + 1 if m else 0)
+    chosen: list[np.ndarray] = []
+    for label in np.flatnonzero(quota):
+        idx = np.flatnonzero(labels == label)  # ascending positions
+        chosen.append(idx[farthest_first(h[item[idx]], base[idx], int(quota[label]))])
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
 
 
 def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, first: int) -> tuple[np.ndarray, np.ndarray]:

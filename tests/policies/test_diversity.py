@@ -1,4 +1,4 @@
-"""Batch diversity (``diversity=badge|cluster``) and the ``diverse`` policy."""
+"""Batch diversity (``diversity=badge|coreset|cluster``) and the ``diverse`` policy."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ POLICIES: list[tuple[str, dict[str, Any]]] = [
     ("disagreement", {"diversity": "cluster", "candidates": 3.0}),
     ("bald", {"diversity": "cluster"}),
     ("bald", {"diversity": "badge", "aggregate": "sum"}),
+    ("uncertainty", {"diversity": "coreset"}),
+    ("disagreement", {"diversity": "coreset", "candidates": 2.0, "balance": "none"}),
     ("diverse", {}),
 ]
 
@@ -121,7 +123,7 @@ def planted(unit_labels: int, groups: int = 20, size: int = 10, d: int = 16) -> 
 
 
 @pytest.mark.parametrize("unit, n_labels", [("item", 1), ("item", 4), ("cell", 1)])
-@pytest.mark.parametrize("diversity", ["badge", "cluster"])
+@pytest.mark.parametrize("diversity", ["badge", "coreset", "cluster"])
 def test_a_batch_takes_one_of_each_planted_group(unit: str, n_labels: int, diversity: str) -> None:
     pool = planted(n_labels)
     groups = lambda q: sorted(int(i) // 10 for i in q.items)  # noqa: E731
@@ -188,6 +190,27 @@ def test_badge_starts_at_the_largest_gradient_and_never_repeats_a_duplicate() ->
     assert 2 not in chosen.tolist() and len(chosen) == 3, "the duplicate of a centre has distance 0"
 
 
+def test_farthest_first_starts_at_the_best_and_covers_the_farthest_next() -> None:
+    h = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.0, 0.0], [0.0, 3.0]])
+    base = np.array([0.2, 0.9, 0.1, 0.5, 0.3])
+    chosen = D.farthest_first(h, base, 5)
+    # the best (1), then the farthest from it (2 and 3 tie at distance 4.9: 3 scores higher),
+    # then (0, 3) the farthest from both; 2 sits on 3 and 0 next to 1: after them only
+    # duplicates' distances would be left, and 2 is one
+    assert chosen.tolist()[:3] == [1, 3, 4]
+    assert 2 not in chosen.tolist() and chosen.tolist() == [1, 3, 4, 0]
+
+
+def test_coreset_cells_keep_each_labels_share_and_spread_within_it() -> None:
+    # label 0: four candidates, two of them on one point; label 1: two candidates on one item
+    h = np.array([[0.0, 0.0], [0.0, 0.0], [4.0, 0.0], [0.0, 1.0]])
+    item = np.array([0, 1, 2, 3, 0, 0])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    base = np.array([0.9, 0.8, 0.1, 0.2, 0.7, 0.6])  # the 3 best: cells 0, 1 (label 0), 4 (label 1)
+    chosen = D.coreset_cells(h, item, labels, base, 3)
+    assert sorted(chosen.tolist()) == [0, 2, 4], "label 0 takes 2 (its share): its best, then the farthest"
+
+
 def test_round_robin_deals_each_clusters_best_first() -> None:
     cluster = np.array([0, 0, 1, 1, 1, 2])
     score = np.array([0.9, 0.8, 0.5, 0.7, 0.6, 0.1])
@@ -210,6 +233,8 @@ def test_a_missing_feature_source_is_named() -> None:
 def test_bad_arguments_are_refused_in_python_too() -> None:
     with pytest.raises(ValueError, match="diversity"):
         build("uncertainty", {}).__class__(diversity="kmeans")
+    with pytest.raises(ValueError, match="coreset"):  # the message lists the choices
+        build("uncertainty", {}).__class__(diversity="core-set")
     with pytest.raises(ValueError, match="candidates"):
         build("bald", {}).__class__(diversity="badge", candidates=0.5)
 

@@ -66,7 +66,7 @@ def test_item_unit_gives_every_cell_of_an_item_the_items_p(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("unit", "policy"), [("item", "uncertainty"), ("cell", "disagreement"), ("item", "bald(diversity=cluster, candidates=3)"),
                                               ("cell", "uncertainty(diversity=badge, candidates=3)"),
-                                              ("item", "uncertainty(balance=labels)"),
+                                              ("item", "uncertainty(balance=labels)"), ("cell", "uncertainty(diversity=coreset, candidates=3)"),
                                               ("cell", "adaptive(arms=[random, uncertainty(diversity=cluster, candidates=3), iwal])"),
                                               ("cell", "iwal(balance=labels)"), ("item", "iwal(rule=threshold)")])
 def test_a_streamed_pool_asks_what_the_whole_pool_asks_scoring_a_chunk_at_a_time(

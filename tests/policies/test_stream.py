@@ -48,6 +48,8 @@ CASES = [
     ("uncertainty", {"diversity": "badge", "candidates": 3.0}, "cell"),
     ("bald", {"diversity": "badge", "balance": "none"}, "cell"),
     ("disagreement", {"diversity": "cluster", "candidates": 2.5, "balance": "none"}, "cell"),
+    ("uncertainty", {"diversity": "coreset"}, "item"),
+    ("bald", {"diversity": "coreset", "candidates": 3.0}, "cell"),
     ("uncertainty", {"balance": "labels"}, "item"),  # every cell's score kept (StreamedScores)
     ("bald", {"balance": "labels", "aggregate": "max"}, "item"),
     ("adaptive", {}, "cell"),  # random and uncertainty, each arm its own reduction
