@@ -66,7 +66,7 @@ def run(
             hint=f"run the grid with the command: alframe run {spec_path}",
         )
     with RunFolder.open(plan, plugins, out, fresh=fresh, force=force) as rd:
-        summary = Engine(plan, plugins, rd).run()
+        summary = Engine(rd.plan, plugins, rd).run()
     result = open_run(summary.run_dir)
     result.summary = summary
     return result

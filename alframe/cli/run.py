@@ -74,7 +74,7 @@ def execute(args: argparse.Namespace, terminal: Any) -> int:
             if not live:
                 terminal.console.print(f"alframe run {plan.name} → {rd.path}", highlight=False)
             with view:
-                late.engine = Engine(plan, plugins, rd, observer=view)
+                late.engine = Engine(rd.plan, plugins, rd, observer=view)
                 summary = late.engine.run()
         resume = f"resume with: alframe run {args.spec}" + (f" --out {args.out}" if args.out else "")
         print_summary(terminal, plan, summary)

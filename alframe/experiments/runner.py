@@ -105,7 +105,7 @@ def _run_variant(
     t0 = time.perf_counter()
     try:
         with RunFolder.open(v.plan, plugins, exp.run_folder(v), force=force) as rd:
-            summary = Engine(v.plan, plugins, rd, observer=observer, ceiling=ceiling).run()
+            summary = Engine(rd.plan, plugins, rd, observer=observer, ceiling=ceiling).run()
             seconds = time.perf_counter() - t0
             # wall seconds describe the whole run only when it ran start to end in this session
             timing = {("seconds_this_session" if resumed else "seconds"): round(seconds, 3)}

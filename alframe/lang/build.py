@@ -71,12 +71,7 @@ class Builder:
                 self.origins[f"{path}.{arg}"] = where
 
     def default_call(self, kind: str, name: str, **chosen: Any) -> P.Call:
-        """The call a spec gets when it names no ``kind``: ``name`` with its declared defaults,
-        except the arguments in ``chosen``."""
-        comp = self.ctx.registry.get(kind, name)
-        if comp is None:
-            return P.Call(name, tuple(chosen.items()))
-        return P.Call(name, tuple((p.name, chosen.get(p.name, p.default)) for p in comp.params if not p.required))
+        return default_call(self.ctx.registry, kind, name, **chosen)
 
     def missing(self, message: str, pos: Pos | None, hint: str | None = None) -> None:
         self.errors.append(SpecError(message, code="E312", pos=pos, hint=hint))
@@ -233,15 +228,39 @@ def _format_of(b: Builder, node: Text) -> str | None:
 
 #: the policy of a spec that names none, by query unit: the one the policy study shows best
 #: (docs/results.md, "The policy study"; docs/strategies.md, "What to use"). With cells it is
-#: uncertainty ranked label by label. With items no policy met the study's bar (fewer answers
-#: *and* macro-F1 and macro-AP at random's at every budget): iwal saved the most on the
-#: catalogue (1.28x at 90 %; 1.19x on FOLDOC) but its macro-F1 fell to 0.57x random's early on
-#: FOLDOC; balancing labels cost micro-F1. Items keep plain uncertainty, the default they had,
-#: so their plans (and fingerprints) do not change
+#: uncertainty ranked label by label. With items it is iwal at its item defaults (uncertainty
+#: as the signal, every item asked by coin): the fewest answers to 90 % of the ceiling on both
+#: data sets (1.28x fewer than random on the catalogue, 1.19x on FOLDOC, 95 % on FOLDOC in every
+#: repeat), where plain uncertainty, the earlier default, took 1.5x *more* than random on the
+#: catalogue and every diversity step over items lost there. A run begun under the earlier
+#: default keeps it when resumed (EARLIER_DEFAULT_POLICY)
 DEFAULT_POLICY: dict[str, tuple[str, dict[str, Any]]] = {
-    "item": ("uncertainty", {}),
+    "item": ("iwal", {}),
     "cell": ("uncertainty", {"balance": "labels"}),
 }
+
+#: the policies a spec naming none got before, by query unit, newest first: a run started then
+#: keeps asking what it asked when it is resumed (alframe.record.folder, "earlier default")
+EARLIER_DEFAULT_POLICY: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "item": (("uncertainty", {}),),
+}
+
+
+def default_call(registry: Any, kind: str, name: str, **chosen: Any) -> P.Call:
+    """The call a spec gets when it names no ``kind``: ``name`` with its declared defaults,
+    except the arguments in ``chosen``."""
+    comp = registry.get(kind, name)
+    if comp is None:
+        return P.Call(name, tuple(chosen.items()))
+    return P.Call(name, tuple((p.name, chosen.get(p.name, p.default)) for p in comp.params if not p.required))
+
+
+def default_policy(registry: Any, unit: str, earlier: int | None = None) -> P.Call:
+    """The policy of a spec that names none, for query ``unit``; ``earlier=i``: the ``i``-th
+    default it had before (:data:`EARLIER_DEFAULT_POLICY`)."""
+    name, args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"]) if earlier is None else EARLIER_DEFAULT_POLICY[unit][earlier]
+    return default_call(registry, "policy", name, **args)
+
 
 #: a label file is a list of names, not data: a few MB at most
 MAX_NAMES_FILE = 1 << 20
@@ -350,11 +369,10 @@ def _query(b: Builder, spec: Spec) -> P.QueryPlan:
     stop = tuple(_target(b, t, i) for i, t in enumerate(get("targets") or ()))
     if stop:
         b.origins["query.stop"] = q.targets[0].pos  # stop implies query { ... } with targets
-    default_name, default_args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"])
     return P.QueryPlan(
         seed_size=seed_size,
         seed_policy=seed_policy,
-        policy=b.take("query.policy", get("policy"), b.default_call("policy", default_name, **default_args)),
+        policy=b.take("query.policy", get("policy"), default_policy(b.ctx.registry, unit)),
         stop=tuple(s for s in stop if s is not None),
         **taken,
     )

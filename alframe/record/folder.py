@@ -245,6 +245,16 @@ class RunFolder:
                 store.delete_meta("data_fingerprint")
                 write_atomic(self.path / SPEC_COPY, plan.spec_text)
                 return
+            older = self._earlier_default(plugins)
+            if older is not None:
+                # the spec names no policy and the run began under an earlier default: it keeps
+                # asking what it asked (a silent switch would mix two policies in one curve)
+                self.plan = older
+                store.log_event("earlier default", {"policy": older.query.policy.name, "now": plan.query.policy.name})
+                self.messages.append(
+                    f"this run began when a spec naming no policy asked {older.query.policy.name}: it keeps "
+                    f"asking that (the default is now {plan.query.policy.name}; name a policy, or --fresh, to change)")
+                return self._resumed(versions)
             if not self.force and _moved_only(changes):
                 # the data file (or test file) is at another place, the spec the same: a project
                 # folder moved or copied. Taken once check_data finds the same data there.
@@ -260,6 +270,22 @@ class RunFolder:
             store.set_meta({"plan": json.dumps(plan.to_dict(), sort_keys=True, default=str), "fingerprint": plan.fingerprint()})
             self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
         self._resumed(versions)
+
+    def _earlier_default(self, plugins: Plugins) -> Plan | None:
+        """The plan with the policy a spec naming none got when this run began, when that is
+        what the stored fingerprint says it ran; None otherwise (a named policy, or any other
+        change, is a changed spec)."""
+        from alframe.lang.build import EARLIER_DEFAULT_POLICY, default_policy
+
+        plan, unit = self.plan, self.plan.query.unit
+        if "query.policy" in plan.origins or plan.query.policy != default_policy(plugins.registry, unit):
+            return None
+        stored = self.store.get_meta("fingerprint")
+        for i in range(len(EARLIER_DEFAULT_POLICY.get(unit, ()))):
+            older = plan.replace_path("query.policy", default_policy(plugins.registry, unit, earlier=i))
+            if older.fingerprint() == stored:
+                return older
+        return None
 
     def _resumed(self, versions: dict[str, str]) -> None:
         store = self.store

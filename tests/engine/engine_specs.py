@@ -120,7 +120,7 @@ def run_spec(
         plugins.pm.register(obj, name=name)
     plan = compile_file(spec, plugins.registry)
     with RunFolder.open(plan, plugins, out, force=force) as rd:
-        summary = Engine(plan, plugins, rd, observer=observer).run()
+        summary = Engine(rd.plan, plugins, rd, observer=observer).run()
     return summary, plan, plugins
 
 

@@ -399,3 +399,68 @@ def test_ctrl_c_while_retraining_from_labels_keeps_no_cut_short_checkpoint(
     run_spec(spec, out)
     assert stored_queries(out) == stored_queries(ref)
     assert stored_metrics(out) == stored_metrics(ref)
+
+
+def _without_policy(spec: Path) -> Path:
+    """The spec with its policy line removed: it asks the default policy of its unit."""
+    spec.write_text("".join(line for line in spec.read_text(encoding="utf-8").splitlines(True)
+                            if not line.strip().startswith("policy ")), encoding="utf-8")
+    return spec
+
+
+def _earlier_default_run(spec: Path, out: Path, extra: list[tuple[str, object]] = ()) -> None:  # type: ignore[assignment]
+    """A run of ``spec`` (naming no policy) made when the item default was the earlier one: the
+    plan such a run stored, run for real (with the ``extra`` hook objects)."""
+    from alframe.compile import compile_file
+    from alframe.engine import Engine
+    from alframe.lang.build import default_policy
+    from alframe.plugins import load
+    from alframe.record import RunFolder
+
+    plugins = load(autoload=False)
+    for name, obj in extra:
+        plugins.pm.register(obj, name=name)
+    plan = compile_file(spec, plugins.registry)
+    older = plan.replace_path("query.policy", default_policy(plugins.registry, "item", earlier=0))
+    assert older.query.policy != plan.query.policy  # the default did change
+    with RunFolder.open(older, plugins, out) as rd:
+        Engine(rd.plan, plugins, rd).run()
+
+
+def test_a_run_begun_under_an_earlier_default_policy_keeps_asking_it(tmp_path: Path) -> None:
+    spec = _without_policy(write_spec(tmp_path / "spec", extra_query="rounds 3"))
+    _earlier_default_run(spec, tmp_path / "whole")  # what the run would have asked, uninterrupted
+    out = tmp_path / "run"
+    _earlier_default_run(spec, out, extra=[("stop", _InterruptAt("round_end", 1))])
+    assert len(stored_metrics(out)) < len(stored_metrics(tmp_path / "whole"))
+    messages: list[str] = []
+
+    class Heard(Observer):
+        def message(self, text: str) -> None:
+            messages.append(text)
+
+    summary, plan, _ = run_spec(spec, out, observer=Heard())  # resumed with today's default
+    assert plan.query.policy.name != "uncertainty" and summary.rounds == 3
+    assert stored_queries(out) == stored_queries(tmp_path / "whole")  # the later rounds asked the old way
+    with sqlite3.connect(out / "run.db") as c:
+        events = dict(c.execute("SELECT kind, detail FROM events WHERE kind IN ('earlier default', 'forced')"))
+    assert list(events) == ["earlier default"] and '"policy": "uncertainty"' in events["earlier default"]
+    assert any("keeps asking that" in m for m in messages)
+    _without_policy(write_spec(tmp_path / "spec", extra_query="rounds 4"))
+    with pytest.raises(RunError) as err:  # any other change is a changed spec, as before
+        run_spec(spec, out)
+    assert err.value.code == "R207" and "query.rounds" in err.value.render()
+
+
+def test_the_earlier_default_resumes_only_a_spec_that_names_no_policy(tmp_path: Path) -> None:
+    from alframe.lang.build import DEFAULT_POLICY
+
+    spec = _without_policy(write_spec(tmp_path / "spec", extra_query="rounds 1"))
+    out = tmp_path / "run"
+    _earlier_default_run(spec, out)
+    name, args = DEFAULT_POLICY["item"]
+    call = name + (f"({', '.join(f'{k}={v}' for k, v in args.items())})" if args else "")
+    write_spec(tmp_path / "spec", extra_query="rounds 1", policy=call)  # today's default, named
+    with pytest.raises(RunError) as err:
+        run_spec(spec, out)
+    assert err.value.code == "R207" and "query.policy" in err.value.render()

@@ -56,7 +56,7 @@ def test_the_smallest_spec_gets_every_default(tmp_path: Path) -> None:
             seed_policy=default_call("policy", "random"),
             batch=100,
             unit="item",
-            policy=default_call("policy", "uncertainty"),  # unit item: plain uncertainty (cells: balanced)
+            policy=default_call("policy", "iwal"),  # unit item: IWAL over uncertainty (cells: balanced uncertainty)
             budget=1000,
         ),
         oracle=default_call("oracle", "simulated"),
