@@ -253,7 +253,7 @@ class RunFolder:
                 store.log_event("earlier default", {"policy": older.query.policy.name, "now": plan.query.policy.name})
                 self.messages.append(
                     f"this run began when a spec naming no policy asked {older.query.policy.name}: it keeps "
-                    f"asking that (the default is now {plan.query.policy.name}; name a policy, or --fresh, to change)")
+                    f"asking that (the default is now {plan.query.policy.name}: --fresh starts a run beside it that asks it)")
                 return self._resumed(versions)
             if not self.force and _moved_only(changes):
                 # the data file (or test file) is at another place, the spec the same: a project

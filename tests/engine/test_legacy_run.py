@@ -6,7 +6,8 @@ round 1's checkpoint kept; round 0's left out to keep the fixture small). ``refe
 holds the questions and metrics of the same spec run without a stop by that code.
 
 Resuming it with today's code must finish the run asking exactly those questions and
-reaching exactly those metrics: the run store's schema, the checkpoint format and the plan's
+reaching those metrics (exactly for the stored rounds; within 0.01 for the round trained again,
+whose last float bits depend on the torch build): the run store's schema, the checkpoint format and the plan's
 fingerprint are all still read as they were written. The plan records the data file's
 absolute path, and the fixture now lies elsewhere: the run resumes as a moved project folder
 (the same data at a new place, recorded as the one change). If a deliberate change of the
@@ -49,7 +50,17 @@ def test_a_run_folder_of_an_earlier_version_resumes_to_the_same_run(tmp_path: Pa
     after = stored_queries(out)
     assert after[: len(before)] == before  # what was asked stays asked, nothing replaced
     assert [list(q) for q in after] == reference["queries"]
-    assert [list(m) for m in stored_metrics(out)] == reference["metrics"]
+    got, want = stored_metrics(out), reference["metrics"]
+    assert [r for r, _ in got] == [r for r, _ in want]
+    assert got[:2] == [tuple(m) for m in want[:2]]  # the rounds stored before the stop: as written
+    # round 2 is trained again from round 1's checkpoint: the same data, seed and steps, but the
+    # last bits of a float sum depend on the installed torch build and its CPU kernels, and a
+    # bit can flip a prediction at the threshold; a different run would differ by far more
+    for (_, m), (_, w) in zip(got[2:], want[2:]):
+        m, w = json.loads(m), json.loads(w)
+        assert {k: v["support"] for k, v in m["per_label"].items()} == {k: v["support"] for k, v in w["per_label"].items()}
+        for key in ("micro_f1", "macro_f1", "macro_ap"):
+            assert m[key] == pytest.approx(w[key], abs=0.01), key
     with sqlite3.connect(out / "run.db") as c:
         changes = [json.loads(d) for (d,) in c.execute("SELECT detail FROM events WHERE kind = 'moved'")]
         forced = c.execute("SELECT COUNT(*) FROM events WHERE kind = 'forced'").fetchone()[0]
