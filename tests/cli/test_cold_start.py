@@ -100,7 +100,7 @@ def test_cold_start_with_a_labelled_test_file(tmp_path: Path, capsys: pytest.Cap
     assert status["estimate"] is None
 
     second = answer_questions(out / "questions-round-0001.csv", answers, "yes", "no")
-    assert second > 0 and second % n_labels == 0  # whole items (about 6: the default iwal's coins)
+    assert second == 6 * n_labels  # whole items, exactly the batch (the default iwal draws systematically)
     assert _run(spec, out) == 0
     status = _status(out, capsys)
     assert status["state"] == "finished" and status["stop_reason"].startswith("round limit")
@@ -173,7 +173,7 @@ def test_cold_start_with_oracle_prompt_piped(tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALFRAME_")}
     env["PYTHONPATH"] = str(REPO)
-    replies = ["y" if k % 3 else "n" for k in range(40)]  # 4 + about 3 items (the default iwal's coins), 2 labels each
+    replies = ["y" if k % 3 else "n" for k in range(40)]  # 4 + 3 items, 2 labels each
     proc = subprocess.run(
         [sys.executable, "-m", "alframe.cli.main", "--no-plugins", "run", str(spec), "--out", str(out), "--plain",
          "--no-report"],
@@ -185,6 +185,6 @@ def test_cold_start_with_oracle_prompt_piped(tmp_path: Path) -> None:
         n, source, yes = c.execute("SELECT COUNT(*), MIN(source), SUM(value) FROM answers").fetchone()
         shown = c.execute("SELECT COUNT(*) FROM queries").fetchone()[0]  # cells asked: items × 2 labels
         rounds = c.execute("SELECT round, status, metrics FROM rounds ORDER BY round").fetchall()
-    assert source == "prompt" and n == shown > 8 and yes == replies[:n].count("y")  # every reply, in order
+    assert source == "prompt" and n == shown == 14 and yes == replies[:n].count("y")  # every reply, in order
     assert [(r, s) for r, s, _ in rounds] == [(0, "complete"), (1, "complete")]
     assert json.loads(rounds[-1][2])["micro_f1"] is not None  # measured on the labelled test file

@@ -56,7 +56,8 @@ def test_the_smallest_spec_gets_every_default(tmp_path: Path) -> None:
             seed_policy=default_call("policy", "random"),
             batch=100,
             unit="item",
-            policy=default_call("policy", "iwal"),  # unit item: IWAL over uncertainty (cells: balanced uncertainty)
+            # unit item: IWAL over uncertainty, drawn to exactly the batch (cells: balanced uncertainty)
+            policy=default_call("policy", "iwal", sampling="systematic"),
             budget=1000,
         ),
         oracle=default_call("oracle", "simulated"),
