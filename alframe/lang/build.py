@@ -265,6 +265,13 @@ def default_policy(registry: Any, unit: str, earlier: int | None = None) -> P.Ca
     return default_call(registry, "policy", name, **args)
 
 
+def default_policy_text(unit: str, earlier: int | None = None) -> str:
+    """How a spec would name :func:`default_policy` (only the arguments it sets), for messages:
+    ``iwal(sampling=systematic)`` rather than every argument spelled out."""
+    name, args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"]) if earlier is None else EARLIER_DEFAULT_POLICY[unit][earlier]
+    return name + (f"({', '.join(f'{k}={v}' for k, v in args.items())})" if args else "")
+
+
 #: a label file is a list of names, not data: a few MB at most
 MAX_NAMES_FILE = 1 << 20
 

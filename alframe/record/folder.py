@@ -245,15 +245,18 @@ class RunFolder:
                 store.delete_meta("data_fingerprint")
                 write_atomic(self.path / SPEC_COPY, plan.spec_text)
                 return
-            older = self._earlier_default(plugins)
-            if older is not None:
+            earlier = self._earlier_default(plugins)
+            if earlier is not None:
                 # the spec names no policy and the run began under an earlier default: it keeps
                 # asking what it asked (a silent switch would mix two policies in one curve)
-                self.plan = older
-                store.log_event("earlier default", {"policy": older.query.policy.name, "now": plan.query.policy.name})
+                from alframe.lang.build import default_policy_text
+
+                self.plan, unit = earlier[1], plan.query.unit
+                then, now = default_policy_text(unit, earlier=earlier[0]), default_policy_text(unit)
+                store.log_event("earlier default", {"policy": then, "now": now})
                 self.messages.append(
-                    f"this run began when a spec naming no policy asked {older.query.policy.name}: it keeps "
-                    f"asking that (the default is now {plan.query.policy.name}: --fresh starts a run beside it that asks it)")
+                    f"this run began when a spec naming no policy asked {then}: it keeps "
+                    f"asking that (the default is now {now}: --fresh starts a run beside it that asks it)")
                 return self._resumed(versions)
             if not self.force and _moved_only(changes):
                 # the data file (or test file) is at another place, the spec the same: a project
@@ -271,10 +274,10 @@ class RunFolder:
             self.messages.append("resuming with a changed spec (--force, recorded): " + "; ".join(changes[:8]))
         self._resumed(versions)
 
-    def _earlier_default(self, plugins: Plugins) -> Plan | None:
-        """The plan with the policy a spec naming none got when this run began, when that is
-        what the stored fingerprint says it ran; None otherwise (a named policy, or any other
-        change, is a changed spec)."""
+    def _earlier_default(self, plugins: Plugins) -> tuple[int, Plan] | None:
+        """Which earlier default policy a spec naming none got when this run began, and the
+        plan with it, when that is what the stored fingerprint says it ran; None otherwise (a
+        named policy, or any other change, is a changed spec)."""
         from alframe.lang.build import EARLIER_DEFAULT_POLICY, default_policy
 
         plan, unit = self.plan, self.plan.query.unit
@@ -284,7 +287,7 @@ class RunFolder:
         for i in range(len(EARLIER_DEFAULT_POLICY.get(unit, ()))):
             older = plan.replace_path("query.policy", default_policy(plugins.registry, unit, earlier=i))
             if older.fingerprint() == stored:
-                return older
+                return i, older
         return None
 
     def _resumed(self, versions: dict[str, str]) -> None:

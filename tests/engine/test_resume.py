@@ -445,7 +445,8 @@ def test_a_run_begun_under_an_earlier_default_policy_keeps_asking_it(tmp_path: P
     with sqlite3.connect(out / "run.db") as c:
         events = dict(c.execute("SELECT kind, detail FROM events WHERE kind IN ('earlier default', 'forced')"))
     assert list(events) == ["earlier default"] and '"policy": "uncertainty"' in events["earlier default"]
-    assert any("keeps asking that" in m for m in messages)
+    assert any("asked uncertainty: it keeps asking that (the default is now iwal(sampling=systematic):" in m
+               for m in messages)  # named as a spec would name them
     _without_policy(write_spec(tmp_path / "spec", extra_query="rounds 4"))
     with pytest.raises(RunError) as err:  # any other change is a changed spec, as before
         run_spec(spec, out)
@@ -453,14 +454,12 @@ def test_a_run_begun_under_an_earlier_default_policy_keeps_asking_it(tmp_path: P
 
 
 def test_the_earlier_default_resumes_only_a_spec_that_names_no_policy(tmp_path: Path) -> None:
-    from alframe.lang.build import DEFAULT_POLICY
+    from alframe.lang.build import default_policy_text
 
     spec = _without_policy(write_spec(tmp_path / "spec", extra_query="rounds 1"))
     out = tmp_path / "run"
     _earlier_default_run(spec, out)
-    name, args = DEFAULT_POLICY["item"]
-    call = name + (f"({', '.join(f'{k}={v}' for k, v in args.items())})" if args else "")
-    write_spec(tmp_path / "spec", extra_query="rounds 1", policy=call)  # today's default, named
+    write_spec(tmp_path / "spec", extra_query="rounds 1", policy=default_policy_text("item"))  # today's default, named
     with pytest.raises(RunError) as err:
         run_spec(spec, out)
     assert err.value.code == "R207" and "query.policy" in err.value.render()
