@@ -258,18 +258,24 @@ def default_call(registry: Any, kind: str, name: str, **chosen: Any) -> P.Call:
     return P.Call(name, tuple((p.name, chosen.get(p.name, p.default)) for p in comp.params if not p.required))
 
 
+def _default_entry(unit: str, earlier: int | None) -> tuple[str, dict[str, Any]]:
+    """The (name, arguments set) of today's default policy for ``unit``, or of the
+    ``earlier``-th one before it."""
+    return DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"]) if earlier is None else EARLIER_DEFAULT_POLICY[unit][earlier]
+
+
 def default_policy(registry: Any, unit: str, earlier: int | None = None) -> P.Call:
     """The policy of a spec that names none, for query ``unit``; ``earlier=i``: the ``i``-th
     default it had before (:data:`EARLIER_DEFAULT_POLICY`)."""
-    name, args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"]) if earlier is None else EARLIER_DEFAULT_POLICY[unit][earlier]
+    name, args = _default_entry(unit, earlier)
     return default_call(registry, "policy", name, **args)
 
 
 def default_policy_text(unit: str, earlier: int | None = None) -> str:
     """How a spec would name :func:`default_policy` (only the arguments it sets), for messages:
     ``iwal(sampling=systematic)`` rather than every argument spelled out."""
-    name, args = DEFAULT_POLICY.get(unit, DEFAULT_POLICY["item"]) if earlier is None else EARLIER_DEFAULT_POLICY[unit][earlier]
-    return name + (f"({', '.join(f'{k}={v}' for k, v in args.items())})" if args else "")
+    name, args = _default_entry(unit, earlier)
+    return str(P.Call(name, tuple(args.items())))
 
 
 #: a label file is a list of names, not data: a few MB at most

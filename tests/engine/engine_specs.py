@@ -9,6 +9,7 @@ import json
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,13 +113,17 @@ def run_spec(
     force: bool = False,
     observer: Observer | None = None,
     plugins_named: list[str] | None = None,
+    edit: Callable[[Plan, Plugins], Plan] | None = None,
 ) -> tuple[Summary, Plan, Plugins]:
     """Compile and run a spec in-process with the real plugins (plus extra plugin objects, and
-    the installed plugins ``plugins_named``, loaded through their entry points)."""
+    the installed plugins ``plugins_named``, loaded through their entry points); ``edit`` turns
+    the compiled plan into the one run (a plan no spec of today compiles to)."""
     plugins = load(autoload=False, names=plugins_named)
     for name, obj in extra:
         plugins.pm.register(obj, name=name)
     plan = compile_file(spec, plugins.registry)
+    if edit is not None:
+        plan = edit(plan, plugins)
     with RunFolder.open(plan, plugins, out, force=force) as rd:
         summary = Engine(rd.plan, plugins, rd, observer=observer).run()
     return summary, plan, plugins

@@ -17,6 +17,8 @@ from engine_specs import REPO, run_spec, stored_metrics, stored_queries, write_s
 from alframe.engine import Observer
 from alframe.errors import PluginError, RunError
 from alframe.hookspecs import hookimpl
+from alframe.plan import Plan
+from alframe.plugins import Plugins
 from alframe.policies.base import Queries
 
 
@@ -411,20 +413,14 @@ def _without_policy(spec: Path) -> Path:
 def _earlier_default_run(spec: Path, out: Path, extra: list[tuple[str, object]] = ()) -> None:  # type: ignore[assignment]
     """A run of ``spec`` (naming no policy) made when the item default was the earlier one: the
     plan such a run stored, run for real (with the ``extra`` hook objects)."""
-    from alframe.compile import compile_file
-    from alframe.engine import Engine
     from alframe.lang.build import default_policy
-    from alframe.plugins import load
-    from alframe.record import RunFolder
 
-    plugins = load(autoload=False)
-    for name, obj in extra:
-        plugins.pm.register(obj, name=name)
-    plan = compile_file(spec, plugins.registry)
-    older = plan.replace_path("query.policy", default_policy(plugins.registry, "item", earlier=0))
-    assert older.query.policy != plan.query.policy  # the default did change
-    with RunFolder.open(older, plugins, out) as rd:
-        Engine(rd.plan, plugins, rd).run()
+    def earlier(plan: Plan, plugins: Plugins) -> Plan:
+        older = plan.replace_path("query.policy", default_policy(plugins.registry, "item", earlier=0))
+        assert older.query.policy != plan.query.policy  # the default did change
+        return older
+
+    run_spec(spec, out, extra=extra, edit=earlier)
 
 
 def test_a_run_begun_under_an_earlier_default_policy_keeps_asking_it(tmp_path: Path) -> None:
